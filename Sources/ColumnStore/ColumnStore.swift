@@ -1,0 +1,1 @@
+// ColumnStore module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// Freshet module; see DESIGN.md.

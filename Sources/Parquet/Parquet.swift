@@ -1,0 +1,1 @@
+// Parquet module; see DESIGN.md.

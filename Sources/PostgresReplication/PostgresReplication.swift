@@ -1,0 +1,1 @@
+// PostgresReplication module; see DESIGN.md.

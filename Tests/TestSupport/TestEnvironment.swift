@@ -1,0 +1,43 @@
+import Foundation
+import XCTest
+
+/// Where the test suite finds its real helpers: the sandbox PostgreSQL started by `Tools/test`
+/// (`FRESHET_TEST_PG`) and the Python interpreter with DuckDB and pyarrow (`FRESHET_PYTHON`).
+///
+/// Outside CI a missing helper skips the test; with `CI=true` it fails, so CI can never go green
+/// by skipping the integration tests.
+public enum TestEnvironment {
+    /// True when running in CI (`CI=true`).
+    public static var isCI: Bool {
+        ProcessInfo.processInfo.environment["CI"].map { $0 == "true" || $0 == "1" } ?? false
+    }
+
+    /// The sandbox PostgreSQL URL, or a skip (a failure in CI) when `Tools/test` did not provide one.
+    public static func postgresURL(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        if let url = ProcessInfo.processInfo.environment["FRESHET_TEST_PG"], !url.isEmpty { return url }
+        return try missing("FRESHET_TEST_PG is not set: run the tests through Tools/test", file: file, line: line)
+    }
+
+    /// The Python interpreter that has `duckdb` and `pyarrow`.
+    public static func python(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        if let py = ProcessInfo.processInfo.environment["FRESHET_PYTHON"], !py.isEmpty { return py }
+        return try missing("FRESHET_PYTHON is not set: run the tests through Tools/test", file: file, line: line)
+    }
+
+    /// The repository's `Tools/` directory (for pg-sandbox restarts and helper scripts).
+    public static var toolsDirectory: URL {
+        if let dir = ProcessInfo.processInfo.environment["FRESHET_TOOLS"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir)
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tools")
+    }
+
+    private static func missing(_ why: String, file: StaticString, line: UInt) throws -> String {
+        if isCI {
+            XCTFail("CI=true and " + why, file: file, line: line)
+            throw XCTSkip("failed: " + why)
+        }
+        throw XCTSkip(why)
+    }
+}
