@@ -1,0 +1,90 @@
+import Foundation
+import CLibPQ
+
+/// A parsed connection target: a `postgresql://` URL or a libpq `key=value` string.
+///
+/// It keeps the parameters libpq understands, knows the password so it can scrub it from any message,
+/// and renders a redacted form (`postgresql://user:***@host:port/db`) for logs, errors, status and metrics.
+public struct ConnectionSettings: Sendable, CustomStringConvertible {
+    /// libpq keyword → value, as parsed by `PQconninfoParse` (only keywords that were given).
+    public private(set) var parameters: [(key: String, value: String)]
+
+    /// Parses a URL or key/value connection string with libpq's own parser.
+    public init(_ connectionString: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "unparseable"
+            if let errorMessage { PQfreemem(errorMessage) }
+            // libpq's parse errors quote the offending option, never the whole string; scrub anyway.
+            throw PostgresError.invalidConnectionString(
+                ConnectionSettings.scrub(message.trimmingTrailingNewlines, secret: nil, in: connectionString))
+        }
+        defer { PQconninfoFree(options) }
+        var parameters: [(String, String)] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val {
+                parameters.append((String(cString: keyword), String(cString: value)))
+            }
+            option += 1
+        }
+        self.parameters = parameters
+    }
+
+    /// The value of a libpq keyword (`host`, `port`, `dbname`, `user`, `password`, ...).
+    public subscript(key: String) -> String? {
+        parameters.last(where: { $0.key == key })?.value
+    }
+
+    /// Sets or replaces a libpq keyword.
+    public mutating func set(_ key: String, _ value: String) {
+        parameters.removeAll { $0.key == key }
+        parameters.append((key, value))
+    }
+
+    /// The password, if the string carried one (it may also come from PGPASSWORD or ~/.pgpass).
+    var password: String? { self["password"] }
+
+    /// `postgresql://user:***@host:port/dbname`: safe to print.
+    public var redacted: String {
+        var s = "postgresql://"
+        if let user = self["user"] { s += user + (password != nil ? ":***@" : "@") }
+        s += self["host"] ?? self["hostaddr"] ?? "localhost"
+        if let port = self["port"] { s += ":" + port }
+        s += "/" + (self["dbname"] ?? "")
+        return s
+    }
+
+    public var description: String { redacted }
+
+    /// Removes the password from a message that came from libpq or the server.
+    public func redact(_ message: String) -> String {
+        ConnectionSettings.scrub(message, secret: password, in: nil)
+    }
+
+    static func scrub(_ message: String, secret: String?, in connectionString: String?) -> String {
+        var out = message
+        if let secret, !secret.isEmpty { out = out.replacingAll(secret, with: "***") }
+        return out
+    }
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var s = self
+        while s.last == "\n" || s.last == "\r" || s.last == " " { s.removeLast() }
+        return s
+    }
+
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.range(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

@@ -1,1 +1,0 @@
-// PostgresReplication module; see DESIGN.md.

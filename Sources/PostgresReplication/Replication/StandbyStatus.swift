@@ -1,0 +1,52 @@
+/// Messages of the replication sub-protocol carried inside CopyData (pg-replication reference §3).
+enum ReplicationWire {
+    /// Microseconds between the Unix epoch and the PostgreSQL epoch (2000-01-01 00:00 UTC).
+    static let postgresEpochOffsetMicros: Int64 = 946_684_800_000_000
+
+    /// A standby status update `'r'`: written, flushed and applied LSNs, client time, reply-requested flag.
+    static func standbyStatus(written: LSN, flushed: LSN, applied: LSN, nowMicros: Int64, replyRequested: Bool) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "r")]
+        bytes.reserveCapacity(34)
+        appendBE(&bytes, written.value)
+        appendBE(&bytes, flushed.value)
+        appendBE(&bytes, applied.value)
+        appendBE(&bytes, UInt64(bitPattern: nowMicros - postgresEpochOffsetMicros))
+        bytes.append(replyRequested ? 1 : 0)
+        return bytes
+    }
+
+    static func appendBE(_ bytes: inout [UInt8], _ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    static func readBE64(_ p: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(p[offset + i]) }
+        return v
+    }
+}
+
+/// One XLogData message: a single pgoutput message and the LSN the server associates with it.
+public struct XLogData: Sendable {
+    /// The LSN in the header (0/0 for messages that are not the last written by their callback).
+    public var startLSN: LSN
+    public var walEnd: LSN
+    /// Server send time, microseconds since the Unix epoch.
+    public var serverTimeMicros: Int64
+    /// The pgoutput message bytes.
+    public var payload: [UInt8]
+}
+
+/// A primary keepalive.
+public struct Keepalive: Sendable {
+    /// The walsender's current sent/decoded position.
+    public var walEnd: LSN
+    public var serverTimeMicros: Int64
+    public var replyRequested: Bool
+}
+
+/// What `ReplicationStream.next` returns.
+public enum ReplicationEvent: Sendable {
+    case data(XLogData)
+    case keepalive(Keepalive)
+}
