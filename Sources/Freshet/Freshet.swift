@@ -1,1 +1,0 @@
-// Freshet module; see DESIGN.md.
