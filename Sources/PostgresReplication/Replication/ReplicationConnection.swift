@@ -11,6 +11,11 @@ public final class ReplicationConnection: @unchecked Sendable {
         connection = try Connection(connectionString, replication: true, applicationName: applicationName)
     }
 
+    /// Opens a replication connection with parsed settings (e.g. extra `options` such as `logical_decoding_work_mem`).
+    public init(settings: ConnectionSettings, applicationName: String = "freshet") throws {
+        connection = try Connection(settings: settings, replication: true, applicationName: applicationName)
+    }
+
     /// `IDENTIFY_SYSTEM`: the cluster's identity and current WAL flush position.
     public func identifySystem() throws -> SystemIdentity {
         let result = try connection.execute("IDENTIFY_SYSTEM")
