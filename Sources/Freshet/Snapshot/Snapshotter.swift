@@ -1,0 +1,161 @@
+import ColumnStore
+import Foundation
+import PostgresReplication
+
+/// A table to copy: its catalog description, how its columns map, and the store table it fills.
+struct SnapshotTable {
+    var source: SourceTable
+    var mappings: [ColumnMapping]
+    var keyColumns: [String]
+    var partitioning: PartitionSpec
+}
+
+/// Copies tables under an exported snapshot with binary COPY into staged store parts, with `_version` = the
+/// snapshot's LSN. Large tables are split into ranges of heap blocks (`ctid`), copied by several connections in
+/// parallel, all importing the same snapshot. Memory per worker is bounded by the batch limits.
+final class Snapshotter: @unchecked Sendable {
+    let settings: ConnectionSettings
+    let store: Store
+    let logger: Logger
+    let stats: ReplicatorStats
+    let workers: Int
+    let batchRows: Int
+    let batchBytes: Int
+    /// Tables with more heap pages than this are copied in block ranges.
+    let rangePages: Int64
+
+    init(settings: ConnectionSettings, store: Store, logger: Logger, stats: ReplicatorStats, workers: Int,
+         batchRows: Int, batchBytes: Int, rangePages: Int64 = 2048) {
+        self.settings = settings; self.store = store; self.logger = logger; self.stats = stats
+        self.workers = max(1, workers); self.batchRows = batchRows; self.batchBytes = batchBytes; self.rangePages = rangePages
+    }
+
+    /// One unit of work: a table, or a range of its heap blocks.
+    struct Task { var table: Int; var blocks: Range<Int64>? }
+
+    /// Copies `tables` and returns their staged parts (not yet committed), by table name.
+    func copy(_ tables: [SnapshotTable], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
+        var tasks: [Task] = []
+        for (i, t) in tables.enumerated() {
+            if t.source.pages > rangePages && workers > 1 {
+                let step = max(rangePages / 2, (t.source.pages + Int64(workers * 4) - 1) / Int64(workers * 4))
+                var start: Int64 = 0
+                while start <= t.source.pages {
+                    // The last range is open-ended: the table may have grown since the estimate.
+                    let end = start + step > t.source.pages ? Int64.max : start + step
+                    tasks.append(Task(table: i, blocks: start..<end))
+                    start += step
+                }
+            } else {
+                tasks.append(Task(table: i, blocks: nil))
+            }
+        }
+        let state = SnapshotState(tables: tables, taskCount: tasks.count)
+        let progress = ProgressReporter(logger: logger, tables: tables.map { ($0.source.qualifiedName, $0.source.estimatedRows) })
+        let threadCount = min(workers, tasks.count)
+        let group = DispatchGroup()
+        for w in 0..<threadCount {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                defer { group.leave() }
+                do {
+                    let conn = try Connection(settings: settings, applicationName: "freshet-snapshot-\(w)")
+                    defer { conn.close() }
+                    try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
+                    while let task = state.nextTask(tasks), !state.failed {
+                        let staged = try copyTask(task, table: tables[task.table], connection: conn, version: version, progress: progress)
+                        state.add(staged, table: tables[task.table].source.qualifiedName)
+                    }
+                    try conn.execute("COMMIT")
+                } catch {
+                    state.fail(error)
+                }
+            }
+        }
+        group.wait()
+        progress.finish()
+        if let error = state.error {
+            for s in state.staged.values { store.discard(s) }
+            throw error
+        }
+        return state.staged
+    }
+
+    private func copyTask(_ task: Task, table: SnapshotTable, connection: Connection, version: UInt64,
+                          progress: ProgressReporter) throws -> StagedParts? {
+        let name = table.source.qualifiedName
+        var sql = "COPY (SELECT " + table.mappings.map { $0.copyExpression() }.joined(separator: ", ")
+            + " FROM ONLY " + table.source.quotedName
+        if let blocks = task.blocks {
+            sql += " WHERE ctid >= '(\(blocks.lowerBound),0)'::tid"
+            if blocks.upperBound != Int64.max { sql += " AND ctid < '(\(blocks.upperBound),0)'::tid" }
+        }
+        sql += ") TO STDOUT (FORMAT binary)"
+        var reader = BinaryCopyReader()
+        var batch = RowBatch(columns: table.mappings.map(\.definition))
+        var staged: StagedParts?
+        var rowsInBatch = 0
+        let columnCount = table.mappings.count
+        func stageBatch() throws {
+            guard batch.count > 0 else { return }
+            let parts = try store.stage(batch, table: name)
+            if staged == nil { staged = parts } else { staged?.append(parts) }
+            progress.add(table: name, rows: batch.count)
+            stats.count(table: name, .snapshot, batch.count)
+            batch.removeAll()
+            rowsInBatch = 0
+        }
+        try connection.copyOut(sql) { chunk in
+            reader.feed(chunk)
+            while try reader.nextRow() {
+                guard reader.fieldCount == columnCount else {
+                    throw ReplicatorError.snapshotFailed(table: name, reason: "COPY row has \(reader.fieldCount) fields, expected \(columnCount)")
+                }
+                for i in 0..<columnCount {
+                    try reader.withField(i) { raw in
+                        guard let raw else { batch.appendNull(column: i); return }
+                        do {
+                            _ = try table.mappings[i].converter.append(raw, binary: true, to: &batch, column: i)
+                        } catch {
+                            throw ReplicatorError.badValue(table: name, column: table.mappings[i].name, reason: "\(error)")
+                        }
+                    }
+                }
+                batch.finishRow(version: version)
+                rowsInBatch += 1
+                if rowsInBatch >= batchRows || (rowsInBatch & 1023 == 0 && batch.approximateBytes >= batchBytes) {
+                    try stageBatch()
+                }
+            }
+        }
+        try reader.finish()
+        try stageBatch()
+        return staged
+    }
+}
+
+/// Shared state of the snapshot workers.
+private final class SnapshotState: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var staged: [String: StagedParts] = [:]
+    var error: Error?
+    let taskCount: Int
+    init(tables: [SnapshotTable], taskCount: Int) { self.taskCount = taskCount }
+
+    var failed: Bool { lock.lock(); defer { lock.unlock() }; return error != nil }
+
+    func nextTask(_ tasks: [Snapshotter.Task]) -> Snapshotter.Task? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < tasks.count else { return nil }
+        next += 1
+        return tasks[next - 1]
+    }
+    func add(_ parts: StagedParts?, table: String) {
+        guard let parts else { return }
+        lock.lock(); defer { lock.unlock() }
+        if staged[table] == nil { staged[table] = parts } else { staged[table]?.append(parts) }
+    }
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+}

@@ -1,0 +1,272 @@
+import ColumnStore
+import Foundation
+import PostgresReplication
+
+/// How a newly seen source table is replicated (decided by the replicator from the config and the catalog).
+struct TableSetup {
+    var keyColumns: [String]
+    var partitioning: PartitionSpec
+}
+
+/// Applies the decoded replication stream to the store: rows go into per-table batches; at transaction boundaries
+/// the batches are committed when they reach their row / byte / age limits; then the commit's LSN is confirmed.
+///
+/// Single-threaded: the replicator's apply thread owns it. `confirm` is called only after `Store.commit` returned,
+/// i.e. after every part, manifest and directory entry up to that LSN is fsynced (invariant 1).
+final class StreamApplier {
+    let store: Store
+    let limits: Config.BatchLimits
+    let logger: Logger
+    let stats: ReplicatorStats
+    /// Decides whether (and how) a table seen in a Relation message is replicated; nil = ignore it.
+    let resolve: (RelationMessage) throws -> TableSetup?
+    /// Sends the flush LSN to Postgres (thread-safe).
+    let confirm: (LSN) -> Void
+
+    private var decoder = PgOutputDecoder(protocolVersion: 1)
+    private var relations = RelationCache()
+    private var writersByOID: [UInt32: TableWriter] = [:]
+    private var writersByName: [String: TableWriter] = [:]
+    private var ignoredOIDs: Set<UInt32> = []
+
+    private var inTransaction = false
+    private var transactionFinalLSN: UInt64 = 0
+    /// End LSN of the last transaction applied to the batches.
+    private(set) var appliedUpTo: UInt64
+    /// The store checkpoint: everything up to it is durable (and confirmed).
+    private(set) var committedUpTo: UInt64
+    private var pendingSince: Date?
+    private var rowsSinceCheck = 0
+    private var pendingRows = 0
+    private var oldestPendingCommitMicros: Int64?
+    private var lastIdleCheckpoint = Date()
+
+    init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
+         resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void) {
+        self.store = store
+        self.limits = limits
+        self.logger = logger
+        self.stats = stats
+        self.resolve = resolve
+        self.confirm = confirm
+        self.committedUpTo = store.checkpointLSN
+        self.appliedUpTo = store.checkpointLSN
+    }
+
+    /// True while a transaction is open or rows wait for a commit.
+    var hasPendingWork: Bool { inTransaction || pendingRows > 0 || writersByName.values.contains { $0.hasWork } }
+
+    // MARK: events
+
+    func handle(_ event: ReplicationEvent) throws {
+        switch event {
+        case let .data(x):
+            let message: PgOutputMessage
+            do { message = try decoder.decode(x.payload) } catch {
+                throw ReplicatorError.protocolState("undecodable pgoutput message at \(x.startLSN): \(error)")
+            }
+            try apply(message)
+        case let .keepalive(k):
+            stats.serverWALEnd = k.walEnd.value
+            // Idle: nothing pending before the server's position, so the checkpoint can move there (rarely).
+            if !hasPendingWork, k.walEnd.value > committedUpTo, Date().timeIntervalSince(lastIdleCheckpoint) > 10 {
+                lastIdleCheckpoint = Date()
+                try commit(upTo: k.walEnd.value)
+            }
+        }
+    }
+
+    /// Called when no message arrived for a while: commits what is pending once it is old enough.
+    func tick() throws {
+        if !inTransaction, let since = pendingSince, Date().timeIntervalSince(since) >= limits.maxAge {
+            try flush()
+        } else if !inTransaction, pendingSince == nil, appliedUpTo > committedUpTo {
+            try flush()   // transactions that touched no replicated table (e.g. heartbeats) still move the checkpoint
+        }
+    }
+
+    /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart).
+    func abandonStaged() {
+        for w in writersByName.values { w.abandonStaged(store: store) }
+    }
+
+    /// Commits everything applied so far (call on shutdown).
+    func flush() throws {
+        guard !inTransaction else { return }
+        try commit(upTo: appliedUpTo)
+    }
+
+    private func apply(_ message: PgOutputMessage) throws {
+        switch message {
+        case let .begin(b):
+            inTransaction = true
+            transactionFinalLSN = b.finalLSN.value
+        case let .commit(c):
+            guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
+            inTransaction = false
+            let end = c.endLSN.value
+            for w in writersByName.values { w.commitTransaction(version: end) }
+            if end > appliedUpTo { appliedUpTo = end }
+            stats.transactions += 1
+            if pendingRows > 0 || writersByName.values.contains(where: { $0.truncatePending }) {
+                if pendingSince == nil { pendingSince = Date() }
+                if oldestPendingCommitMicros == nil { oldestPendingCommitMicros = c.commitTimestamp }
+            }
+            stats.lastCommitTimestampMicros = c.commitTimestamp + ReplicationWireTime.postgresEpochOffsetMicros
+            if shouldFlush() { try flush() }
+        case let .relation(r):
+            try relationChanged(r)
+        case let .insert(i):
+            guard let w = try writer(i.relationOID) else { return }
+            try w.appendRow(i.newTuple)
+            stats.count(table: w.name, .insert)
+            try rowAdded()
+        case let .update(u):
+            guard let w = try writer(u.relationOID) else { return }
+            if let old = u.oldTuple?.tuple, w.keyDiffers(old, u.newTuple) {
+                try w.appendTombstone(keyFrom: old)   // the key changed: the old key's row is gone
+                try rowAdded()
+            }
+            try w.appendRow(u.newTuple)
+            stats.count(table: w.name, .update)
+            try rowAdded()
+        case let .delete(d):
+            guard let w = try writer(d.relationOID) else { return }
+            try w.appendTombstone(keyFrom: d.oldTuple.tuple)
+            stats.count(table: w.name, .delete)
+            try rowAdded()
+        case let .truncate(t):
+            for oid in t.relationOIDs {
+                guard let w = try writer(oid) else { continue }
+                pendingRows -= w.pendingRows
+                w.truncate(store: store)
+                stats.count(table: w.name, .truncate)
+                logger.info("stream.truncate", ["table": w.name])
+            }
+        case let .logicalMessage(m):
+            if m.prefix == Heartbeat.prefix, let sent = Heartbeat.parse(m.content) {
+                stats.lastHeartbeatSentMicros = sent
+            }
+        case .origin, .type:
+            break
+        case .streamStart, .streamStop, .streamCommit, .streamAbort, .beginPrepare, .prepare, .commitPrepared,
+             .rollbackPrepared, .streamPrepare:
+            throw ReplicatorError.protocolState("message not expected with protocol version 1: \(message)")
+        }
+    }
+
+    // MARK: tables
+
+    /// The writer for a relation's changes, or nil when the table is not replicated (or the change is a replay).
+    private func writer(_ oid: UInt32) throws -> TableWriter? {
+        if ignoredOIDs.contains(oid) { return nil }
+        guard let w = writersByOID[oid] else { throw ReplicatorError.unknownRelation(oid: oid) }
+        // A transaction whose commit record lies below the table's committed LSN was applied before a crash.
+        if transactionFinalLSN < w.committedLSN { return nil }
+        return w
+    }
+
+    private func relationChanged(_ r: RelationMessage) throws {
+        relations.update(r)
+        let name = "\(r.namespace.isEmpty ? "pg_catalog" : r.namespace).\(r.name)"
+        let mappings = r.columns.map {
+            ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier)
+        }
+        if let w = writersByName[name] {
+            if w.relationOID != r.oid {
+                // The table was dropped and created again under the same name: its old rows are gone.
+                logger.warn("stream.table_recreated", ["table": name, "oid": r.oid])
+                writersByOID[w.relationOID] = nil
+                pendingRows -= w.pendingRows
+                w.truncate(store: store)
+                w.setRelationOID(r.oid)
+                writersByOID[r.oid] = w
+            }
+            if w.layoutDiffers(mappings) {
+                // Schema change: the rows so far keep the old schema version.
+                pendingRows -= w.pendingRows
+                try w.stage(store: store, openVersion: inTransaction ? transactionFinalLSN + 1 : nil)
+                let version = try store.defineTable(name, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: w.keyColumns),
+                                                    partitioning: try store.manifest(name).partitioning)
+                try w.adopt(relationOID: r.oid, mappings: mappings)
+                logger.info("stream.schema_change", ["table": name, "schema_version": version,
+                                                     "columns": mappings.map(\.name).joined(separator: ",")])
+            }
+            return
+        }
+        guard let setup = try resolve(r) else {
+            ignoredOIDs.insert(r.oid)
+            return
+        }
+        ignoredOIDs.remove(r.oid)
+        let schema = TableSchema(columns: mappings.map(\.definition), keyColumns: setup.keyColumns)
+        let known = store.tableNames.contains(name)
+        try store.defineTable(name, schema: schema, partitioning: known ? try store.manifest(name).partitioning : setup.partitioning)
+        let w = try TableWriter(name: name, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
+                                committedLSN: known ? try store.committedLSN(name) : 0)
+        writersByOID[r.oid] = w
+        writersByName[name] = w
+        if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
+    }
+
+    // MARK: batching
+
+    private func rowAdded() throws {
+        pendingRows += 1
+        rowsSinceCheck += 1
+        stats.rowsApplied += 1
+        if inTransaction && rowsSinceCheck >= 1024 {
+            rowsSinceCheck = 0
+            if overLimits() {
+                // A transaction larger than the batch limits: stage what we have so memory stays bounded.
+                for w in writersByName.values { try w.stage(store: store, openVersion: transactionFinalLSN + 1) }
+                pendingRows = 0
+                stats.spills += 1
+            }
+        }
+    }
+
+    private func overLimits() -> Bool {
+        if pendingRows >= limits.maxRows { return true }
+        return writersByName.values.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
+    }
+
+    private func shouldFlush() -> Bool {
+        if overLimits() { return true }
+        if let since = pendingSince, Date().timeIntervalSince(since) >= limits.maxAge { return true }
+        return false
+    }
+
+    /// Stages every batch and commits all staged parts and truncates with checkpoint `upTo`, then confirms it.
+    private func commit(upTo: UInt64) throws {
+        var commit = StoreCommit(upTo: upTo)
+        var rows = 0
+        for w in writersByName.values.sorted(by: { $0.name < $1.name }) where w.hasWork {
+            try w.stage(store: store, openVersion: nil)
+            let change = w.takeChange()
+            if change.truncate { commit.truncate(w.name) }
+            if let staged = change.staged { rows += staged.rows; commit.add(staged) }
+        }
+        guard upTo > committedUpTo || !commit.tables.isEmpty else { return }
+        try store.commit(commit)
+        for w in writersByName.values where upTo > w.committedLSN { w.committedLSN = upTo }
+        committedUpTo = max(committedUpTo, upTo)
+        confirm(LSN(committedUpTo))
+        let now = Date()
+        if let oldest = oldestPendingCommitMicros {
+            let lag = now.timeIntervalSince1970 - Double(oldest + ReplicationWireTime.postgresEpochOffsetMicros) / 1e6
+            stats.recordCommit(rows: rows, lagSeconds: lag)
+        }
+        stats.committedLSN = committedUpTo
+        stats.lastStoreCommit = now
+        pendingRows = 0
+        pendingSince = nil
+        oldestPendingCommitMicros = nil
+        lastIdleCheckpoint = now
+    }
+}
+
+/// Postgres timestamps count microseconds from 2000-01-01; Unix time from 1970-01-01.
+enum ReplicationWireTime {
+    static let postgresEpochOffsetMicros: Int64 = 946_684_800_000_000
+}

@@ -1,0 +1,163 @@
+import ColumnStore
+import PostgresReplication
+
+/// The replicator's state for one source table: how its columns map to the store, the rows not yet staged
+/// (a `RowBatch`), the parts staged but not yet committed, and a pending TRUNCATE.
+///
+/// Versions: rows of the open transaction are appended with a placeholder and get their version when the
+/// transaction's Commit arrives (the commit's end LSN). When a transaction outgrows the batch limits before its
+/// Commit, its rows so far are staged with version = commit record LSN + 1 (`Begin.finalLSN + 1`, known at Begin):
+/// still above every earlier transaction's end LSN and the snapshot's consistent point, and at or below this
+/// transaction's end LSN, so the order of versions stays the order of commits (see docs/replication.md).
+final class TableWriter {
+    /// `schema.table`: the store's table name.
+    let name: String
+    let keyColumns: [String]
+    private(set) var relationOID: UInt32
+    private(set) var mappings: [ColumnMapping]
+    /// Indexes (in relation column order) of the key columns.
+    private(set) var keyIndexes: [Int]
+    private(set) var batch: RowBatch
+    /// Parts written for this table and not yet committed.
+    private(set) var staged: StagedParts?
+    /// A TRUNCATE waits for the next commit (rows after it are kept in `batch`).
+    private(set) var truncatePending = false
+    /// First row of `batch` that belongs to the open transaction.
+    private var openTransactionStart = 0
+    /// Changes of transactions whose commit record is below this were committed before: skip them (replays).
+    var committedLSN: UInt64
+    /// Values that could not be represented (NaN in a numeric(p,s) column) and were stored as NULL.
+    private(set) var unrepresentable = 0
+
+    init(name: String, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String], committedLSN: UInt64) throws {
+        self.name = name
+        self.relationOID = relationOID
+        self.mappings = mappings
+        self.keyColumns = keyColumns
+        self.keyIndexes = try TableWriter.keyIndexes(keyColumns, in: mappings, table: name)
+        self.batch = RowBatch(columns: mappings.map(\.definition))
+        self.committedLSN = committedLSN
+    }
+
+    var schema: TableSchema { TableSchema(columns: mappings.map(\.definition), keyColumns: keyColumns) }
+    var pendingRows: Int { batch.count }
+    var pendingBytes: Int { batch.approximateBytes }
+    var hasWork: Bool { batch.count > 0 || staged != nil || truncatePending }
+
+    static func keyIndexes(_ keys: [String], in mappings: [ColumnMapping], table: String) throws -> [Int] {
+        try keys.map { key in
+            guard let i = mappings.firstIndex(where: { $0.name == key }) else {
+                throw SetupError.keyColumnMissing(table: table, column: key)
+            }
+            return i
+        }
+    }
+
+    /// A new Relation layout: returns true when the columns changed (the caller stages the old batch first).
+    func layoutDiffers(_ newMappings: [ColumnMapping]) -> Bool {
+        newMappings.map(\.definition) != mappings.map(\.definition)
+    }
+
+    /// Switches to a new column layout; the batch must be empty (staged) before.
+    func adopt(relationOID: UInt32, mappings: [ColumnMapping]) throws {
+        precondition(batch.count == 0, "stage the batch before changing the layout")
+        self.relationOID = relationOID
+        self.keyIndexes = try TableWriter.keyIndexes(keyColumns, in: mappings, table: name)
+        self.mappings = mappings
+        self.batch = RowBatch(columns: mappings.map(\.definition))
+        openTransactionStart = 0
+    }
+
+    func setRelationOID(_ oid: UInt32) { relationOID = oid }
+
+    // MARK: rows
+
+    /// Appends a full row from a tuple (insert, or the new row of an update).
+    func appendRow(_ tuple: TupleData) throws {
+        guard tuple.count == mappings.count else {
+            throw ReplicatorError.tupleMismatch(table: name, expected: mappings.count, got: tuple.count)
+        }
+        for i in 0..<mappings.count { try appendValue(tuple, i) }
+        batch.finishRow(version: 0)
+    }
+
+    /// Appends a tombstone for the key held in `tuple` (a K or O old tuple, or a new tuple).
+    func appendTombstone(keyFrom tuple: TupleData) throws {
+        guard tuple.count == mappings.count else {
+            throw ReplicatorError.tupleMismatch(table: name, expected: mappings.count, got: tuple.count)
+        }
+        for i in keyIndexes { try appendValue(tuple, i) }
+        batch.finishTombstone(version: 0)
+    }
+
+    /// True when the key columns of two tuples hold different bytes.
+    func keyDiffers(_ a: TupleData, _ b: TupleData) -> Bool {
+        keyIndexes.contains { a.kind(at: $0) != b.kind(at: $0) || a.bytes(at: $0) != b.bytes(at: $0) }
+    }
+
+    @inline(__always)
+    private func appendValue(_ tuple: TupleData, _ i: Int) throws {
+        switch tuple.kind(at: i) {
+        case .null:
+            batch.appendNull(column: i)
+        case .unchangedToast:
+            batch.appendUnchanged(column: i)
+        case .text, .binary:
+            let binary = tuple.kind(at: i) == .binary
+            let ok: Bool? = try tuple.withBytes(at: i) { raw in
+                do {
+                    return try mappings[i].converter.append(raw, binary: binary, to: &batch, column: i)
+                } catch {
+                    throw ReplicatorError.badValue(table: name, column: mappings[i].name, reason: "\(error)")
+                }
+            }
+            if ok == false { unrepresentable += 1 }
+        }
+    }
+
+    // MARK: transactions
+
+    /// The open transaction committed with `version`: its rows get that version.
+    func commitTransaction(version: UInt64) {
+        if openTransactionStart < batch.count { batch.setVersions(version, from: openTransactionStart) }
+        openTransactionStart = batch.count
+    }
+
+    /// TRUNCATE: rows and staged parts so far are dropped (the truncate supersedes them); the next commit
+    /// drops every committed part of the table.
+    func truncate(store: Store) {
+        batch.removeAll()
+        openTransactionStart = 0
+        if let staged { store.discard(staged) }
+        staged = nil
+        truncatePending = true
+    }
+
+    /// Writes the batch as staged parts. Rows of the open transaction get `openVersion` (nil: there are none).
+    func stage(store: Store, openVersion: UInt64?) throws {
+        guard batch.count > 0 else { return }
+        if openTransactionStart < batch.count {
+            guard let openVersion else { preconditionFailure("open-transaction rows without a version") }
+            batch.setVersions(openVersion, from: openTransactionStart)
+        }
+        let parts = try store.stage(batch, table: name)
+        if staged == nil { staged = parts } else { staged?.append(parts) }
+        batch.removeAll()
+        openTransactionStart = 0
+    }
+
+    /// Forgets uncommitted work (after a lost connection the transaction is streamed again).
+    func abandonStaged(store: Store) {
+        if let staged { store.discard(staged) }
+        staged = nil
+        batch.removeAll()
+        openTransactionStart = 0
+        truncatePending = false
+    }
+
+    /// Hands the staged parts and truncate flag to a commit and forgets them.
+    func takeChange() -> (staged: StagedParts?, truncate: Bool) {
+        defer { staged = nil; truncatePending = false }
+        return (staged, truncatePending)
+    }
+}
