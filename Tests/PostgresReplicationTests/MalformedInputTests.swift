@@ -102,3 +102,33 @@ final class MalformedInputTests: XCTestCase {
         }
     }
 }
+
+final class MalformedCopyInputTests: XCTestCase {
+    func testCorruptCopyStreamsThrowTypedErrorsOrDecode() {
+        var random = SeededRandom(seed: 0xC0B1)
+        let stream = BinaryCopyFixtures.stream(BinaryCopyFixtures.rows(20))
+        for _ in 0..<3_000 {
+            var bytes = stream
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                bytes[index] ^= 1 << UInt8.random(in: 0..<8, using: &random)
+            }
+            if Bool.random(using: &random) { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &random))) }
+            var reader = BinaryCopyReader(maxFieldBytes: 1 << 20)
+            do {
+                var offset = 0
+                while offset < bytes.count {
+                    let size = min(Int.random(in: 1...64, using: &random), bytes.count - offset)
+                    reader.feed(Array(bytes[offset..<offset + size]))
+                    offset += size
+                    while try reader.nextRow() {
+                        for field in 0..<reader.fieldCount { _ = reader.field(field) }
+                    }
+                }
+                try reader.finish()
+            } catch {
+                _ = error as BinaryCopyError
+            }
+        }
+    }
+}

@@ -86,3 +86,21 @@ public struct TupleData: Sendable, Equatable, CustomDebugStringConvertible {
         return "(" + parts.joined(separator: ", ") + ")"
     }
 }
+
+extension TupleData {
+    /// The typed value of column `index` (slow path: allocates for strings and digits).
+    /// `.null` for `n`; nil for `u` (unchanged TOAST: no value was sent); `t`/`b` parsed by
+    /// `TextValueParser` / `BinaryValueParser`.
+    public func value(at index: Int, typeOID: UInt32, typeModifier: Int32 = -1) throws(ValueParseError) -> PostgresValue? {
+        let kind = kind(at: index)
+        guard let bytes = bytes(at: index) else { return kind == .null ? .null : nil }
+        let result = bytes.withUnsafeBytes { raw -> Result<PostgresValue, ValueParseError> in
+            Result { () throws(ValueParseError) in
+                kind == .text
+                    ? try TextValueParser.value(typeOID: typeOID, typeModifier: typeModifier, bytes: raw)
+                    : try BinaryValueParser.value(typeOID: typeOID, typeModifier: typeModifier, bytes: raw)
+            }
+        }
+        return try result.get()
+    }
+}
