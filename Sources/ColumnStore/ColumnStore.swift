@@ -1,1 +1,0 @@
-// ColumnStore module; see DESIGN.md.

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Reads a table as `SELECT … FINAL` would: the latest non-deleted version of every key, with unchanged (TOAST)
+/// columns carried forward from older versions, merged on the fly from a manifest snapshot's parts.
+///
+/// Streaming: one row group per part in memory. Predicates filter the deduplicated rows; those on a key-derived
+/// partition column also skip whole partitions. (A predicate on a column that is not part of the key cannot prune
+/// parts: an older version that matches would survive while the newer one that does not was skipped.)
+public struct FinalReader {
+    /// The output columns, in the order asked for.
+    public let columns: [ColumnDefinition]
+    /// The manifest snapshot being read.
+    public let manifest: Manifest
+    private var merge: KeyMerge
+    private let predicates: [BoundPredicate]
+    private let readColumns: [ColumnDefinition]
+    private let projection: [Int]
+    private let batchRows: Int
+    private var done = false
+    /// Rows whose unchanged column had no older value in the store (shown as NULL; should never happen).
+    public private(set) var unresolvedUnchanged = 0
+
+    init(store: Store, table: String, columns wanted: [String]?, predicates: [Predicate], batchRows: Int) throws {
+        let m = try store.manifest(table)
+        manifest = m
+        let all = m.readerColumns
+        let names = wanted ?? all.map(\.name)
+        for n in names where !all.contains(where: { $0.name == n }) { throw StoreError.unknownColumn(table: table, column: n) }
+        let needed = Set(names).union(m.keyColumns).union(predicates.map(\.column))
+        let readColumns = all.filter { needed.contains($0.name) }
+        self.readColumns = readColumns
+        columns = names.compactMap { n in all.first { $0.name == n } }
+        projection = names.compactMap { n in readColumns.firstIndex { $0.name == n } }
+        let bound = try predicates.map { try BoundPredicate($0, columns: readColumns, table: table) }
+        self.predicates = bound
+        self.batchRows = batchRows
+        let keys = TableSchema(columns: readColumns, keyColumns: m.keyColumns).keyIndexes
+        var parts = m.parts
+        if m.partitioning.isDerivedFromKey(m.keyColumns) {
+            let cols = readColumns
+            parts = parts.filter { p in bound.allSatisfy { $0.mayMatch(partition: p.partition, spec: m.partitioning, keyIndexes: keys, columns: cols) } }
+        }
+        let dir = store.tableDirectory(table)
+        let order = Dictionary(uniqueKeysWithValues: m.parts.enumerated().map { ($1.path, $0) })
+        let target = readColumns
+        let cursors = try parts.map {
+            try PartCursor(table: table, tableDirectory: dir, entry: $0, order: order[$0.path] ?? 0,
+                           target: target, verifyChecksum: store.options.verifyChecksums)
+        }
+        merge = try KeyMerge(cursors: cursors, keys: keys)
+    }
+
+    /// The next rows (at most the batch size), or nil at the end.
+    public mutating func next() throws -> RowBatch? {
+        if done { return nil }
+        var out = RowBatch(columns: readColumns)
+        var kept = [Int]()
+        while out.count < batchRows {
+            guard try merge.nextKey() else { done = true; break }
+            let before = out.count
+            guard merge.resolve(into: &out, keepTombstones: false, keepMarkers: false) else { continue }
+            if predicates.allSatisfy({ $0.matches(out, before) }) { kept.append(before) }
+        }
+        if out.count == 0 && done { return nil }
+        let filtered = kept.count == out.count ? out : out.gathered(kept)
+        if projection == Array(readColumns.indices) { return filtered }
+        return RowBatch(columns: columns, buffers: projection.map { filtered.buffers[$0] },
+                        versions: filtered.versions, deleted: filtered.deleted)
+    }
+}
+
+extension Store {
+    /// A FINAL reader over the table's current manifest. `columns` nil = all reader columns (the union of schema
+    /// versions); rows come in key order.
+    public func read(_ table: String, columns: [String]? = nil, where predicates: [Predicate] = [],
+                     batchRows: Int = 8192) throws -> FinalReader {
+        try FinalReader(store: self, table: table, columns: columns, predicates: predicates, batchRows: batchRows)
+    }
+}

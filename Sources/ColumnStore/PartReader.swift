@@ -1,0 +1,75 @@
+import Foundation
+
+/// Reads one committed part row group by row group, converted to the reader's columns (schema union), after checking
+/// the file's size and checksum against the manifest.
+struct PartCursor {
+    let entry: PartEntry
+    let order: Int
+    private let reader: any PartFileReader
+    private let target: [ColumnDefinition]
+    private let wanted: Set<String>
+    private var group = -1
+    private(set) var batch: RowBatch
+    private(set) var row = 0
+
+    /// Opens `entry`; `order` breaks ties between equal (key, version) rows (higher = newer part).
+    init(table: String, tableDirectory: URL, entry: PartEntry, order: Int, target: [ColumnDefinition],
+         verifyChecksum: Bool) throws {
+        self.entry = entry
+        self.order = order
+        self.target = target
+        self.wanted = Set(target.map(\.name))
+        let url = tableDirectory.appendingPathComponent(entry.path)
+        let bytes: [UInt8]
+        do { bytes = try DurableFile.read(url) } catch {
+            throw StoreError.corruptPart(table: table, path: url.path, reason: "cannot read: \(error)")
+        }
+        try PartCursor.check(bytes, entry: entry, table: table, path: url.path, checksum: verifyChecksum)
+        do {
+            reader = try PartFormat.reader(bytes: bytes, path: url.path)
+        } catch let StoreError.corruptPart(_, p, r) {
+            throw StoreError.corruptPart(table: table, path: p, reason: r)
+        }
+        batch = RowBatch(columns: target)
+        self.table = table
+        self.path = url.path
+    }
+    private let table: String
+    private let path: String
+
+    static func check(_ bytes: [UInt8], entry: PartEntry, table: String, path: String, checksum: Bool) throws {
+        guard bytes.count == entry.bytes else {
+            throw StoreError.corruptPart(table: table, path: path, reason: "size \(bytes.count), manifest says \(entry.bytes)")
+        }
+        if checksum {
+            let sum = CRC32.of(bytes)
+            guard sum == entry.checksum else {
+                throw StoreError.corruptPart(table: table, path: path, reason: "checksum \(sum), manifest says \(entry.checksum)")
+            }
+        }
+    }
+
+    /// Loads the next non-empty row group; false at the end of the part.
+    mutating func loadNext() throws -> Bool {
+        while group + 1 < reader.rowGroupCount {
+            group += 1
+            do {
+                batch = try reader.readRowGroup(group, columns: wanted).conformed(to: target)
+            } catch let StoreError.corruptPart(_, p, r) {
+                throw StoreError.corruptPart(table: table, path: p, reason: r)
+            } catch {
+                throw StoreError.corruptPart(table: table, path: path, reason: "\(error)")
+            }
+            row = 0
+            if batch.count > 0 { return true }
+        }
+        return false
+    }
+
+    /// Moves to the next row; false at the end of the part.
+    mutating func advance() throws -> Bool {
+        row += 1
+        if row < batch.count { return true }
+        return try loadNext()
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Writes one part file of one partition from rows already in (key, _version) order, in row groups of bounded size,
+/// then makes it durable: temp file, fsync, rename into `parts/<partition>/`, fsync directory.
+/// The part is not visible to anyone until a manifest commit lists it.
+struct PartWriter {
+    let table: String
+    let tableDirectory: URL
+    let partition: String
+    let columns: [ColumnDefinition]
+    let schemaVersion: Int
+    let level: Int
+    let rowGroupRows: Int
+
+    private var writer: (any PartFileWriter)?
+    private var pending: RowBatch
+    private var tmpURL: URL
+    private let finalURL: URL
+    private let relativePath: String
+    private var rows = 0, tombstones = 0
+    private var minVersion = UInt64.max, maxVersion = UInt64.min
+
+    init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
+         schemaVersion: Int, level: Int, rowGroupRows: Int) throws {
+        self.table = table
+        self.tableDirectory = tableDirectory
+        self.partition = partition
+        self.columns = columns
+        self.schemaVersion = schemaVersion
+        self.level = level
+        self.rowGroupRows = max(1, rowGroupRows)
+        let dir = tableDirectory.appendingPathComponent("parts").appendingPathComponent(partition)
+        try DurableFile.makeDirectory(dir)
+        let name = "l\(level)-\(UUID().uuidString.lowercased()).\(PartFormat.fileExtension)"
+        relativePath = "parts/\(partition)/\(name)"
+        finalURL = dir.appendingPathComponent(name)
+        tmpURL = DurableFile.temporaryURL(for: finalURL)
+        pending = RowBatch(columns: columns)
+        pending.reserveCapacity(min(self.rowGroupRows, 65536))
+    }
+
+    /// Appends one row of `batch` (same columns); writes a row group when `rowGroupRows` are pending.
+    mutating func append(from batch: RowBatch, row: Int) throws {
+        pending.appendRow(from: batch, row: row)
+        if pending.count >= rowGroupRows { try flush() }
+    }
+
+    /// Appends all rows of a sorted batch.
+    mutating func append(sorted batch: RowBatch) throws {
+        if pending.count == 0 && batch.count <= rowGroupRows {
+            pending = batch
+            if pending.count >= rowGroupRows { try flush() }
+            return
+        }
+        for r in 0..<batch.count { try append(from: batch, row: r) }
+    }
+
+    /// Appends a row assembled by the merge into `pending` through `body`.
+    mutating func appendBuilt(_ body: (inout RowBatch) -> Void) throws {
+        body(&pending)
+        if pending.count >= rowGroupRows { try flush() }
+    }
+
+    var isEmpty: Bool { rows == 0 && pending.count == 0 }
+
+    private mutating func flush() throws {
+        guard pending.count > 0 else { return }
+        if writer == nil { writer = try PartFormat.writer(url: tmpURL, columns: columns) }
+        for r in 0..<pending.count {
+            let v = pending.versions[r]
+            if v < minVersion { minVersion = v }
+            if v > maxVersion { maxVersion = v }
+            if pending.isDeleted(r) { tombstones += 1 }
+        }
+        rows += pending.count
+        try writer!.writeRowGroup(pending)
+        pending.removeAll()
+        pending.reserveCapacity(min(rowGroupRows, 65536))
+    }
+
+    /// Finishes the file and moves it into place; nil when no row was appended.
+    mutating func finish() throws -> PartEntry? {
+        try flush()
+        guard var w = writer else { return nil }
+        try w.finish(metadata: [
+            "freshet.table": table,
+            "freshet.schema_version": String(schemaVersion),
+            "freshet.min_version": String(minVersion),
+            "freshet.max_version": String(maxVersion),
+            "freshet.level": String(level),
+        ])
+        writer = nil
+        let bytes = try DurableFile.read(tmpURL)
+        try DurableFile.moveIntoPlace(tmpURL, finalURL)
+        return PartEntry(path: relativePath, partition: partition, rows: rows, bytes: bytes.count,
+                         minVersion: minVersion, maxVersion: maxVersion, level: level,
+                         checksum: CRC32.of(bytes), schemaVersion: schemaVersion, generation: 0,
+                         tombstones: tombstones)
+    }
+
+    /// Removes the temp file of an unfinished part.
+    func abandon() { DurableFile.remove(tmpURL) }
+}

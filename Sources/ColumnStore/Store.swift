@@ -1,0 +1,367 @@
+import Foundation
+
+/// A local ReplacingMergeTree: tables of immutable Parquet parts listed by atomically replaced manifests.
+///
+/// ```
+/// STORE/store.json
+/// STORE/tables/<schema>.<table>/manifest.json
+/// STORE/tables/<schema>.<table>/parts/<partition>/<part>.parquet
+/// ```
+/// One process writes a store; any number read it (`StoreOptions.readOnly`). Thread-safe.
+public final class Store: @unchecked Sendable {
+    /// The store directory.
+    public let url: URL
+    public let options: StoreOptions
+
+    enum TableState { case ready(Manifest), broken(StoreError) }
+
+    let lock = NSLock()
+    private var identityValue: StoreIdentity
+    private var tables: [String: TableState] = [:]
+    private var retired: [(url: URL, since: Date)] = []
+    var crashHook: (@Sendable (CrashPoint) throws -> Void)?
+    var mergerBox = MergerBox()
+
+    private init(url: URL, identity: StoreIdentity, options: StoreOptions) {
+        self.url = url
+        self.identityValue = identity
+        self.options = options
+    }
+
+    deinit { stopMerger() }
+
+    var storeFile: URL { url.appendingPathComponent("store.json") }
+    var tablesDirectory: URL { url.appendingPathComponent("tables") }
+    func tableDirectory(_ table: String) -> URL { tablesDirectory.appendingPathComponent(table) }
+    func manifestURL(_ table: String) -> URL { tableDirectory(table).appendingPathComponent("manifest.json") }
+
+    // MARK: opening
+
+    /// Opens the store at `url`, creating it with `identity` when it does not exist. When it exists and `identity`
+    /// is given, the source (system identifier, slot, publication) must match. A writable open removes orphans:
+    /// temp files and parts no manifest lists, older than `options.orphanCutoff`.
+    public static func open(at url: URL, identity: StoreIdentity? = nil, options: StoreOptions = StoreOptions()) throws -> Store {
+        let file = url.appendingPathComponent("store.json")
+        let current: StoreIdentity
+        if FileManager.default.fileExists(atPath: file.path) {
+            current = try StoreIdentity.decode(try DurableFile.read(file), path: file.path)
+            if let want = identity, want.systemIdentifier != current.systemIdentifier || want.slot != current.slot
+                || want.publication != current.publication {
+                throw StoreError.identityMismatch(path: url.path, reason:
+                    "store copies system \(current.systemIdentifier) slot \(current.slot) publication \(current.publication)")
+            }
+        } else {
+            guard let want = identity else {
+                throw StoreError.io(path: file.path, operation: "open store", errno: ENOENT)
+            }
+            if options.readOnly { throw StoreError.readOnly(path: url.path) }
+            try DurableFile.makeDirectory(url.appendingPathComponent("tables"))
+            try DurableFile.replace(file, with: try want.encoded())
+            current = want
+        }
+        let store = Store(url: url, identity: current, options: options)
+        try store.loadTables()
+        if !options.readOnly { store.removeOrphans() }
+        return store
+    }
+
+    private func loadTables() throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tablesDirectory.path)) ?? []
+        for name in names where !name.hasPrefix(".") {
+            tables[name] = loadTable(name)
+        }
+    }
+
+    /// Reads a table's manifest and checks that its parts exist with the recorded sizes.
+    private func loadTable(_ name: String) -> TableState {
+        let path = manifestURL(name).path
+        do {
+            let m = try Manifest.decode(try DurableFile.read(manifestURL(name)), table: name, path: path)
+            for p in m.parts {
+                let u = tableDirectory(name).appendingPathComponent(p.path)
+                guard let st = DurableFile.fileInfo(u) else {
+                    return .broken(.corruptPart(table: name, path: u.path, reason: "missing"))
+                }
+                if st.size != p.bytes {
+                    return .broken(.corruptPart(table: name, path: u.path, reason: "size \(st.size), manifest says \(p.bytes)"))
+                }
+            }
+            return .ready(m)
+        } catch let e as StoreError {
+            if case .io(_, _, ENOENT) = e {
+                return .broken(.corruptManifest(table: name, path: path, reason: "missing"))
+            }
+            if case .corruptManifest = e { return .broken(e) }
+            return .broken(.corruptManifest(table: name, path: path, reason: e.description))
+        } catch {
+            return .broken(.corruptManifest(table: name, path: path, reason: "\(error)"))
+        }
+    }
+
+    /// Deletes temp files and unreferenced parts older than the orphan cutoff (what an abandoned stage or a crash
+    /// leaves). Tables whose manifest cannot be read are left alone.
+    private func removeOrphans() {
+        let cutoff = options.orphanCutoff
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where DurableFile.isTemporary(name) {
+            removeIfOlder(url.appendingPathComponent(name), cutoff)
+        }
+        for name in (try? fm.contentsOfDirectory(atPath: tablesDirectory.path)) ?? [] {
+            let dir = tableDirectory(name)
+            for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where DurableFile.isTemporary(f) {
+                removeIfOlder(dir.appendingPathComponent(f), cutoff)
+            }
+            guard case let .ready(m)? = tables[name] else { continue }
+            let live = Set(m.parts.map(\.path))
+            let partsDir = dir.appendingPathComponent("parts")
+            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] {
+                let pdir = partsDir.appendingPathComponent(partition)
+                for f in (try? fm.contentsOfDirectory(atPath: pdir.path)) ?? [] where !live.contains("parts/\(partition)/\(f)") {
+                    removeIfOlder(pdir.appendingPathComponent(f), cutoff)
+                }
+            }
+        }
+    }
+
+    private func removeIfOlder(_ u: URL, _ cutoff: Date) {
+        if let st = DurableFile.fileInfo(u), st.modified < cutoff { DurableFile.remove(u) }
+    }
+
+    // MARK: state
+
+    /// The store's identity and checkpoint as last committed.
+    public var identity: StoreIdentity { lock.withLock { identityValue } }
+
+    /// The LSN to confirm to Postgres and to resume streaming from.
+    public var checkpointLSN: UInt64 { identity.checkpointLSN }
+
+    /// Names of the tables (`schema.table`), sorted.
+    public var tableNames: [String] { lock.withLock { tables.keys.sorted() } }
+
+    /// The table's committed manifest (a snapshot: later commits do not change it).
+    /// Throws when the table is unknown or its manifest or parts are damaged.
+    public func manifest(_ table: String) throws -> Manifest {
+        try lock.withLock { try readyManifest(table) }
+    }
+
+    func readyManifest(_ table: String) throws -> Manifest {
+        switch tables[table] {
+        case nil: throw StoreError.unknownTable(table)
+        case let .broken(e)?: throw e
+        case let .ready(m)?: return m
+        }
+    }
+
+    /// Changes to `table` at or below this LSN are already stored (skip them on replay).
+    public func committedLSN(_ table: String) throws -> UInt64 {
+        try lock.withLock { max(try readyManifest(table).committedLSN, identityValue.checkpointLSN) }
+    }
+
+    // MARK: tables and schema versions
+
+    /// Creates `table`, or starts a new schema version when `schema`'s columns differ from its current ones.
+    /// Key columns and partitioning of an existing table cannot change (that takes a resync into a new table).
+    /// Returns the schema version batches must now use.
+    @discardableResult
+    public func defineTable(_ table: String, schema: TableSchema, partitioning: PartitionSpec = .default) throws -> Int {
+        try writable()
+        guard !table.isEmpty, !table.hasPrefix("."), !table.contains("/") else {
+            throw StoreError.invalidSchema(table: table, reason: "bad table name")
+        }
+        try schema.validate(table: table)
+        try partitioning.validate(schema, table: table)
+        return try lock.withLock {
+            if tables[table] == nil {
+                let m = Manifest(formatVersion: Manifest.currentFormatVersion, table: table, sequence: 1, generation: 1,
+                                 committedLSN: 0, keyColumns: schema.keyColumns, partitioning: partitioning,
+                                 schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])
+                try DurableFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
+                try writeManifest(m)
+                return 1
+            }
+            var m = try readyManifest(table)
+            guard m.keyColumns == schema.keyColumns else {
+                throw StoreError.invalidSchema(table: table, reason: "key columns cannot change (\(m.keyColumns) → \(schema.keyColumns))")
+            }
+            guard let current = m.schemaVersions.last else {
+                throw StoreError.corruptManifest(table: table, path: manifestURL(table).path, reason: "no schema version")
+            }
+            if current.columns == schema.columns { return current.version }
+            m.schemaVersions.append(SchemaVersion(version: current.version + 1, columns: schema.columns))
+            m.sequence += 1
+            try writeManifest(m)
+            return current.version + 1
+        }
+    }
+
+    /// Writes a manifest durably and makes it the table's current state. Caller holds `lock`.
+    private func writeManifest(_ m: Manifest) throws {
+        try DurableFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
+            try crashHook?(.beforeManifestRename(m.table))
+        }
+        tables[m.table] = .ready(m)
+    }
+
+    func writable() throws {
+        if options.readOnly { throw StoreError.readOnly(path: url.path) }
+    }
+
+    // MARK: staging and commits
+
+    /// Writes `batch` (columns of the table's current schema version) as durable part files, one per partition,
+    /// sorted by (key, _version). Nothing is visible until the parts are committed.
+    public func stage(_ batch: RowBatch, table: String) throws -> StagedParts {
+        try writable()
+        let m = try manifest(table)
+        guard let current = m.schemaVersions.last, batch.columns == current.columns else {
+            throw StoreError.invalidBatch(table: table, reason: "batch columns differ from schema version \(m.schemaVersions.last?.version ?? 0)")
+        }
+        let schema = m.currentSchema
+        let keys = schema.keyIndexes
+        let pcol = m.partitioning.column.flatMap { schema.index(of: $0) }
+        var byPartition = [String: [Int]]()
+        for r in 0..<batch.count {
+            byPartition[m.partitioning.partition(of: batch, row: r, columnIndex: pcol, keyIndexes: keys), default: []].append(r)
+        }
+        var staged = StagedParts(table: table, parts: [])
+        for (partition, rows) in byPartition.sorted(by: { $0.key < $1.key }) {
+            let sorted = (byPartition.count == 1 ? batch : batch.gathered(rows)).sorted(keys: keys)
+            var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
+                                   columns: current.columns, schemaVersion: current.version, level: 0,
+                                   rowGroupRows: options.rowGroupRows)
+            do {
+                try w.append(sorted: sorted)
+                if let e = try w.finish() { staged.parts.append(e) }
+            } catch {
+                w.abandon()
+                discard(staged)
+                throw error
+            }
+        }
+        return staged
+    }
+
+    /// Deletes staged parts that will not be committed.
+    public func discard(_ staged: StagedParts) {
+        for p in staged.parts { DurableFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
+    }
+
+    /// Commits: for each table, one manifest replace (truncate first, then the staged parts, committed LSN = `upTo`),
+    /// then the store checkpoint. Returns when everything is durable; then `upTo` may be confirmed to Postgres.
+    /// A crash part-way leaves every manifest either old or new; the checkpoint moves only after all of them.
+    public func commit(_ commit: StoreCommit) throws {
+        try writable()
+        try lock.withLock {
+            var next = [Manifest]()
+            for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
+                var m = try readyManifest(table)
+                if change.truncate {
+                    retireLocked(m.parts, table: table)
+                    m.parts.removeAll()
+                    m.generation += 1
+                }
+                for s in change.staged {
+                    guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
+                    for var p in s.parts {
+                        p.generation = m.generation
+                        m.parts.append(p)
+                    }
+                }
+                m.committedLSN = max(m.committedLSN, commit.upTo)
+                m.sequence += 1
+                next.append(m)
+            }
+            for m in next {
+                try writeManifest(m)
+                try crashHook?(.afterManifest(m.table))
+            }
+            try crashHook?(.beforeCheckpoint)
+            if commit.upTo > identityValue.checkpointLSN {
+                var id = identityValue
+                id.checkpointLSN = commit.upTo
+                try DurableFile.replace(storeFile, with: try id.encoded())
+                identityValue = id
+            }
+        }
+        collectGarbage()
+    }
+
+    /// Swaps a merge's inputs for its outputs in the latest manifest (commits made meanwhile are kept).
+    /// Returns false (and removes the outputs) when an input is gone, e.g. after a truncate.
+    func commitMerge(table: String, inputs: [PartEntry], outputs: [PartEntry]) throws -> Bool {
+        try lock.withLock {
+            var m = try readyManifest(table)
+            let gone = Set(inputs.map(\.path))
+            let present = Set(m.parts.map(\.path))
+            guard gone.isSubset(of: present) else {
+                for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
+                return false
+            }
+            let generation = inputs.first?.generation ?? m.generation
+            var kept = [PartEntry](), inserted = false
+            // Outputs take the place of the first input so part order (newest last) stays meaningful.
+            for p in m.parts {
+                if gone.contains(p.path) {
+                    if !inserted {
+                        kept += outputs.map { var o = $0; o.generation = generation; return o }
+                        inserted = true
+                    }
+                } else { kept.append(p) }
+            }
+            m.parts = kept
+            m.sequence += 1
+            try writeManifest(m)
+            retireLocked(inputs, table: table)
+            return true
+        }
+    }
+
+    // MARK: garbage
+
+    private func retireLocked(_ parts: [PartEntry], table: String) {
+        let now = Date()
+        for p in parts { retired.append((tableDirectory(table).appendingPathComponent(p.path), now)) }
+    }
+
+    /// Deletes replaced part files whose grace period has passed (all of them when `force`).
+    /// Returns how many files were deleted.
+    @discardableResult
+    public func collectGarbage(force: Bool = false) -> Int {
+        let now = Date()
+        let due: [URL] = lock.withLock {
+            let (old, keep) = retired.reduce(into: ([URL](), [(url: URL, since: Date)]())) { acc, r in
+                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r.url) } else { acc.1.append(r) }
+            }
+            retired = keep
+            return old
+        }
+        for u in due { DurableFile.remove(u) }
+        return due.count
+    }
+
+    // MARK: verification
+
+    /// Re-reads every manifest and every part, checking size and checksum. Returns the problems found (empty = ok).
+    public func verify() -> [StoreError] {
+        var problems = [StoreError]()
+        for name in tableNames {
+            switch loadTable(name) {
+            case let .broken(e): problems.append(e)
+            case let .ready(m):
+                for p in m.parts {
+                    let u = tableDirectory(name).appendingPathComponent(p.path)
+                    do {
+                        let bytes = try DurableFile.read(u)
+                        try PartCursor.check(bytes, entry: p, table: name, path: u.path, checksum: true)
+                        _ = try PartFormat.reader(bytes: bytes, path: u.path)
+                    } catch let StoreError.corruptPart(_, path, reason) {
+                        problems.append(.corruptPart(table: name, path: path, reason: reason))
+                    } catch {
+                        problems.append(.corruptPart(table: name, path: u.path, reason: "\(error)"))
+                    }
+                }
+            }
+        }
+        return problems
+    }
+}

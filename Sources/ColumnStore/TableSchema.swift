@@ -1,0 +1,51 @@
+import Foundation
+
+/// One column of a table as the replicator declares it.
+public struct ColumnDefinition: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: ColumnType
+    public var nullable: Bool
+
+    public init(_ name: String, _ type: ColumnType, nullable: Bool = true) {
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+    }
+}
+
+/// A table's shape: ordered columns plus the names of the key columns (the dedup key, like ClickHouse's ORDER BY).
+public struct TableSchema: Sendable, Hashable, Codable {
+    public var columns: [ColumnDefinition]
+    public var keyColumns: [String]
+
+    public init(columns: [ColumnDefinition], keyColumns: [String]) {
+        self.columns = columns
+        self.keyColumns = keyColumns
+    }
+
+    /// Names the store reserves for its own columns in part files.
+    public static let reservedNames: Set<String> = ["_version", "_deleted", "_unchanged"]
+
+    /// Index of the column called `name`.
+    public func index(of name: String) -> Int? { columns.firstIndex { $0.name == name } }
+
+    /// Indexes of the key columns, in key order.
+    var keyIndexes: [Int] { keyColumns.compactMap { index(of: $0) } }
+
+    /// Throws when the schema cannot be stored (no key, unknown key column, duplicate or reserved names).
+    func validate(table: String) throws {
+        var seen = Set<String>()
+        for c in columns {
+            if TableSchema.reservedNames.contains(c.name) || c.name.isEmpty || c.name.contains(",") {
+                throw StoreError.invalidSchema(table: table, reason: "column name '\(c.name)' is reserved or invalid")
+            }
+            if !seen.insert(c.name).inserted {
+                throw StoreError.invalidSchema(table: table, reason: "duplicate column '\(c.name)'")
+            }
+        }
+        if keyColumns.isEmpty { throw StoreError.invalidSchema(table: table, reason: "no key columns") }
+        for k in keyColumns where index(of: k) == nil {
+            throw StoreError.invalidSchema(table: table, reason: "key column '\(k)' is not a column")
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// Placeholder so the target has a source until its owner's branch is merged.
