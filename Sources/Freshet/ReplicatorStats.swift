@@ -19,26 +19,26 @@ public final class ReplicatorStats: @unchecked Sendable {
     /// Rows applied per table and operation.
     public var rowsByTable: [String: [Operation: Int]] { lock.lock(); defer { lock.unlock() }; return _rowsByTable }
 
-    private func get(_ k: String) -> Double { lock.lock(); defer { lock.unlock() }; return _values[k] ?? 0 }
-    private func set(_ k: String, _ v: Double) { lock.lock(); _values[k] = v; lock.unlock() }
+    private func read(_ k: String) -> Double { lock.lock(); defer { lock.unlock() }; return _values[k] ?? 0 }
+    private func write(_ k: String, _ v: Double) { lock.lock(); _values[k] = v; lock.unlock() }
 
-    public var rowsApplied: Int { get { Int(get("rows")) } set { set("rows", Double(newValue)) } }
-    public var transactions: Int { get { Int(get("tx")) } set { set("tx", Double(newValue)) } }
-    public var spills: Int { get { Int(get("spills")) } set { set("spills", Double(newValue)) } }
-    public var commits: Int { Int(get("commits")) }
-    public var rowsCommitted: Int { Int(get("rows_committed")) }
-    public var reconnects: Int { get { Int(get("reconnects")) } set { set("reconnects", Double(newValue)) } }
-    public var committedLSN: UInt64 { get { UInt64(get("committed_lsn")) } set { set("committed_lsn", Double(newValue)) } }
-    public var serverWALEnd: UInt64 { get { UInt64(get("wal_end")) } set { set("wal_end", Double(newValue)) } }
+    public var rowsApplied: Int { get { Int(read("rows")) } set { write("rows", Double(newValue)) } }
+    public var transactions: Int { get { Int(read("tx")) } set { write("tx", Double(newValue)) } }
+    public var spills: Int { get { Int(read("spills")) } set { write("spills", Double(newValue)) } }
+    public var commits: Int { Int(read("commits")) }
+    public var rowsCommitted: Int { Int(read("rows_committed")) }
+    public var reconnects: Int { get { Int(read("reconnects")) } set { write("reconnects", Double(newValue)) } }
+    public var committedLSN: UInt64 { get { UInt64(read("committed_lsn")) } set { write("committed_lsn", Double(newValue)) } }
+    public var serverWALEnd: UInt64 { get { UInt64(read("wal_end")) } set { write("wal_end", Double(newValue)) } }
     /// Commit time (µs since the Unix epoch) of the last transaction seen.
-    public var lastCommitTimestampMicros: Int64 { get { Int64(get("last_commit_ts")) } set { set("last_commit_ts", Double(newValue)) } }
-    public var lastHeartbeatSentMicros: Int64 { get { Int64(get("hb_sent")) } set { set("hb_sent", Double(newValue)) } }
+    public var lastCommitTimestampMicros: Int64 { get { Int64(read("last_commit_ts")) } set { write("last_commit_ts", Double(newValue)) } }
+    public var lastHeartbeatSentMicros: Int64 { get { Int64(read("hb_sent")) } set { write("hb_sent", Double(newValue)) } }
     public var lastStoreCommit: Date {
-        get { Date(timeIntervalSince1970: get("last_store_commit")) }
-        set { set("last_store_commit", newValue.timeIntervalSince1970) }
+        get { Date(timeIntervalSince1970: read("last_store_commit")) }
+        set { write("last_store_commit", newValue.timeIntervalSince1970) }
     }
     /// Commit-to-visible lag of the last store commit (oldest transaction in it), seconds.
-    public var lastLagSeconds: Double { get("last_lag") }
+    public var lastLagSeconds: Double { read("last_lag") }
 
     func recordCommit(rows: Int, lagSeconds: Double) {
         lock.lock()

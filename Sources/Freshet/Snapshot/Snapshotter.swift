@@ -35,7 +35,7 @@ final class Snapshotter: @unchecked Sendable {
 
     /// Copies `tables` and returns their staged parts (not yet committed), by table name.
     func copy(_ tables: [SnapshotTable], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
-        var tasks: [Task] = []
+        var taskList: [Task] = []
         for (i, t) in tables.enumerated() {
             if t.source.pages > rangePages && workers > 1 {
                 let step = max(rangePages / 2, (t.source.pages + Int64(workers * 4) - 1) / Int64(workers * 4))
@@ -43,13 +43,14 @@ final class Snapshotter: @unchecked Sendable {
                 while start <= t.source.pages {
                     // The last range is open-ended: the table may have grown since the estimate.
                     let end = start + step > t.source.pages ? Int64.max : start + step
-                    tasks.append(Task(table: i, blocks: start..<end))
+                    taskList.append(Task(table: i, blocks: start..<end))
                     start += step
                 }
             } else {
-                tasks.append(Task(table: i, blocks: nil))
+                taskList.append(Task(table: i, blocks: nil))
             }
         }
+        let tasks = taskList
         let state = SnapshotState(tables: tables, taskCount: tasks.count)
         let progress = ProgressReporter(logger: logger, tables: tables.map { ($0.source.qualifiedName, $0.source.estimatedRows) })
         let threadCount = min(workers, tasks.count)
