@@ -53,3 +53,31 @@ public final class PostgresFixture: @unchecked Sendable {
 
     deinit { cleanup() }
 }
+
+/// A second, short-lived sandbox cluster started by `Tools/pg-sandbox` with its own directory and settings
+/// (e.g. `wal_level=replica` to test the error Freshet gives). Stopped and deleted by `destroy`.
+public final class ExtraSandbox: @unchecked Sendable {
+    public let directory: String
+    public let url: String
+    private let environment: [String: String]
+
+    public init(walLevel: String = "logical") throws {
+        _ = try TestEnvironment.postgresURL()   // only where a sandbox can run at all
+        directory = NSTemporaryDirectory() + "freshet-extra-" + UUID().uuidString.prefix(8)
+        environment = ["FRESHET_SANDBOX_DIR": directory, "FRESHET_SANDBOX_WAL_LEVEL": walLevel]
+        let tool = TestEnvironment.toolsDirectory.appendingPathComponent("pg-sandbox").path
+        let result = try Subprocess.run(tool, ["start"], environment: environment)
+        guard result.status == 0 else {
+            throw SubprocessError.failed(command: "pg-sandbox start", status: result.status, stderr: result.stderr)
+        }
+        url = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs a pg-sandbox subcommand (`stop`, `start`, `restart`) on this cluster.
+    @discardableResult
+    public func control(_ command: String) throws -> ProcessResult {
+        try Subprocess.run(TestEnvironment.toolsDirectory.appendingPathComponent("pg-sandbox").path, [command], environment: environment)
+    }
+
+    public func destroy() { _ = try? control("destroy") }
+}
