@@ -28,8 +28,8 @@ struct MessageBuilder {
 
 /// An orders-like table: (name, type OID).
 let ordersColumns: [(String, UInt32)] = [
-    ("id", 20), ("customer_id", 23), ("status", 25), ("amount", 1700),
-    ("created_at", 1184), ("note", 25), ("quantity", 21), ("paid", 16),
+    ("id", TypeOID.int8), ("customer_id", TypeOID.int4), ("status", TypeOID.text), ("amount", TypeOID.numeric),
+    ("created_at", TypeOID.timestamptz), ("note", TypeOID.text), ("quantity", TypeOID.int2), ("paid", TypeOID.bool),
 ]
 let ordersOID: UInt32 = 16_384
 
@@ -89,27 +89,33 @@ func syntheticCapture(messages target: Int) -> [UInt8] {
 
 /// Parses every value of `tuple` with the low-level parsers; returns a checksum so nothing is optimised away.
 func parseValues(_ tuple: TupleData, types: [UInt32]) throws -> Int64 {
-    var checksum: Int64 = 0
-    for index in 0..<min(tuple.count, types.count) {
-        let binary = tuple.kind(at: index) == .binary
-        checksum &+= try tuple.withBytes(at: index) { raw -> Int64 in
-            switch types[index] {
-            case 16: return try (binary ? BinaryValueParser.parseBool(raw) : TextValueParser.parseBool(raw)) ? 1 : 0
-            case 21: return Int64(try binary ? BinaryValueParser.parseInt16(raw) : TextValueParser.parseInt16(raw))
-            case 23: return Int64(try binary ? BinaryValueParser.parseInt32(raw) : TextValueParser.parseInt32(raw))
-            case 20: return try binary ? BinaryValueParser.parseInt64(raw) : TextValueParser.parseInt64(raw)
-            case 700, 701: return Int64(try binary ? BinaryValueParser.parseFloat64(raw) : TextValueParser.parseFloat64(raw))
-            case 1700:
-                return try binary ? BinaryValueParser.parseNumericUnscaledInt64(raw, scale: 2)
-                    : TextValueParser.parseNumericUnscaledInt64(raw, scale: 2)
-            case 1082: return Int64(try binary ? BinaryValueParser.parseDateDays(raw) : TextValueParser.parseDateDays(raw))
-            case 1114: return try binary ? BinaryValueParser.parseTimestampMicros(raw) : TextValueParser.parseTimestampMicros(raw)
-            case 1184: return try binary ? BinaryValueParser.parseTimestamptzMicros(raw) : TextValueParser.parseTimestamptzMicros(raw)
-            default: return Int64(raw.count)  // strings and bytes: a column builder copies them into its arena
-            }
-        } ?? 0
+    try tuple.withUnsafeColumns { columns in
+        var checksum: Int64 = 0
+        for index in 0..<min(columns.count, types.count) {
+            guard let raw = columns[index] else { continue }
+            checksum &+= try parseValue(raw, type: types[index], binary: columns.kind(at: index) == .binary)
+        }
+        return checksum
     }
-    return checksum
+}
+
+/// One value as an Int64, the way a typed column builder would consume it.
+func parseValue(_ raw: UnsafeRawBufferPointer, type: UInt32, binary: Bool) throws -> Int64 {
+    switch type {
+    case TypeOID.bool: return try (binary ? BinaryValueParser.parseBool(raw) : TextValueParser.parseBool(raw)) ? 1 : 0
+    case TypeOID.int2: return Int64(try binary ? BinaryValueParser.parseInt16(raw) : TextValueParser.parseInt16(raw))
+    case TypeOID.int4: return Int64(try binary ? BinaryValueParser.parseInt32(raw) : TextValueParser.parseInt32(raw))
+    case TypeOID.int8: return try binary ? BinaryValueParser.parseInt64(raw) : TextValueParser.parseInt64(raw)
+    case TypeOID.float8: return Int64(try binary ? BinaryValueParser.parseFloat64(raw) : TextValueParser.parseFloat64(raw))
+    case TypeOID.numeric:
+        return try binary ? BinaryValueParser.parseNumericUnscaledInt64(raw, scale: 2)
+            : TextValueParser.parseNumericUnscaledInt64(raw, scale: 2)
+    case TypeOID.date: return Int64(try binary ? BinaryValueParser.parseDateDays(raw) : TextValueParser.parseDateDays(raw))
+    case TypeOID.timestamp: return try binary ? BinaryValueParser.parseTimestampMicros(raw) : TextValueParser.parseTimestampMicros(raw)
+    case TypeOID.timestamptz:
+        return try binary ? BinaryValueParser.parseTimestamptzMicros(raw) : TextValueParser.parseTimestamptzMicros(raw)
+    default: return Int64(raw.count)  // strings and bytes: a column builder copies them into its arena
+    }
 }
 
 func run(_ capture: [UInt8], parse: Bool) throws -> (messages: Int, seconds: Double, checksum: Int64) {
