@@ -275,7 +275,7 @@ private struct MessageReader {
         guard let end = raw[start...].firstIndex(of: 0) else {
             throw .unterminatedString(kind: kind, offset: start, field: field)
         }
-        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self) else {
+        guard let text = String(validUTF8: UnsafeRawBufferPointer(rebasing: raw[start..<end])) else {
             throw .invalidUTF8(kind: kind, offset: start, field: field)
         }
         offset = end + 1
