@@ -26,6 +26,7 @@ final class MalformedInputTests: XCTestCase {
                 return decoder
             }, PgOutputFixtures.streamed),
             ({ PgOutputDecoder(protocolVersion: 4) }, PgOutputFixtures.outsideStreamV4),
+            ({ PgOutputDecoder(protocolVersion: 1) }, RealServerFixtures.textMode.map(hex) + RealServerFixtures.binaryMode.map(hex)),
         ]
     }
 
