@@ -26,6 +26,7 @@ final class MalformedInputTests: XCTestCase {
                 return decoder
             }, PgOutputFixtures.streamed),
             ({ PgOutputDecoder(protocolVersion: 4) }, PgOutputFixtures.outsideStreamV4),
+            ({ PgOutputDecoder(protocolVersion: 1) }, RealServerFixtures.textMode.map(hex) + RealServerFixtures.binaryMode.map(hex)),
         ]
     }
 
@@ -128,6 +129,59 @@ final class MalformedCopyInputTests: XCTestCase {
                 try reader.finish()
             } catch {
                 _ = error as BinaryCopyError
+            }
+        }
+    }
+}
+
+final class MalformedValueInputTests: XCTestCase {
+    private static let oids: [UInt32] = [TypeOID.bool, TypeOID.int2, TypeOID.int4, TypeOID.int8, TypeOID.float4, TypeOID.float8,
+                                         TypeOID.numeric, TypeOID.date, TypeOID.timestamp, TypeOID.timestamptz, TypeOID.uuid,
+                                         TypeOID.bytea, TypeOID.json, TypeOID.jsonb, TypeOID.text, TypeOID.int4Array]
+
+    /// Valid text forms, mutated: each parse must return a value or throw ValueParseError.
+    func testMutatedTextValuesThrowTypedErrors() {
+        let seeds = ["t", "-32768", "9223372036854775807", "1e+100", "-Infinity", "-92233720368547758.08", "0.000001",
+                     "0044-03-15 BC", "2024-01-02 03:04:05.123456+05:30", "12345-06-07 00:00:00.000001+00 BC",
+                     "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", #"\x00ff"#, #"{"a": 1}"#, "{1,2,NULL}"]
+        var random = SeededRandom(seed: 99)
+        for _ in 0..<20_000 {
+            var bytes = Array(seeds[Int.random(in: 0..<seeds.count, using: &random)].utf8)
+            for _ in 0..<Int.random(in: 0...3, using: &random) where !bytes.isEmpty {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[index] = Array("0123456789-+.: BCxe".utf8)[Int.random(in: 0..<19, using: &random)]
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(Array("09-:.".utf8)[Int.random(in: 0..<5, using: &random)], at: index)
+                }
+            }
+            let oid = Self.oids[Int.random(in: 0..<Self.oids.count, using: &random)]
+            do {
+                _ = try bytes.withUnsafeBytes { raw throws(ValueParseError) in try TextValueParser.value(typeOID: oid, bytes: raw) }
+                _ = try bytes.withUnsafeBytes { raw throws(ValueParseError) in try TextValueParser.parseNumericUnscaledInt64(raw, scale: 4) }
+            } catch {
+                XCTAssertTrue(error is ValueParseError, "\(error)")
+            }
+        }
+    }
+
+    /// Random binary values of every type (numeric with random header words included).
+    func testRandomBinaryValuesThrowTypedErrors() {
+        var random = SeededRandom(seed: 1_234)
+        for _ in 0..<50_000 {
+            let length = [0, 1, 2, 4, 8, 10, 12, 16, 17][Int.random(in: 0..<9, using: &random)]
+            var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            if length >= 8, Bool.random(using: &random) {
+                bytes[0] = 0; bytes[1] = UInt8((length - 8) / 2)      // consistent ndigits
+                bytes[4] = [0x00, 0x40, 0xC0, 0xD0, 0xF0][Int.random(in: 0..<5, using: &random)]; bytes[5] = 0
+            }
+            let oid = Self.oids[Int.random(in: 0..<Self.oids.count, using: &random)]
+            let scale = Int.random(in: -2...40, using: &random)
+            do {
+                _ = try bytes.withUnsafeBytes { raw throws(ValueParseError) in try BinaryValueParser.value(typeOID: oid, bytes: raw) }
+                _ = try bytes.withUnsafeBytes { raw throws(ValueParseError) in try BinaryValueParser.parseNumericUnscaledInt64(raw, scale: scale) }
+            } catch {
+                XCTAssertTrue(error is ValueParseError, "\(error)")
             }
         }
     }

@@ -131,6 +131,13 @@ final class MessageDecoderTests: XCTestCase {
         XCTAssertEqual(row.bytes(at: 2).map(Array.init), [0xDE, 0xAD, 0xBE, 0xEF])
         XCTAssertEqual(row.withBytes(at: 0) { $0.count }, 2)
         XCTAssertEqual(row.debugDescription, #"(t"42", n, b[4 bytes])"#)
+        row.withUnsafeColumns { columns in
+            XCTAssertEqual(columns.count, 3)
+            XCTAssertEqual(columns[0].map(Array.init), Array("42".utf8))
+            XCTAssertNil(columns[1])
+            XCTAssertEqual(columns.kind(at: 2), .binary)
+            XCTAssertEqual(columns[2].map { try? BinaryValueParser.parseInt32($0) }, Int32(bitPattern: 0xDEAD_BEEF))
+        }
     }
 
     func testUnicodeAndEmptyText() throws {

@@ -76,6 +76,9 @@ final class ValueParserTests: XCTestCase {
             guard case .numeric(let numeric)? = try? text(textForm, TypeOID.numeric) else { XCTFail(textForm); continue }
             XCTAssertEqual(numeric.description, textForm, "description is the Postgres text form")
             assertBoth(textForm, binaryHex, TypeOID.numeric, .numeric(numeric))
+            var arena: [UInt8] = [0x7C]
+            XCTAssertNoThrow(try hex(binaryHex).withUnsafeBytes { try BinaryValueParser.appendNumericText($0, to: &arena) })
+            XCTAssertEqual(String(decoding: arena, as: UTF8.self), "|" + textForm, "binary numeric as text")
         }
         XCTAssertNotEqual(PostgresNumeric("12.34"), PostgresNumeric("12.3400"), "display scale is part of the value")
         XCTAssertEqual(PostgresNumeric("-0.00")?.description, "0.00", "zero is never negative")
@@ -89,6 +92,9 @@ final class ValueParserTests: XCTestCase {
         assertBinaryFails("000000000000C000", TypeOID.numeric)          // dscale out of range
         assertBinaryFails("FFFF000000000000", TypeOID.numeric)          // negative ndigits
         assertBinaryFails("000000", TypeOID.numeric)
+        var arena: [UInt8] = [1, 2]
+        XCTAssertThrowsError(try hex("00010000000000002710").withUnsafeBytes { try BinaryValueParser.appendNumericText($0, to: &arena) })
+        XCTAssertEqual(arena, [1, 2], "a failed append leaves the buffer as it was")
     }
 
     func testNumericUnscaledConversions() throws {
@@ -124,6 +130,14 @@ final class ValueParserTests: XCTestCase {
         }
         XCTAssertEqual(try PostgresNumeric("0.05")!.unscaledInt64(scale: 2), 5)
         XCTAssertEqual(try PostgresNumeric("-12.3400")!.unscaledInt64(scale: 3), -12_340)
+    }
+
+    func testNumericTypeModifier() {
+        XCTAssertNil(TypeOID.numericPrecisionAndScale(typeModifier: -1))
+        XCTAssertEqual(TypeOID.numericPrecisionAndScale(typeModifier: (12 << 16 | 2) + 4)?.precision, 12)
+        XCTAssertEqual(TypeOID.numericPrecisionAndScale(typeModifier: (12 << 16 | 2) + 4)?.scale, 2)
+        XCTAssertEqual(TypeOID.numericPrecisionAndScale(typeModifier: (38 << 16) + 4)?.scale, 0)
+        XCTAssertEqual(TypeOID.numericPrecisionAndScale(typeModifier: (2 << 16 | 0x7FD) + 4)?.scale, -3, "numeric(2, -3)")
     }
 
     func testNumericInt128() throws {
@@ -187,6 +201,9 @@ final class ValueParserTests: XCTestCase {
         assertBoth("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "A0EEBC999C0B4EF8BB6D6BB9BD380A11", TypeOID.uuid, uuid)
         XCTAssertEqual(try text("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", TypeOID.uuid), uuid)
         XCTAssertEqual(uuid.description, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+        var uuidText: [UInt8] = []
+        try hex("A0EEBC999C0B4EF8BB6D6BB9BD380A11").withUnsafeBytes { try BinaryValueParser.appendUUIDText($0, to: &uuidText) }
+        XCTAssertEqual(String(decoding: uuidText, as: UTF8.self), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
         for bad in ["", "a0eebc999c0b4ef8bb6d6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"] {
             assertTextFails(bad, TypeOID.uuid)
         }

@@ -275,7 +275,7 @@ private struct MessageReader {
         guard let end = raw[start...].firstIndex(of: 0) else {
             throw .unterminatedString(kind: kind, offset: start, field: field)
         }
-        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self) else {
+        guard let text = String(validUTF8: UnsafeRawBufferPointer(rebasing: raw[start..<end])) else {
             throw .invalidUTF8(kind: kind, offset: start, field: field)
         }
         offset = end + 1
@@ -307,26 +307,38 @@ private struct MessageReader {
     }
 
     /// A TupleData: Int16 column count, then per column `n`, `u`, or `t`/`b` + Int32 length + bytes.
+    /// (The hot path of the decoder: one tight loop, error values built only on failure.)
     mutating func tuple() throws(PgOutputError) -> TupleData {
         let count = try count16("Int16 tuple column count", bytesPerItem: 1)
         var columns: [TupleData.Column] = []
         columns.reserveCapacity(count)
+        let end = raw.count
+        let base = storage.startIndex
+        var at = offset
         for _ in 0..<count {
-            let at = offset
-            let byte = try uint8("tuple column kind")
-            switch TupleColumnKind(rawValue: byte) {
-            case .null?:
-                columns.append(.init(kind: .null, length: 0, start: storage.startIndex))
-            case .unchangedToast?:
-                columns.append(.init(kind: .unchangedToast, length: 0, start: storage.startIndex))
-            case let valueKind?:
-                let length = try count32("Int32 column value length", bytesPerItem: 1)
-                let start = try advance(length, "column value bytes")
-                columns.append(.init(kind: valueKind, length: Int32(length), start: storage.startIndex + start))
-            case nil:
+            guard at < end else { throw .truncated(kind: kind, offset: at, expected: "tuple column kind") }
+            let byte = raw[at]
+            switch byte {
+            case TupleColumnKind.text.rawValue, TupleColumnKind.binary.rawValue:
+                guard end - at >= 5 else { throw .truncated(kind: kind, offset: at + 1, expected: "Int32 column value length") }
+                let length = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: at + 1, as: Int32.self)))
+                guard length >= 0, length <= end - at - 5 else {
+                    throw .invalidCount(kind: kind, offset: at + 1, field: "Int32 column value length", count: length)
+                }
+                columns.append(.init(kind: byte == TupleColumnKind.text.rawValue ? .text : .binary,
+                                     length: Int32(length), start: base + at + 5))
+                at += 5 + length
+            case TupleColumnKind.null.rawValue:
+                columns.append(.init(kind: .null, length: 0, start: base))
+                at += 1
+            case TupleColumnKind.unchangedToast.rawValue:
+                columns.append(.init(kind: .unchangedToast, length: 0, start: base))
+                at += 1
+            default:
                 throw .unexpectedByte(kind: kind, offset: at, found: byte, expected: "tuple column kind 'n', 'u', 't' or 'b'")
             }
         }
+        offset = at
         return TupleData(storage: storage, columns: columns)
     }
 }

@@ -56,6 +56,24 @@ public enum BinaryValueParser {
         try unscaled(raw, scale: scale)
     }
 
+    /// Appends the Postgres text form of a binary `numeric` (`12.3400`, `NaN`, `-Infinity`) to `buffer`
+    /// (e.g. a string column's arena for unconstrained numeric), without intermediate allocation.
+    public static func appendNumericText(_ raw: UnsafeRawBufferPointer, to buffer: inout [UInt8]) throws(ValueParseError) {
+        var sink = NumericTextSink()
+        swap(&sink.buffer, &buffer)
+        sink.start = sink.buffer.count
+        defer { swap(&sink.buffer, &buffer) }
+        do {
+            switch try walkNumeric(raw, into: &sink) {
+            case .special(let value): sink.buffer.append(contentsOf: value.description.utf8)
+            case .finite(let isNegative): sink.finish(isNegative: isNegative)
+            }
+        } catch {
+            sink.buffer.removeSubrange(sink.start...)
+            throw error
+        }
+    }
+
     /// `date`: Int32 days since 2000-01-01; `Int32.min`/`Int32.max` = -/+infinity.
     public static func parseDateDays(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int32 {
         try loadBigEndian(raw, type: "date")
@@ -77,6 +95,17 @@ public enum BinaryValueParser {
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: raw) }
         return UUID(uuid: bytes)
+    }
+
+    /// Appends the canonical lowercase `8-4-4-4-12` text of a binary `uuid` to `buffer`.
+    public static func appendUUIDText(_ raw: UnsafeRawBufferPointer, to buffer: inout [UInt8]) throws(ValueParseError) {
+        try checkLength(raw, 16, type: "uuid")
+        let digits: StaticString = "0123456789abcdef"
+        for (index, byte) in raw.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { buffer.append(UInt8(ascii: "-")) }
+            buffer.append(digits.utf8Start[Int(byte >> 4)])
+            buffer.append(digits.utf8Start[Int(byte & 0x0F)])
+        }
     }
 
     /// `bytea`: the raw bytes, copied.
@@ -164,6 +193,35 @@ public enum BinaryValueParser {
             try sink.append(UInt8(value / divisor % 10), fractional: fractional)
             divisor /= 10
         }
+    }
+}
+
+/// Writes numeric digits as Postgres prints them: no leading integer zeros, `0` before a bare fraction.
+private struct NumericTextSink: DecimalDigitSink {
+    var buffer: [UInt8] = []
+    var start = 0
+    private var integerDigits = 0
+    private var inFraction = false
+    private var isZero = true
+
+    mutating func append(_ digit: UInt8, fractional: Bool) throws(ValueParseError) {
+        if digit != 0 { isZero = false }
+        if fractional {
+            if !inFraction {
+                if integerDigits == 0 { buffer.append(UInt8(ascii: "0")) }
+                buffer.append(UInt8(ascii: "."))
+                inFraction = true
+            }
+        } else {
+            guard digit != 0 || integerDigits > 0 else { return }
+            integerDigits += 1
+        }
+        buffer.append(UInt8(ascii: "0") + digit)
+    }
+
+    mutating func finish(isNegative: Bool) {
+        if integerDigits == 0 && !inFraction { buffer.append(UInt8(ascii: "0")) }
+        if isNegative && !isZero { buffer.insert(UInt8(ascii: "-"), at: start) }
     }
 }
 

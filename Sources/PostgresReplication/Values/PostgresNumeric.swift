@@ -120,6 +120,7 @@ struct UnscaledAccumulator<T: FixedWidthInteger & SignedInteger>: DecimalDigitSi
     func finish(isNegative: Bool) throws(ValueParseError) -> T {
         var result = self
         guard scale >= 0 else { throw .wouldLoseDigits(scale: scale) }
+        guard negativeValue != 0 else { return 0 }
         for _ in fractionDigits..<max(fractionDigits, scale) { try result.push(0) }
         if isNegative { return result.negativeValue }
         guard result.negativeValue != T.min else { throw .doesNotFit(bits: T.bitWidth, scale: scale) }

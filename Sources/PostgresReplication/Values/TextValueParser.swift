@@ -217,7 +217,7 @@ public enum TextValueParser {
     }
 
     private static func validatedUTF8(_ raw: UnsafeRawBufferPointer, type: String) throws(ValueParseError) -> String {
-        guard let text = String(validating: raw, as: UTF8.self) else {
+        guard let text = String(validUTF8: raw) else {
             throw .invalidText(type: type, input: "(invalid UTF-8) " + ValueParseError.excerpt(raw))
         }
         return text
@@ -233,6 +233,26 @@ public enum TextValueParser {
 extension TextValueParser: ValueForm {
     static func parseJSON(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> String { try validatedUTF8(raw, type: "json") }
     static func parseJSONB(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> String { try validatedUTF8(raw, type: "jsonb") }
+}
+
+extension String {
+    /// The string, or nil when `raw` is not valid UTF-8 (no U+FFFD repair).
+    init?(validUTF8 raw: UnsafeRawBufferPointer) {
+        if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *) {
+            guard let text = String(validating: raw, as: UTF8.self) else { return nil }
+            self = text
+        } else {
+            var decoder = UTF8()
+            var iterator = raw.makeIterator()
+            while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue: continue
+                case .emptyInput: self = String(decoding: raw, as: UTF8.self); return
+                case .error: return nil
+                }
+            }
+        }
+    }
 }
 
 /// A calendar date as printed, before era and range checks.

@@ -44,4 +44,12 @@ public enum TypeOID {
     public static let uuidArray: UInt32 = 2951
     public static let jsonArray: UInt32 = 199
     public static let jsonbArray: UInt32 = 3807
+
+    /// Precision and scale of a `numeric(p, s)` column from its `atttypmod` (`((p << 16) | s) + 4`);
+    /// nil for unconstrained numeric (-1). The scale may be negative (PG15+).
+    public static func numericPrecisionAndScale(typeModifier: Int32) -> (precision: Int, scale: Int)? {
+        guard typeModifier >= 4 else { return nil }
+        let value = Int(typeModifier) - 4
+        return (precision: (value >> 16) & 0xFFFF, scale: ((value & 0x7FF) ^ 1024) - 1024)
+    }
 }
