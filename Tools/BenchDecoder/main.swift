@@ -141,6 +141,10 @@ func run(_ capture: [UInt8], parse: Bool) throws -> (messages: Int, seconds: Dou
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--record", arguments.count == 4, let rows = Int(arguments[2]) {
+    try recordFromServer(url: arguments[1], rows: rows, to: arguments[3])
+    exit(0)
+}
 if arguments.first == "--write", arguments.count == 2 {
     let writer = try CaptureFile.Writer(path: arguments[1])
     var reader = CaptureFile.Reader(bytes: syntheticCapture(messages: 1_000_000))
