@@ -18,6 +18,8 @@ public struct MergeReport: Sendable, Equatable {
     public var inputBytes = 0
     public var outputBytes = 0
     public var outputRows = 0
+
+    public init() {}
 }
 
 /// Shared state of the background merger thread.

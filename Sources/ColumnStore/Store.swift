@@ -28,7 +28,34 @@ public final class Store: @unchecked Sendable {
         self.options = options
     }
 
-    deinit { stopMerger() }
+    /// The descriptor holding the writer lock (`.writer.lock`, flock) of a writable store.
+    private var lockFD: Int32 = -1
+
+    deinit {
+        stopMerger()
+        if lockFD >= 0 { Glibc.close(lockFD) }
+    }
+
+    /// Stops the merger and releases the writer lock; the object must not be used afterwards.
+    /// (Nothing needs flushing: every commit is durable when it returns.)
+    public func close() {
+        stopMerger()
+        lock.withLock {
+            if lockFD >= 0 { Glibc.close(lockFD); lockFD = -1 }
+        }
+    }
+
+    /// Takes the store's writer lock so two processes never commit to one store.
+    private func lockForWriting() throws {
+        let path = url.appendingPathComponent(".writer.lock").path
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, DurableFile.fileMode)
+        if fd < 0 { throw StoreError.io(path: path, operation: "open", errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            Glibc.close(fd)
+            throw StoreError.locked(path: url.path)
+        }
+        lockFD = fd
+    }
 
     var storeFile: URL { url.appendingPathComponent("store.json") }
     var tablesDirectory: URL { url.appendingPathComponent("tables") }
@@ -60,6 +87,7 @@ public final class Store: @unchecked Sendable {
             current = want
         }
         let store = Store(url: url, identity: current, options: options)
+        if !options.readOnly { try store.lockForWriting() }
         try store.loadTables()
         if !options.readOnly { store.removeOrphans() }
         return store

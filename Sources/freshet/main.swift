@@ -1,2 +1,28 @@
+import Foundation
 import Freshet
-print("freshet: not yet implemented")
+
+/// `freshet COMMAND [arguments]`. To add a command, write a `FreshetCommand` in Commands/ and list it here.
+let commands: [any FreshetCommand.Type] = [Scan.self, SQL.self, Verify.self, Compact.self]
+
+func usage(_ commands: [any FreshetCommand.Type]) -> String {
+    "usage: freshet COMMAND [options]\ncommands:\n"
+        + commands.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \($0.summary)\n    \($0.usage)" }
+            .joined(separator: "\n")
+}
+
+var argv = Array(CommandLine.arguments.dropFirst())
+guard let name = argv.first, let command = commands.first(where: { $0.name == name }) else {
+    if let first = argv.first, first == "--help" || first == "-h" || first == "help" {
+        print(usage(commands))
+        exit(0)
+    }
+    FileHandle.standardError.write(Data(((argv.first.map { "freshet: unknown command \($0)\n" } ?? "") + usage(commands) + "\n").utf8))
+    exit(2)
+}
+do {
+    let args = try Arguments(Array(argv.dropFirst()), options: command.options)
+    try command.run(args)
+} catch {
+    FileHandle.standardError.write(Data("freshet \(name): \(error)\n".utf8))
+    exit(1)
+}

@@ -156,6 +156,7 @@ final class ModelTests: XCTestCase {
                 store.crashHook = nil
                 var o = options
                 o.orphanCutoff = Date()
+                store.close()
                 store = try Store.open(at: dir, identity: testIdentity, options: o)
                 for t in tables {
                     // Orphans (staged parts, temp manifests) are gone; every listed part exists.
@@ -194,6 +195,7 @@ final class ModelTests: XCTestCase {
         }
         // Everything merged away still reads the same after a final compact and reopen.
         for t in tables { try store.compact(t.name) }
+        store.close()
         store = try Store.open(at: dir, options: options)
         for t in tables { XCTAssertEqual(try ModelSchema.readAll(store, t.name), t.model) }
         XCTAssertEqual(store.verify(), [])
