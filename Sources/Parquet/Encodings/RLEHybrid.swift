@@ -1,0 +1,137 @@
+/// RLE / bit-packed hybrid encoding (definition levels, dictionary indices).
+enum RLEHybrid {
+    /// Number of bits needed to store `maxValue` (at least 0).
+    @inline(__always) static func bitWidth(_ maxValue: UInt32) -> Int {
+        maxValue == 0 ? 0 : 32 - maxValue.leadingZeroBitCount
+    }
+
+    /// Appends the hybrid encoding of `values` (each < 2^bitWidth) to `out` (no length prefix).
+    static func encode(_ values: UnsafeBufferPointer<UInt32>, bitWidth: Int, into out: inout [UInt8]) {
+        let n = values.count
+        let valueBytes = (bitWidth + 7) / 8
+        var i = 0
+        while i < n {
+            let v = values[i]
+            var j = i + 1
+            while j < n && values[j] == v { j += 1 }
+            if j - i >= 8 {
+                // RLE run
+                writeVarint(UInt64(j - i) << 1, into: &out)
+                for b in 0..<valueBytes { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(b)))) }
+                i = j
+                continue
+            }
+            // Bit-packed groups of 8 until a run of >= 8 starts at a group boundary.
+            var groupsEnd = i
+            while true {
+                groupsEnd = min(groupsEnd + 8, n)
+                if groupsEnd >= n { break }
+                let first = values[groupsEnd]
+                var k = groupsEnd + 1
+                while k < n && k - groupsEnd < 8 && values[k] == first { k += 1 }
+                if k - groupsEnd >= 8 { break }
+            }
+            let count = groupsEnd - i
+            let groups = (count + 7) / 8
+            writeVarint(UInt64(groups) << 1 | 1, into: &out)
+            packBits(values, from: i, count: count, paddedTo: groups * 8, bitWidth: bitWidth, into: &out)
+            i = groupsEnd
+        }
+    }
+
+    /// Packs `count` values starting at `from` LSB-first, zero-padding to `paddedTo` values.
+    static func packBits(_ values: UnsafeBufferPointer<UInt32>, from: Int, count: Int, paddedTo: Int,
+                         bitWidth: Int, into out: inout [UInt8]) {
+        if bitWidth == 0 { return }
+        var acc: UInt64 = 0
+        var bits = 0
+        for k in 0..<paddedTo {
+            let v: UInt64 = k < count ? UInt64(values[from + k]) : 0
+            acc |= v << UInt64(bits)
+            bits += bitWidth
+            while bits >= 8 {
+                out.append(UInt8(truncatingIfNeeded: acc))
+                acc >>= 8
+                bits -= 8
+            }
+        }
+        if bits > 0 { out.append(UInt8(truncatingIfNeeded: acc)) }
+    }
+
+    @inline(__always) static func writeVarint(_ v: UInt64, into out: inout [UInt8]) {
+        var v = v
+        while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+        out.append(UInt8(v))
+    }
+
+    /// Decodes exactly `count` values from `data[start..<end]` into `out` (appending). Throws on truncation or
+    /// values that do not fit; `maxValue` (if given) bounds every value (dictionary indices).
+    static func decode(_ data: UnsafeRawBufferPointer, start: Int, end: Int, bitWidth: Int, count: Int,
+                       maxValue: UInt32? = nil, into out: inout [UInt32]) throws {
+        guard bitWidth >= 0 && bitWidth <= 32 else { throw DecodeError("bit width \(bitWidth) out of range", at: start) }
+        guard end <= data.count, start <= end else { throw DecodeError("RLE section out of bounds", at: start) }
+        var pos = start
+        var produced = 0
+        let valueBytes = (bitWidth + 7) / 8
+        let mask: UInt64 = bitWidth == 32 ? 0xFFFF_FFFF : (UInt64(1) << UInt64(bitWidth)) - 1
+        out.reserveCapacity(out.count + count)
+        while produced < count {
+            // varint header
+            var header: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard pos < end else { throw DecodeError("truncated RLE run header", at: pos) }
+                let b = data[pos]; pos += 1
+                guard shift < 64 else { throw DecodeError("RLE header varint too long", at: pos) }
+                header |= UInt64(b & 0x7F) << shift
+                if b & 0x80 == 0 { break }
+                shift += 7
+            }
+            if header & 1 == 0 {
+                let runLength = header >> 1
+                guard runLength > 0 else { throw DecodeError("empty RLE run", at: pos) }
+                guard end - pos >= valueBytes else { throw DecodeError("truncated RLE value", at: pos) }
+                var v: UInt64 = 0
+                for b in 0..<valueBytes { v |= UInt64(data[pos + b]) << (8 * UInt64(b)) }
+                pos += valueBytes
+                guard v <= mask else { throw DecodeError("RLE value exceeds bit width", at: pos) }
+                if let maxValue, v > UInt64(maxValue) { throw DecodeError("index \(v) out of range", at: pos) }
+                let take = Int(min(runLength, UInt64(count - produced)))
+                out.append(contentsOf: repeatElement(UInt32(v), count: take))
+                produced += take
+            } else {
+                let groups = header >> 1
+                guard groups > 0, groups <= UInt64(end - pos) else {
+                    if groups == 0 { throw DecodeError("empty bit-packed run", at: pos) }
+                    throw DecodeError("truncated bit-packed run", at: pos)
+                }
+                let values = Int(groups) * 8
+                let byteCount = Int(groups) * bitWidth
+                guard byteCount <= end - pos else { throw DecodeError("truncated bit-packed run", at: pos) }
+                let take = min(values, count - produced)
+                if bitWidth == 0 {
+                    out.append(contentsOf: repeatElement(0, count: take))
+                } else {
+                    var bitPos = 0
+                    for _ in 0..<take {
+                        let byteIndex = pos + (bitPos >> 3)
+                        let shiftIn = UInt64(bitPos & 7)
+                        var word: UInt64 = 0
+                        let avail = min(8, end - byteIndex)
+                        if avail == 8 {
+                            word = UInt64(littleEndian: data.loadUnaligned(fromByteOffset: byteIndex, as: UInt64.self))
+                        } else {
+                            for b in 0..<avail { word |= UInt64(data[byteIndex + b]) << (8 * UInt64(b)) }
+                        }
+                        let v = (word >> shiftIn) & mask
+                        if let maxValue, v > UInt64(maxValue) { throw DecodeError("index \(v) out of range", at: byteIndex) }
+                        out.append(UInt32(truncatingIfNeeded: v))
+                        bitPos += bitWidth
+                    }
+                }
+                produced += take
+                pos += byteCount
+            }
+        }
+    }
+}

@@ -1,0 +1,372 @@
+/// Physical layout of a column type.
+struct PhysicalLayout {
+    let type: PhysicalType
+    let typeLength: Int?
+
+    init(_ t: ColumnType) {
+        switch t.storage {
+        case .boolean: type = .boolean; typeLength = nil
+        case .int32: type = .int32; typeLength = nil
+        case .int64: type = .int64; typeLength = nil
+        case .float: type = .float; typeLength = nil
+        case .double: type = .double; typeLength = nil
+        case .byteArray: type = .byteArray; typeLength = nil
+        case let .fixed(n): type = .fixedLenByteArray; typeLength = n
+        }
+    }
+}
+
+/// Encodes one column's values into the pages of the current column chunk (v1 data pages, PLAIN or
+/// RLE_DICTIONARY with a PLAIN dictionary page, RLE definition levels), compresses them, and keeps the
+/// chunk's statistics. One instance lives for the whole file and is reset after every chunk.
+final class ColumnChunkWriter {
+    let column: Column
+    let layout: PhysicalLayout
+    let options: WriterOptions
+    private let codec: CodecID
+
+    private enum Dict {
+        case none
+        case numeric(NumericDictionary)
+        case bytes(BytesDictionary)
+    }
+
+    // Page state.
+    private var defLevels: [UInt32] = []
+    private var pageRows = 0
+    private var pageNonNull = 0
+    private var plain: [UInt8] = []
+    private var boolBits = 0
+    private var indices: [UInt32] = []
+    /// PLAIN size of the values currently held as dictionary indices (to decide whether the dictionary pays).
+    private var indexedPlainBytes = 0
+
+    // Chunk state.
+    private var dict: Dict = .none
+    /// True while new values go to the dictionary; false after a fallback to PLAIN.
+    private var dictActive = false
+    private var dictPages = 0
+    private var plainPages = 0
+    private var chunk: [UInt8] = []
+    private var numValues: Int64 = 0
+    private var uncompressedBytes: Int64 = 0
+    private var stats: StatisticsAccumulator
+    private var scratch: [UInt8] = []
+    private var compressed: [UInt8] = []
+
+    init(column: Column, options: WriterOptions) {
+        self.column = column
+        self.layout = PhysicalLayout(column.type)
+        self.options = options
+        self.codec = options.compression == .lz4Raw ? .lz4Raw : .uncompressed
+        self.stats = StatisticsAccumulator(physical: layout.type, type: column.type)
+        resetChunk()
+    }
+
+    /// Bytes buffered for the current chunk (compressed pages plus the open page), for row-group sizing.
+    var bufferedBytes: Int { chunk.count + plain.count + indices.count / 2 + defLevels.count / 8 }
+
+    private func resetChunk() {
+        chunk.removeAll(keepingCapacity: true)
+        numValues = 0
+        uncompressedBytes = 0
+        dictPages = 0
+        plainPages = 0
+        stats = StatisticsAccumulator(physical: layout.type, type: column.type)
+        dictActive = options.dictionary && layout.type != .boolean
+        if dictActive {
+            switch layout.type {
+            case .int32, .float: dict = .numeric(NumericDictionary(width: 4))
+            case .int64, .double: dict = .numeric(NumericDictionary(width: 8))
+            case .byteArray: dict = .bytes(BytesDictionary(fixedWidth: nil))
+            case .fixedLenByteArray: dict = .bytes(BytesDictionary(fixedWidth: layout.typeLength))
+            default: dict = .none; dictActive = false
+            }
+        } else {
+            dict = .none
+        }
+    }
+
+    // MARK: appending
+
+    /// Appends rows `range` of `buffer` (whose storage was validated by the file writer).
+    func append(_ buffer: ColumnBuffer, _ range: Range<Int>) {
+        var r = range.lowerBound
+        while r < range.upperBound {
+            let want = min(range.upperBound - r, options.pageRowLimit - pageRows)
+            let taken = appendValues(buffer, r..<(r + want))
+            appendLevels(buffer.validity, r..<(r + taken))
+            r += taken
+            if dictActive, dictPlainBytes > options.dictionaryPageSizeLimit {
+                flushPage()
+                dictActive = false  // fall back to PLAIN for the rest of the chunk
+            }
+            if pageRows >= options.pageRowLimit || pageBytes >= options.pageSizeBytes { flushPage() }
+        }
+    }
+
+    private var pageBytes: Int { plain.count + indices.count }
+
+    private var dictPlainBytes: Int {
+        switch dict {
+        case .none: return 0
+        case let .numeric(d): return d.plainBytes
+        case let .bytes(d): return d.plainBytes
+        }
+    }
+
+    private func appendLevels(_ validity: [Bool]?, _ range: Range<Int>) {
+        let n = range.count
+        pageRows += n
+        guard column.nullable else { pageNonNull += n; return }
+        if let validity {
+            var present = 0
+            defLevels.reserveCapacity(defLevels.count + n)
+            for i in range {
+                let p = validity[i]
+                defLevels.append(p ? 1 : 0)
+                present &+= p ? 1 : 0
+            }
+            pageNonNull += present
+            stats.nullCount += Int64(n - present)
+        } else {
+            defLevels.append(contentsOf: repeatElement(1, count: n))
+            pageNonNull += n
+        }
+    }
+
+    /// Encodes the non-null values of `range`; returns how many rows were consumed (fewer than requested
+    /// only for byte arrays, when the page reached its byte size).
+    private func appendValues(_ buffer: ColumnBuffer, _ range: Range<Int>) -> Int {
+        let validity = column.nullable ? buffer.validity : nil
+        switch buffer.values {
+        case let .boolean(v):
+            appendBooleans(v, validity, range)
+        case let .int32(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { UInt64(UInt32(bitPattern: $0)) },
+                              stat: { $0.update(int: Int64($1)) })
+            }
+        case let .int64(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { UInt64(bitPattern: $0) }, stat: { $0.update(int: $1) })
+            }
+        case let .float(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { UInt64($0.bitPattern) }, stat: { $0.update(double: Double($1)) })
+            }
+        case let .double(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { $0.bitPattern }, stat: { $0.update(double: $1) })
+            }
+        case let .byteArray(b):
+            return appendBytes(b.bytes, validity, range, value: { b.range($0) }, lengthPrefix: true)
+        case let .fixed(f):
+            let w = f.width
+            return appendBytes(f.bytes, validity, range, value: { ($0 * w)..<(($0 + 1) * w) }, lengthPrefix: false)
+        }
+        return range.count
+    }
+
+    private func appendBooleans(_ v: [Bool], _ validity: [Bool]?, _ range: Range<Int>) {
+        for i in range where validity?[i] ?? true {
+            let b = v[i]
+            if boolBits & 7 == 0 { plain.append(0) }
+            if b { plain[plain.count - 1] |= UInt8(1) << UInt8(boolBits & 7) }
+            boolBits += 1
+            stats.update(int: b ? 1 : 0)
+        }
+    }
+
+    private func appendNumeric<T>(_ p: UnsafeBufferPointer<T>, _ validity: [Bool]?, _ range: Range<Int>,
+                                  bits: (T) -> UInt64, stat: (inout StatisticsAccumulator, T) -> Void) {
+        if dictActive, case var .numeric(d) = dict {
+            dict = .none  // keep the dictionary uniquely referenced while mutating it
+            indices.reserveCapacity(indices.count + range.count)
+            var added = 0
+            for i in range where validity?[i] ?? true {
+                let v = p[i]
+                let (idx, isNew) = d.insert(bits(v))
+                if isNew { stat(&stats, v) }
+                indices.append(idx)
+                added += 1
+            }
+            indexedPlainBytes += added * d.width
+            dict = .numeric(d)
+            return
+        }
+        for i in range where validity?[i] ?? true { stat(&stats, p[i]) }
+        if validity == nil {
+            let raw = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range]))
+            plain.append(contentsOf: raw)
+        } else {
+            for i in range where validity![i] {
+                withUnsafeBytes(of: p[i]) { plain.append(contentsOf: $0) }
+            }
+        }
+    }
+
+    private func appendBytes(_ arena: [UInt8], _ validity: [Bool]?, _ range: Range<Int>,
+                             value: (Int) -> Range<Int>, lengthPrefix: Bool) -> Int {
+        var consumed = 0
+        arena.withUnsafeBytes { all in
+            if dictActive, case var .bytes(d) = dict {
+                dict = .none
+                for i in range {
+                    consumed += 1
+                    guard validity?[i] ?? true else { continue }
+                    let r = value(i)
+                    let v = UnsafeRawBufferPointer(rebasing: all[r])
+                    let (idx, isNew) = d.insert(v)
+                    if isNew { stats.update(bytes: v) }
+                    indices.append(idx)
+                    indexedPlainBytes += r.count + (lengthPrefix ? 4 : 0)
+                    if indexedPlainBytes >= options.pageSizeBytes || d.plainBytes > options.dictionaryPageSizeLimit { break }
+                }
+                dict = .bytes(d)
+                return
+            }
+            for i in range {
+                consumed += 1
+                guard validity?[i] ?? true else { continue }
+                let r = value(i)
+                let v = UnsafeRawBufferPointer(rebasing: all[r])
+                stats.update(bytes: v)
+                if lengthPrefix { withUnsafeBytes(of: UInt32(r.count).littleEndian) { plain.append(contentsOf: $0) } }
+                plain.append(contentsOf: v)
+                if plain.count >= options.pageSizeBytes { break }
+            }
+        }
+        return consumed
+    }
+
+    // MARK: pages
+
+    /// Converts the open page's dictionary indices to PLAIN values and drops the dictionary (used when the
+    /// dictionary does not pay on the chunk's first page).
+    private func abandonDictionary() {
+        switch dict {
+        case let .numeric(d): for i in indices { d.appendPlain(Int(i), to: &plain) }
+        case let .bytes(d): for i in indices { d.appendPlain(Int(i), to: &plain) }
+        case .none: break
+        }
+        indices.removeAll(keepingCapacity: true)
+        indexedPlainBytes = 0
+        dict = .none
+        dictActive = false
+    }
+
+    /// Encodes, compresses and appends the open page to the chunk.
+    func flushPage() {
+        guard pageRows > 0 else { return }
+        if !indices.isEmpty && dictPages == 0 {
+            // Does the dictionary pay? Compare with PLAIN on the chunk's first page.
+            let count = max(dictCount, 1)
+            let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
+            if dictPlainBytes + indexBytes >= indexedPlainBytes * 9 / 10 { abandonDictionary() }
+        }
+        scratch.removeAll(keepingCapacity: true)
+        if column.nullable {
+            scratch.append(contentsOf: [0, 0, 0, 0])
+            defLevels.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &scratch) }
+            let len = UInt32(scratch.count - 4)
+            for k in 0..<4 { scratch[k] = UInt8(truncatingIfNeeded: len >> (8 * UInt32(k))) }
+        }
+        let encoding: Encoding
+        if !indices.isEmpty {
+            let width = max(RLEHybrid.bitWidth(UInt32(max(dictCount, 1) - 1)), 1)
+            scratch.append(UInt8(width))
+            indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &scratch) }
+            encoding = .rleDictionary
+            dictPages += 1
+        } else {
+            scratch.append(contentsOf: plain)
+            encoding = .plain
+            plainPages += 1
+        }
+        var header = PageHeader(type: .dataPage, uncompressedPageSize: 0, compressedPageSize: 0)
+        header.dataPageHeader = DataPageHeader(numValues: Int32(pageRows), encoding: encoding)
+        appendPage(header: header, body: scratch)
+        numValues += Int64(pageRows)
+        defLevels.removeAll(keepingCapacity: true)
+        plain.removeAll(keepingCapacity: true)
+        indices.removeAll(keepingCapacity: true)
+        indexedPlainBytes = 0
+        boolBits = 0
+        pageRows = 0
+        pageNonNull = 0
+    }
+
+    private var dictCount: Int {
+        switch dict {
+        case .none: return 0
+        case let .numeric(d): return d.count
+        case let .bytes(d): return d.count
+        }
+    }
+
+    /// Compresses `body`, writes the header with the sizes, appends both to `out`. Returns the uncompressed size
+    /// (header + body) for the chunk totals.
+    private func compressPage(header: PageHeader, body: [UInt8], into out: inout [UInt8]) -> Int {
+        var h = header
+        h.uncompressedPageSize = Int32(body.count)
+        let payload: [UInt8]
+        if codec == .lz4Raw {
+            compressed.removeAll(keepingCapacity: true)
+            body.withUnsafeBytes { _ = LZ4Codec.compress($0, appendingTo: &compressed) }
+            payload = compressed
+        } else {
+            payload = body
+        }
+        h.compressedPageSize = Int32(payload.count)
+        let hb = h.thriftBytes()
+        out.append(contentsOf: hb)
+        out.append(contentsOf: payload)
+        return hb.count + body.count
+    }
+
+    private func appendPage(header: PageHeader, body: [UInt8]) {
+        uncompressedBytes += Int64(compressPage(header: header, body: body, into: &chunk))
+    }
+
+    // MARK: chunk
+
+    /// Rows buffered in the current chunk (including the open page).
+    var chunkRows: Int64 { numValues + Int64(pageRows) }
+
+    /// Finishes the chunk that starts at `fileOffset`: returns the bytes to write (dictionary page, if any,
+    /// followed by the data pages) and the chunk's metadata, then resets for the next chunk.
+    func finishChunk(fileOffset: Int64) -> (prefix: [UInt8], pages: [UInt8], meta: ColumnMetaData) {
+        flushPage()
+        var prefix: [UInt8] = []
+        var dictUncompressed = 0
+        if dictPages > 0 {
+            let body: [UInt8]
+            let count: Int
+            switch dict {
+            case let .numeric(d): body = d.plainPage(); count = d.count
+            case let .bytes(d): body = d.plainPage(); count = d.count
+            case .none: body = []; count = 0
+            }
+            var header = PageHeader(type: .dictionaryPage, uncompressedPageSize: 0, compressedPageSize: 0)
+            header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(count))
+            dictUncompressed = compressPage(header: header, body: body, into: &prefix)
+        }
+        var meta = ColumnMetaData()
+        meta.type = layout.type
+        var encodings: [Encoding] = [.plain, .rle]
+        if dictPages > 0 { encodings.append(.rleDictionary) }
+        meta.encodings = encodings.map(\.rawValue)
+        meta.pathInSchema = [column.name]
+        meta.codec = codec.rawValue
+        meta.numValues = numValues
+        meta.totalUncompressedSize = uncompressedBytes + Int64(dictUncompressed)
+        meta.totalCompressedSize = Int64(prefix.count + chunk.count)
+        meta.dataPageOffset = fileOffset + Int64(prefix.count)
+        if dictPages > 0 { meta.dictionaryPageOffset = fileOffset }
+        meta.statistics = stats.statistics(minMax: options.statistics)
+        let pages = chunk
+        resetChunk()
+        return (prefix, pages, meta)
+    }
+}

@@ -1,0 +1,159 @@
+/// What `ParquetFileWriter.close()` reports about the finished file.
+public struct WrittenFile: Sendable, Hashable {
+    /// Final path of the file.
+    public var path: String
+    /// File size in bytes.
+    public var byteCount: Int64
+    /// CRC-32 (zlib polynomial) of the whole file, computed while writing.
+    public var crc32: UInt32
+    /// Total rows.
+    public var rowCount: Int64
+    /// Number of row groups.
+    public var rowGroupCount: Int
+}
+
+/// Streaming Parquet writer for a flat schema.
+///
+/// Append batches with `write(_:)` (one `ColumnBuffer` per schema column, same row count); row groups are
+/// flushed when they reach `WriterOptions.rowGroupRows` or `rowGroupBytes`, so memory stays bounded. `close()`
+/// writes the footer, fsyncs, renames the temporary file to `path`, fsyncs the directory, and returns the size
+/// and CRC-32. A writer that is not closed leaves nothing at `path`; call `abort()` to remove its temporary file.
+public final class ParquetFileWriter {
+    public let path: String
+    public let schema: Schema
+    public let options: WriterOptions
+
+    private var file: DurableFile
+    private var columns: [ColumnChunkWriter]
+    private var rowGroups: [RowGroup] = []
+    private var rowGroupRows: Int64 = 0
+    private var totalRows: Int64 = 0
+    private var finished = false
+
+    /// Creates the temporary file and writes the leading magic.
+    public init(path: String, schema: Schema, options: WriterOptions = WriterOptions()) throws {
+        guard !schema.columns.isEmpty else { throw ParquetError.invalidArgument("schema has no columns") }
+        for c in schema.columns {
+            switch c.type {
+            case let .fixed(n) where n <= 0: throw ParquetError.invalidArgument("column \(c.name): fixed width \(n)")
+            case let .decimal(p, s) where p < 1 || p > 38 || s < 0 || s > p:
+                throw ParquetError.invalidArgument("column \(c.name): decimal(\(p),\(s))")
+            default: break
+            }
+        }
+        self.path = path
+        self.schema = schema
+        var opts = options
+        opts.pageRowLimit = max(1, opts.pageRowLimit)
+        opts.rowGroupRows = max(1, opts.rowGroupRows)
+        self.options = opts
+        file = try DurableFile(path: path, mode: options.fileMode)
+        columns = schema.columns.map { ColumnChunkWriter(column: $0, options: opts) }
+        do { try file.write(Magic.bytes) } catch { file.discard(); throw error }
+    }
+
+    deinit {
+        if !finished { file.discard() }
+    }
+
+    /// Rows written so far (including buffered rows).
+    public var rowCount: Int64 { totalRows }
+
+    /// Appends a batch: `batch[i]` holds the values of `schema.columns[i]`; all columns have the same count.
+    public func write(_ batch: [ColumnBuffer]) throws {
+        guard !finished else { throw ParquetError.invalidArgument("writer is closed") }
+        guard batch.count == columns.count else {
+            throw ParquetError.invalidArgument("batch has \(batch.count) columns, schema has \(columns.count)")
+        }
+        let rows = batch.first?.count ?? 0
+        for (i, b) in batch.enumerated() {
+            let c = schema.columns[i]
+            guard b.values.storage == c.type.storage else {
+                throw ParquetError.invalidArgument("column \(c.name): values are \(b.values.storage), type \(c.type) needs \(c.type.storage)")
+            }
+            guard b.count == rows else {
+                throw ParquetError.invalidArgument("column \(c.name) has \(b.count) rows, first column has \(rows)")
+            }
+            if let v = b.validity {
+                guard v.count == rows else { throw ParquetError.invalidArgument("column \(c.name): validity has \(v.count) entries for \(rows) rows") }
+                if !c.nullable, v.contains(false) { throw ParquetError.invalidArgument("column \(c.name) is required but has nulls") }
+            }
+        }
+        var start = 0
+        let step = 65_536  // re-check the row group's byte size at least this often
+        while start < rows {
+            let n = min(rows - start, options.rowGroupRows - Int(rowGroupRows), step)
+            for (i, c) in columns.enumerated() { c.append(batch[i], start..<(start + n)) }
+            start += n
+            rowGroupRows += Int64(n)
+            totalRows += Int64(n)
+            if rowGroupRows >= Int64(options.rowGroupRows) || bufferedBytes >= options.rowGroupBytes {
+                try flushRowGroup()
+            }
+        }
+    }
+
+    private var bufferedBytes: Int { columns.reduce(0) { $0 + $1.bufferedBytes } }
+
+    /// Writes the buffered row group now (no-op when empty).
+    public func flushRowGroup() throws {
+        guard rowGroupRows > 0 else { return }
+        var rg = RowGroup()
+        rg.numRows = rowGroupRows
+        rg.fileOffset = file.offset
+        let start = file.offset
+        for c in columns {
+            let chunkStart = file.offset
+            let (prefix, pages, meta) = c.finishChunk(fileOffset: chunkStart)
+            try file.write(prefix)
+            try file.write(pages)
+            rg.columns.append(ColumnChunk(fileOffset: chunkStart, metaData: meta))
+            rg.totalByteSize += meta.totalUncompressedSize
+        }
+        rg.totalCompressedSize = file.offset - start
+        rg.ordinal = Int16(truncatingIfNeeded: rowGroups.count)
+        rowGroups.append(rg)
+        rowGroupRows = 0
+    }
+
+    /// Flushes the last row group, writes the footer, makes the file durable and moves it to `path`.
+    public func close() throws -> WrittenFile {
+        guard !finished else { throw ParquetError.invalidArgument("writer is closed") }
+        do {
+            try flushRowGroup()
+            var meta = FileMetaData()
+            meta.schema = SchemaMapping.elements(for: schema)
+            meta.numRows = totalRows
+            meta.rowGroups = rowGroups
+            if !options.keyValueMetadata.isEmpty {
+                meta.keyValueMetadata = options.keyValueMetadata.map { KeyValue(key: $0.key, value: $0.value) }
+            }
+            meta.createdBy = options.createdBy
+            if options.statistics { meta.typeDefinedColumnOrders = schema.columns.count }
+            let footer = meta.thriftBytes()
+            try file.write(footer)
+            let len = UInt32(footer.count)
+            try file.write((0..<4).map { UInt8(truncatingIfNeeded: len >> (8 * UInt32($0))) })
+            try file.write(Magic.bytes)
+            try file.commit(durable: options.durable)
+            finished = true
+            return WrittenFile(path: path, byteCount: file.offset, crc32: file.crc.value, rowCount: totalRows,
+                               rowGroupCount: rowGroups.count)
+        } catch {
+            finished = true
+            file.discard()
+            throw error
+        }
+    }
+
+    /// Abandons the file: removes the temporary file; nothing appears at `path`.
+    public func abort() {
+        guard !finished else { return }
+        finished = true
+        file.discard()
+    }
+}
+
+enum Magic {
+    static let bytes: [UInt8] = [0x50, 0x41, 0x52, 0x31]
+}
