@@ -84,11 +84,13 @@ extension Store {
         var merge = try KeyMerge(cursors: cursors, keys: keys)
         let level = (plan.inputs.map(\.level).max() ?? 0) + 1
         let version = m.schemaVersions.last?.version ?? 1
+        let bounds = (plan.inputs.map(\.minVersion).min() ?? 0, plan.inputs.map(\.maxVersion).max() ?? 0)
         var writers = [String: PartWriter]()
         func writer(_ partition: String) throws -> PartWriter {
             if let w = writers[partition] { return w }
             return try PartWriter(table: table, tableDirectory: dir, partition: partition, columns: columns,
-                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows)
+                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows,
+                                  versionBounds: bounds)
         }
         do {
             if plan.routeByPartition {

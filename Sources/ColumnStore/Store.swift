@@ -254,9 +254,11 @@ public final class Store: @unchecked Sendable {
         var staged = StagedParts(table: table, parts: [])
         for (partition, rows) in byPartition.sorted(by: { $0.key < $1.key }) {
             let sorted = (byPartition.count == 1 ? batch : batch.gathered(rows)).sorted(keys: keys)
+            let versions = sorted.versions
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: 0,
-                                   rowGroupRows: options.rowGroupRows)
+                                   rowGroupRows: options.rowGroupRows,
+                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0))
             do {
                 try w.append(sorted: sorted)
                 if let e = try w.finish() { staged.parts.append(e) }
@@ -379,9 +381,8 @@ public final class Store: @unchecked Sendable {
                 for p in m.parts {
                     let u = tableDirectory(name).appendingPathComponent(p.path)
                     do {
-                        let bytes = try DurableFile.read(u)
-                        try PartCursor.check(bytes, entry: p, table: name, path: u.path, checksum: true)
-                        _ = try PartFormat.reader(bytes: bytes, path: u.path)
+                        try PartCursor.check(u, entry: p, table: name, checksum: true)
+                        _ = try PartFileReader(url: u, table: name)
                     } catch let StoreError.corruptPart(_, path, reason) {
                         problems.append(.corruptPart(table: name, path: path, reason: reason))
                     } catch {
