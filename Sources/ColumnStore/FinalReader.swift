@@ -17,8 +17,10 @@ public struct FinalReader {
     private let projection: [Int]
     private let batchRows: Int
     private var done = false
+    /// Parts the reader opens after partition pruning.
+    public let partsRead: Int
     /// Rows whose unchanged column had no older value in the store (shown as NULL; should never happen).
-    public private(set) var unresolvedUnchanged = 0
+    public var unresolvedUnchanged: Int { merge.unresolved }
 
     init(store: Store, table: String, columns wanted: [String]?, predicates: [Predicate], batchRows: Int) throws {
         let m = try store.manifest(table)
@@ -47,6 +49,7 @@ public struct FinalReader {
             try PartCursor(table: table, tableDirectory: dir, entry: $0, order: order[$0.path] ?? 0,
                            target: target, verifyChecksum: store.options.verifyChecksums)
         }
+        partsRead = cursors.count
         merge = try KeyMerge(cursors: cursors, keys: keys)
     }
 

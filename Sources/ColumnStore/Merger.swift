@@ -71,6 +71,17 @@ extension Store {
     /// Streams the plan's inputs through a k-way merge into new part files (one row group per input in memory),
     /// then swaps them into the latest manifest. Returns the outputs, or nil if the swap was refused.
     func run(_ plan: MergePlan, snapshot m: Manifest) throws -> [PartEntry]? {
+        do {
+            return try runUnchecked(plan, snapshot: m)
+        } catch {
+            // Inputs dropped meanwhile (truncate, resync) make the merge moot, not the table corrupt.
+            let live = Set(try manifest(plan.table).parts.map(\.path))
+            if !plan.inputs.allSatisfy({ live.contains($0.path) }) { return nil }
+            throw error
+        }
+    }
+
+    private func runUnchecked(_ plan: MergePlan, snapshot m: Manifest) throws -> [PartEntry]? {
         let table = plan.table
         let columns = m.readerColumns
         let schema = TableSchema(columns: columns, keyColumns: m.keyColumns)
