@@ -30,5 +30,6 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
         .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "TestSupport"]),
         .testTarget(name: "FreshetTests", dependencies: ["Freshet", "TestSupport"]),
+        .executableTarget(name: "bench-parquet", dependencies: ["Parquet"], path: "Tools/BenchParquet"),
     ]
 )

@@ -90,6 +90,7 @@ final class ColumnChunkWriter {
     // MARK: appending
 
     /// Appends rows `range` of `buffer` (whose storage was validated by the file writer).
+    @inline(never)
     func append(_ buffer: ColumnBuffer, _ range: Range<Int>) {
         var r = range.lowerBound
         while r < range.upperBound {
