@@ -30,6 +30,7 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
         .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "TestSupport"]),
         .testTarget(name: "FreshetTests", dependencies: ["Freshet", "TestSupport"]),
+        .executableTarget(name: "bench-parquet", dependencies: ["Parquet"], path: "Tools/BenchParquet"),
         .executableTarget(name: "store-torture", dependencies: ["ColumnStore"], path: "Tests/StoreTorture"),
     ]
 )
