@@ -20,6 +20,9 @@ struct KeyMerge {
         }
     }
 
+    /// Row groups the parts skipped by statistics so far.
+    var skippedRowGroups: Int { cursors.reduce(0) { $0 + $1.skippedRowGroups } }
+
     @inline(__always)
     private func less(_ a: Int, _ b: Int) -> Bool {
         let ca = cursors[a], cb = cursors[b]

@@ -268,3 +268,43 @@ struct PartFileReader {
         return out
     }
 }
+
+extension PartFileReader {
+    /// False when row group `g`'s min/max statistics prove no row satisfies `p` (a predicate on a key column, so no
+    /// version of a skipped key could match either). True when unsure.
+    func rowGroup(_ g: Int, mayMatch p: BoundPredicate) -> Bool {
+        guard let k = columns.firstIndex(where: { $0.name == p.predicate.column }),
+              columns[k].type == p.literal.columns[0].type,
+              let stats = statistics(g, k), let lo = stats.min, let hi = stats.max,
+              let cLo = PartFileReader.compare(lo, p.literal), let cHi = PartFileReader.compare(hi, p.literal) else { return true }
+        switch p.predicate.op {
+        case .eq: return cLo <= 0 && cHi >= 0
+        case .ne: return !(cLo == 0 && cHi == 0)
+        case .lt: return cLo < 0
+        case .le: return cLo <= 0
+        case .gt: return cHi > 0
+        case .ge: return cHi >= 0
+        }
+    }
+
+    private func statistics(_ g: Int, _ k: Int) -> ColumnStatistics? {
+        guard g < rowGroupCount, fileIndex[k] < reader.rowGroups[g].columns.count else { return nil }
+        return reader.rowGroups[g].columns[fileIndex[k]].statistics
+    }
+
+    /// Sign of (statistics value − literal), nil when they are not comparable.
+    static func compare(_ s: StatisticsValue, _ lit: RowBatch) -> Int? {
+        func sign<T: Comparable>(_ a: T, _ b: T) -> Int { a == b ? 0 : (a < b ? -1 : 1) }
+        switch (s, lit.columns[0].type.storage) {
+        case let (.boolean(v), .int64): return sign(Int64(v ? 1 : 0), lit.int64(0, 0))
+        case let (.int32(v), .int64): return sign(Int64(v), lit.int64(0, 0))
+        case let (.int64(v), .int64): return sign(v, lit.int64(0, 0))
+        case let (.float(v), .double): return sign(Double(v), lit.double(0, 0))
+        case let (.double(v), .double): return sign(v, lit.double(0, 0))
+        case let (.bytes(v), .bytes):
+            let l = Array(lit.bytes(0, 0))
+            return RowBatch.compareBytes(v, v.indices, l, l.indices)
+        default: return nil
+        }
+    }
+}

@@ -9,13 +9,18 @@ struct PartCursor {
     private let target: [ColumnDefinition]
     private let wanted: Set<String>
     private var group = -1
+    /// Predicates on key columns: row groups their statistics exclude are skipped.
+    private let prune: [BoundPredicate]
+    /// Row groups skipped by statistics.
+    private(set) var skippedRowGroups = 0
     private(set) var batch: RowBatch
     private(set) var row = 0
 
     /// Opens `entry`; `order` breaks ties between equal (key, version) rows (higher = newer part).
     init(table: String, tableDirectory: URL, entry: PartEntry, order: Int, target: [ColumnDefinition],
-         verifyChecksum: Bool) throws {
+         verifyChecksum: Bool, prune: [BoundPredicate] = []) throws {
         self.entry = entry
+        self.prune = prune
         self.order = order
         self.target = target
         self.wanted = Set(target.map(\.name))
@@ -52,6 +57,10 @@ struct PartCursor {
     mutating func loadNext() throws -> Bool {
         while group + 1 < reader.rowGroupCount {
             group += 1
+            if !prune.allSatisfy({ reader.rowGroup(group, mayMatch: $0) }) {
+                skippedRowGroups += 1
+                continue
+            }
             do {
                 batch = try reader.readRowGroup(group, columns: wanted).conformed(to: target)
             } catch let StoreError.corruptPart(_, p, r) {

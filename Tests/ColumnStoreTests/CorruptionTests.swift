@@ -134,10 +134,10 @@ final class CorruptionTests: XCTestCase {
         }
         XCTAssertThrowsError(try store.defineTable("public.a", schema: TableSchema(columns: ModelSchema.base, keyColumns: ["id", "name"])))
         XCTAssertThrowsError(try store.defineTable("public.t", schema: ModelSchema.schema(ModelSchema.base), partitioning: .time(column: "name", bucket: .day)))
-        XCTAssertThrowsError(try store.read("public.a", where: [Predicate(column: "amount", op: .eq, literal: "abc")]))
+        XCTAssertThrowsError(try store.read("public.a", where: [ColumnPredicate(column: "amount", op: .eq, literal: "abc")]))
         XCTAssertThrowsError(try store.read("public.a", columns: ["nope"]))
-        XCTAssertThrowsError(try Predicate(parsing: "no operator"))
-        XCTAssertEqual(try Predicate(parsing: "ts>=2024-01-01").op, .ge)
+        XCTAssertThrowsError(try ColumnPredicate(parsing: "no operator"))
+        XCTAssertEqual(try ColumnPredicate(parsing: "ts>=2024-01-01").op, .ge)
 
         let freshet = try builtExecutable("freshet")
         let unknown = try Subprocess.run(freshet, ["frobnicate"])

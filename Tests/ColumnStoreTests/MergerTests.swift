@@ -164,19 +164,34 @@ final class MergerTests: XCTestCase {
         try open()
         try store.defineTable("public.h", schema: ModelSchema.schema(ModelSchema.base), partitioning: .keyHash(buckets: 8))
         try commit("public.h", Array(0..<200), version: 10)
-        var r = try store.read("public.h", columns: ["id", "name"], where: [Predicate(column: "id", op: .eq, literal: "77")])
+        var r = try store.read("public.h", columns: ["id", "name"], where: [ColumnPredicate(column: "id", op: .eq, literal: "77")])
         XCTAssertEqual(r.partsRead, 1)
         let b = try XCTUnwrap(try r.next())
         XCTAssertEqual(b.count, 1)
         XCTAssertEqual(b.int64(0, 0), 77)
         XCTAssertEqual(b.columns.map(\.name), ["id", "name"])
 
+        // Row groups (16 rows each) are skipped by key statistics; a non-key predicate skips none.
+        try store.defineTable("public.rg", schema: ModelSchema.schema(ModelSchema.base), partitioning: .none)
+        try commit("public.rg", Array(0..<200), version: 10)
+        try commit("public.rg", [195], version: 20, delete: true)
+        var byKey = try store.read("public.rg", where: [ColumnPredicate(column: "id", op: .gt, literal: "189")])
+        var keys = [Int64]()
+        while let b = try byKey.next() { keys += (0..<b.count).map { b.int64($0, 0) } }
+        XCTAssertEqual(keys, [190, 191, 192, 193, 194, 196, 197, 198, 199])
+        XCTAssertEqual(byKey.skippedRowGroups, 11, "groups 0…10 of the first part end below 190")
+        var byName = try store.read("public.rg", where: [ColumnPredicate(column: "name", op: .eq, literal: "v10")])
+        var n = 0
+        while let b = try byName.next() { n += b.count }
+        XCTAssertEqual(n, 199)
+        XCTAssertEqual(byName.skippedRowGroups, 0)
+
         // Time buckets of a key column prune by range; of a non-key column they cannot.
         let keyed = TableSchema(columns: ModelSchema.base, keyColumns: ["id", "ts"])
         try store.defineTable("public.tk", schema: keyed, partitioning: .time(column: "ts", bucket: .month))
         try store.defineTable("public.tn", schema: ModelSchema.schema(ModelSchema.base), partitioning: .time(column: "ts", bucket: .month))
         for t in ["public.tk", "public.tn"] { try commit(t, Array(0..<100), version: 10) }
-        let since = Predicate(column: "ts", op: .ge, literal: "1970-05-01")
+        let since = ColumnPredicate(column: "ts", op: .ge, literal: "1970-05-01")
         let parts = try store.manifest("public.tk").parts.count
         for t in ["public.tk", "public.tn"] {
             var reader = try store.read(t, where: [since])

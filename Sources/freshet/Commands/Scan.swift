@@ -16,7 +16,7 @@ enum Scan: FreshetCommand {
         } ?? .csv
         let store = try Store.open(at: try args.storeURL(), options: readOnlyOptions())
         let columns = args.value("columns").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        var reader = try store.read(table, columns: columns, where: try args.all("where").map(Predicate.init(parsing:)))
+        var reader = try store.read(table, columns: columns, where: try args.all("where").map(ColumnPredicate.init(parsing:)))
         var remaining = try args.integer("limit") ?? Int.max
         let out = FileHandle.standardOutput
         if let h = format.header(reader.columns) { out.write(Data((h + "\n").utf8)) }
