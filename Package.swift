@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["CLZ4"]),
         .target(name: "ColumnStore", dependencies: ["Parquet"]),
         .target(name: "Freshet", dependencies: ["PostgresReplication", "ColumnStore"]),
-        .executableTarget(name: "freshet", dependencies: ["Freshet"]),
+        .executableTarget(name: "freshet", dependencies: ["Freshet", "ColumnStore", "PostgresReplication"]),
 
         // Tests. TestSupport finds the sandbox Postgres and the Python reader.
         .target(name: "TestSupport", dependencies: ["PostgresReplication"], path: "Tests/TestSupport"),
@@ -31,5 +31,7 @@ let package = Package(
         .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "TestSupport"]),
         .testTarget(name: "FreshetTests", dependencies: ["Freshet", "TestSupport"]),
         .executableTarget(name: "bench-decoder", dependencies: ["PostgresReplication"], path: "Tools/BenchDecoder"),
+        .executableTarget(name: "bench-parquet", dependencies: ["Parquet"], path: "Tools/BenchParquet"),
+        .executableTarget(name: "store-torture", dependencies: ["ColumnStore"], path: "Tests/StoreTorture"),
     ]
 )

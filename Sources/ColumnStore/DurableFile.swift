@@ -83,12 +83,6 @@ enum DurableFile {
         try syncDirectory(url.deletingLastPathComponent())
     }
 
-    /// Moves a finished file into place and makes the move durable.
-    static func moveIntoPlace(_ tmp: URL, _ url: URL) throws {
-        try check(rename(tmp.path, url.path), "rename", url.path)
-        try syncDirectory(url.deletingLastPathComponent())
-    }
-
     /// Reads a whole file.
     static func read(_ url: URL) throws -> [UInt8] {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)

@@ -17,10 +17,15 @@ public struct FinalReader {
     private let projection: [Int]
     private let batchRows: Int
     private var done = false
+    /// Row groups skipped by their key-column statistics so far.
+    public var skippedRowGroups: Int { merge.skippedRowGroups }
+    /// Parts the reader opens after partition pruning.
+    public let partsRead: Int
     /// Rows whose unchanged column had no older value in the store (shown as NULL; should never happen).
+    /// (Counted for returned rows only: a row filtered out may miss older versions that pruning skipped.)
     public private(set) var unresolvedUnchanged = 0
 
-    init(store: Store, table: String, columns wanted: [String]?, predicates: [Predicate], batchRows: Int) throws {
+    init(store: Store, table: String, columns wanted: [String]?, predicates: [ColumnPredicate], batchRows: Int) throws {
         let m = try store.manifest(table)
         manifest = m
         let all = m.readerColumns
@@ -43,10 +48,13 @@ public struct FinalReader {
         let dir = store.tableDirectory(table)
         let order = Dictionary(uniqueKeysWithValues: m.parts.enumerated().map { ($1.path, $0) })
         let target = readColumns
+        // Row-group statistics may prune only by key columns: every version of a key shares their values.
+        let prune = bound.filter { m.keyColumns.contains($0.predicate.column) }
         let cursors = try parts.map {
             try PartCursor(table: table, tableDirectory: dir, entry: $0, order: order[$0.path] ?? 0,
-                           target: target, verifyChecksum: store.options.verifyChecksums)
+                           target: target, verifyChecksum: store.options.verifyChecksums, prune: prune)
         }
+        partsRead = cursors.count
         merge = try KeyMerge(cursors: cursors, keys: keys)
     }
 
@@ -57,9 +65,12 @@ public struct FinalReader {
         var kept = [Int]()
         while out.count < batchRows {
             guard try merge.nextKey() else { done = true; break }
-            let before = out.count
+            let before = out.count, unresolved = merge.unresolved
             guard merge.resolve(into: &out, keepTombstones: false, keepMarkers: false) else { continue }
-            if predicates.allSatisfy({ $0.matches(out, before) }) { kept.append(before) }
+            if predicates.allSatisfy({ $0.matches(out, before) }) {
+                kept.append(before)
+                unresolvedUnchanged += merge.unresolved - unresolved
+            }
         }
         if out.count == 0 && done { return nil }
         let filtered = kept.count == out.count ? out : out.gathered(kept)
@@ -72,7 +83,7 @@ public struct FinalReader {
 extension Store {
     /// A FINAL reader over the table's current manifest. `columns` nil = all reader columns (the union of schema
     /// versions); rows come in key order.
-    public func read(_ table: String, columns: [String]? = nil, where predicates: [Predicate] = [],
+    public func read(_ table: String, columns: [String]? = nil, where predicates: [ColumnPredicate] = [],
                      batchRows: Int = 8192) throws -> FinalReader {
         try FinalReader(store: self, table: table, columns: columns, predicates: predicates, batchRows: batchRows)
     }

@@ -6,6 +6,8 @@ struct KeyMerge {
     private var cursors: [PartCursor]
     private var heap: [Int] = []
     private let keys: [Int]
+    /// Unchanged columns resolved to NULL because no older value existed (should stay 0).
+    private(set) var unresolved = 0
     /// The versions of the current key, oldest first.
     private(set) var group: [(batch: RowBatch, row: Int)] = []
 
@@ -17,6 +19,9 @@ struct KeyMerge {
             siftUp(heap.count - 1)
         }
     }
+
+    /// Row groups the parts skipped by statistics so far.
+    var skippedRowGroups: Int { cursors.reduce(0) { $0 + $1.skippedRowGroups } }
 
     @inline(__always)
     private func less(_ a: Int, _ b: Int) -> Bool {
@@ -79,7 +84,7 @@ struct KeyMerge {
     /// A tombstone is appended only when `keepTombstones`; an unchanged column with no older value in the group stays
     /// marked unchanged when `keepMarkers` (a merge: an older part may hold it), else becomes NULL (a reader).
     /// Returns false when nothing was appended.
-    func resolve(into out: inout RowBatch, keepTombstones: Bool, keepMarkers: Bool) -> Bool {
+    mutating func resolve(into out: inout RowBatch, keepTombstones: Bool, keepMarkers: Bool) -> Bool {
         guard let (last, lr) = group.last else { return false }
         if last.isDeleted(lr) {
             guard keepTombstones else { return false }
@@ -98,7 +103,10 @@ struct KeyMerge {
                 i -= 1
             }
             if !found {
-                if keepMarkers && !blocked { out.appendUnchanged(column: c) } else { out.appendNull(column: c) }
+                if keepMarkers && !blocked { out.appendUnchanged(column: c) } else {
+                    out.appendNull(column: c)
+                    unresolved += 1
+                }
             }
         }
         out.finishCopiedRow(version: last.versions[lr], deleted: false)

@@ -18,6 +18,8 @@ public struct MergeReport: Sendable, Equatable {
     public var inputBytes = 0
     public var outputBytes = 0
     public var outputRows = 0
+
+    public init() {}
 }
 
 /// Shared state of the background merger thread.
@@ -69,6 +71,17 @@ extension Store {
     /// Streams the plan's inputs through a k-way merge into new part files (one row group per input in memory),
     /// then swaps them into the latest manifest. Returns the outputs, or nil if the swap was refused.
     func run(_ plan: MergePlan, snapshot m: Manifest) throws -> [PartEntry]? {
+        do {
+            return try runUnchecked(plan, snapshot: m)
+        } catch {
+            // Inputs dropped meanwhile (truncate, resync) make the merge moot, not the table corrupt.
+            let live = Set(try manifest(plan.table).parts.map(\.path))
+            if !plan.inputs.allSatisfy({ live.contains($0.path) }) { return nil }
+            throw error
+        }
+    }
+
+    private func runUnchecked(_ plan: MergePlan, snapshot m: Manifest) throws -> [PartEntry]? {
         let table = plan.table
         let columns = m.readerColumns
         let schema = TableSchema(columns: columns, keyColumns: m.keyColumns)
@@ -82,11 +95,13 @@ extension Store {
         var merge = try KeyMerge(cursors: cursors, keys: keys)
         let level = (plan.inputs.map(\.level).max() ?? 0) + 1
         let version = m.schemaVersions.last?.version ?? 1
+        let bounds = (plan.inputs.map(\.minVersion).min() ?? 0, plan.inputs.map(\.maxVersion).max() ?? 0)
         var writers = [String: PartWriter]()
         func writer(_ partition: String) throws -> PartWriter {
             if let w = writers[partition] { return w }
             return try PartWriter(table: table, tableDirectory: dir, partition: partition, columns: columns,
-                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows)
+                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows,
+                                  versionBounds: bounds)
         }
         do {
             if plan.routeByPartition {

@@ -5,31 +5,28 @@ import Foundation
 struct PartCursor {
     let entry: PartEntry
     let order: Int
-    private let reader: any PartFileReader
+    private let reader: PartFileReader
     private let target: [ColumnDefinition]
     private let wanted: Set<String>
     private var group = -1
+    /// Predicates on key columns: row groups their statistics exclude are skipped.
+    private let prune: [BoundPredicate]
+    /// Row groups skipped by statistics.
+    private(set) var skippedRowGroups = 0
     private(set) var batch: RowBatch
     private(set) var row = 0
 
     /// Opens `entry`; `order` breaks ties between equal (key, version) rows (higher = newer part).
     init(table: String, tableDirectory: URL, entry: PartEntry, order: Int, target: [ColumnDefinition],
-         verifyChecksum: Bool) throws {
+         verifyChecksum: Bool, prune: [BoundPredicate] = []) throws {
         self.entry = entry
+        self.prune = prune
         self.order = order
         self.target = target
         self.wanted = Set(target.map(\.name))
         let url = tableDirectory.appendingPathComponent(entry.path)
-        let bytes: [UInt8]
-        do { bytes = try DurableFile.read(url) } catch {
-            throw StoreError.corruptPart(table: table, path: url.path, reason: "cannot read: \(error)")
-        }
-        try PartCursor.check(bytes, entry: entry, table: table, path: url.path, checksum: verifyChecksum)
-        do {
-            reader = try PartFormat.reader(bytes: bytes, path: url.path)
-        } catch let StoreError.corruptPart(_, p, r) {
-            throw StoreError.corruptPart(table: table, path: p, reason: r)
-        }
+        try PartCursor.check(url, entry: entry, table: table, checksum: verifyChecksum)
+        reader = try PartFileReader(url: url, table: table)
         batch = RowBatch(columns: target)
         self.table = table
         self.path = url.path
@@ -37,14 +34,21 @@ struct PartCursor {
     private let table: String
     private let path: String
 
-    static func check(_ bytes: [UInt8], entry: PartEntry, table: String, path: String, checksum: Bool) throws {
-        guard bytes.count == entry.bytes else {
-            throw StoreError.corruptPart(table: table, path: path, reason: "size \(bytes.count), manifest says \(entry.bytes)")
+    /// Throws `corruptPart` when the file is missing or its size (or checksum, when asked) differs from the manifest.
+    static func check(_ url: URL, entry: PartEntry, table: String, checksum: Bool) throws {
+        guard let info = DurableFile.fileInfo(url) else {
+            throw StoreError.corruptPart(table: table, path: url.path, reason: "missing")
+        }
+        guard info.size == entry.bytes else {
+            throw StoreError.corruptPart(table: table, path: url.path, reason: "size \(info.size), manifest says \(entry.bytes)")
         }
         if checksum {
-            let sum = CRC32.of(bytes)
+            let sum: String
+            do { sum = try PartFileWriter.checksum(of: url).checksum } catch {
+                throw StoreError.corruptPart(table: table, path: url.path, reason: "cannot read: \(error)")
+            }
             guard sum == entry.checksum else {
-                throw StoreError.corruptPart(table: table, path: path, reason: "checksum \(sum), manifest says \(entry.checksum)")
+                throw StoreError.corruptPart(table: table, path: url.path, reason: "checksum \(sum), manifest says \(entry.checksum)")
             }
         }
     }
@@ -53,6 +57,10 @@ struct PartCursor {
     mutating func loadNext() throws -> Bool {
         while group + 1 < reader.rowGroupCount {
             group += 1
+            if !prune.allSatisfy({ reader.rowGroup(group, mayMatch: $0) }) {
+                skippedRowGroups += 1
+                continue
+            }
             do {
                 batch = try reader.readRowGroup(group, columns: wanted).conformed(to: target)
             } catch let StoreError.corruptPart(_, p, r) {

@@ -12,16 +12,18 @@ struct PartWriter {
     let level: Int
     let rowGroupRows: Int
 
-    private var writer: (any PartFileWriter)?
+    /// Bounds of the versions the part will hold (exact for staged batches, the inputs' for merges), written to the
+    /// file's key/value metadata.
+    let versionBounds: (min: UInt64, max: UInt64)
+    private var writer: PartFileWriter?
     private var pending: RowBatch
-    private var tmpURL: URL
     private let finalURL: URL
     private let relativePath: String
     private var rows = 0, tombstones = 0
     private var minVersion = UInt64.max, maxVersion = UInt64.min
 
     init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
-         schemaVersion: Int, level: Int, rowGroupRows: Int) throws {
+         schemaVersion: Int, level: Int, rowGroupRows: Int, versionBounds: (min: UInt64, max: UInt64)) throws {
         self.table = table
         self.tableDirectory = tableDirectory
         self.partition = partition
@@ -29,12 +31,12 @@ struct PartWriter {
         self.schemaVersion = schemaVersion
         self.level = level
         self.rowGroupRows = max(1, rowGroupRows)
+        self.versionBounds = versionBounds
         let dir = tableDirectory.appendingPathComponent("parts").appendingPathComponent(partition)
         try DurableFile.makeDirectory(dir)
         let name = "l\(level)-\(UUID().uuidString.lowercased()).\(PartFormat.fileExtension)"
         relativePath = "parts/\(partition)/\(name)"
         finalURL = dir.appendingPathComponent(name)
-        tmpURL = DurableFile.temporaryURL(for: finalURL)
         pending = RowBatch(columns: columns)
         pending.reserveCapacity(min(self.rowGroupRows, 65536))
     }
@@ -65,7 +67,15 @@ struct PartWriter {
 
     private mutating func flush() throws {
         guard pending.count > 0 else { return }
-        if writer == nil { writer = try PartFormat.writer(url: tmpURL, columns: columns) }
+        if writer == nil {
+            writer = try PartFileWriter(url: finalURL, columns: columns, rowGroupRows: rowGroupRows, metadata: [
+                ("freshet.table", table),
+                ("freshet.schema_version", String(schemaVersion)),
+                ("freshet.min_version", String(versionBounds.min)),
+                ("freshet.max_version", String(versionBounds.max)),
+                ("freshet.level", String(level)),
+            ])
+        }
         for r in 0..<pending.count {
             let v = pending.versions[r]
             if v < minVersion { minVersion = v }
@@ -73,7 +83,7 @@ struct PartWriter {
             if pending.isDeleted(r) { tombstones += 1 }
         }
         rows += pending.count
-        try writer!.writeRowGroup(pending)
+        try writer!.write(pending)
         pending.removeAll()
         pending.reserveCapacity(min(rowGroupRows, 65536))
     }
@@ -81,23 +91,15 @@ struct PartWriter {
     /// Finishes the file and moves it into place; nil when no row was appended.
     mutating func finish() throws -> PartEntry? {
         try flush()
-        guard var w = writer else { return nil }
-        try w.finish(metadata: [
-            "freshet.table": table,
-            "freshet.schema_version": String(schemaVersion),
-            "freshet.min_version": String(minVersion),
-            "freshet.max_version": String(maxVersion),
-            "freshet.level": String(level),
-        ])
+        guard let w = writer else { return nil }
+        let (bytes, checksum) = try w.finish()
         writer = nil
-        let bytes = try DurableFile.read(tmpURL)
-        try DurableFile.moveIntoPlace(tmpURL, finalURL)
-        return PartEntry(path: relativePath, partition: partition, rows: rows, bytes: bytes.count,
+        return PartEntry(path: relativePath, partition: partition, rows: rows, bytes: bytes,
                          minVersion: minVersion, maxVersion: maxVersion, level: level,
-                         checksum: CRC32.of(bytes), schemaVersion: schemaVersion, generation: 0,
+                         checksum: checksum, schemaVersion: schemaVersion, generation: 0,
                          tombstones: tombstones)
     }
 
-    /// Removes the temp file of an unfinished part.
-    func abandon() { DurableFile.remove(tmpURL) }
+    /// Drops the temp file of an unfinished part.
+    func abandon() { writer?.abort() }
 }

@@ -333,3 +333,8 @@ public struct RowBatch: Sendable {
         return n
     }
 }
+
+extension RowBatch {
+    /// The first `n` rows.
+    public func prefix(_ n: Int) -> RowBatch { n >= count ? self : gathered(Array(0..<n)) }
+}

@@ -14,6 +14,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidPredicate(String)
     case unknownColumn(table: String, column: String)
     case readOnly(path: String)
+    case locked(path: String)
 
     public var description: String {
         switch self {
@@ -29,6 +30,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidPredicate(r): return "invalid predicate: \(r)"
         case let .unknownColumn(t, c): return "table \(t): unknown column \(c)"
         case let .readOnly(p): return "store \(p) is open read-only"
+        case let .locked(p): return "store \(p) is being written by another process"
         }
     }
 }

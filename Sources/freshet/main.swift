@@ -1,32 +1,34 @@
 import Foundation
 import Freshet
 
-/// `freshet COMMAND ...`: thin commands over the Freshet library.
-let usage = """
-usage: freshet COMMAND [options]
-  run       replicate PostgreSQL into the store (see freshet run --help)
-"""
+/// `freshet COMMAND [arguments]`. To add a command, write a `FreshetCommand` in Commands/ and list it here.
+let commands: [any FreshetCommand.Type] = [RunCommand.self, Scan.self, SQL.self, Verify.self, Compact.self]
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-let command = arguments.isEmpty ? "help" : arguments.removeFirst()
-do {
-    let code: Int32
-    switch command {
-    case "run":
-        if arguments.contains("--help") { print(RunCommand.usage); code = 0 } else { code = try RunCommand.run(arguments) }
-    case "help", "--help", "-h":
-        print(usage); code = 0
-    default:
-        throw UsageError("unknown command \(command)\n\(usage)")
+func usage(_ commands: [any FreshetCommand.Type]) -> String {
+    "usage: freshet COMMAND [options]\ncommands:\n"
+        + commands.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \($0.summary)\n    \($0.usage)" }
+            .joined(separator: "\n")
+}
+
+var argv = Array(CommandLine.arguments.dropFirst())
+guard let name = argv.first, let command = commands.first(where: { $0.name == name }) else {
+    if let first = argv.first, first == "--help" || first == "-h" || first == "help" {
+        print(usage(commands))
+        exit(0)
     }
-    exit(code)
-} catch let error as UsageError {
-    FileHandle.standardError.write(Data("freshet: \(error)\n".utf8))
+    FileHandle.standardError.write(Data(((argv.first.map { "freshet: unknown command \($0)\n" } ?? "") + usage(commands) + "\n").utf8))
+    exit(2)
+}
+do {
+    let args = try Arguments(Array(argv.dropFirst()), options: command.options)
+    try command.run(args)
+} catch let error as Arguments.UsageError {
+    FileHandle.standardError.write(Data("freshet \(name): \(error)\nusage: \(command.usage)\n".utf8))
     exit(2)
 } catch let error as ConfigError {
-    FileHandle.standardError.write(Data("freshet: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("freshet \(name): \(error)\n".utf8))
     exit(2)
 } catch {
-    FileHandle.standardError.write(Data("freshet: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("freshet \(name): \(error)\n".utf8))
     exit(1)
 }

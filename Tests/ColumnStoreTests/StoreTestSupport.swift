@@ -74,8 +74,9 @@ enum ModelSchema {
     }
 
     /// Every current row of `table` through the FINAL reader, by id; fails on duplicate keys or unresolved markers.
-    static func readAll(_ store: Store, _ table: String, file: StaticString = #filePath, line: UInt = #line) throws -> [Int64: ModelRow] {
-        var reader = try store.read(table, batchRows: 97)
+    static func readAll(_ store: Store, _ table: String, where predicates: [ColumnPredicate] = [],
+                        file: StaticString = #filePath, line: UInt = #line) throws -> [Int64: ModelRow] {
+        var reader = try store.read(table, where: predicates, batchRows: 97)
         var out = [Int64: ModelRow]()
         let cols = reader.columns
         func idx(_ n: String) -> Int? { cols.firstIndex { $0.name == n } }

@@ -78,11 +78,13 @@ enum SchemaMapping {
             return .failure(UnsupportedFeature("decimal(\(precision),\(scale))"))
         }
         let t = ColumnType.decimal(precision: precision, scale: scale)
+        // Any width that holds the precision is accepted; the reader converts to the canonical storage.
         switch type {
         case .int32 where precision <= 9: return .success(t)
-        case .int64 where precision <= 18 && precision > 9: return .success(t)
-        case .fixedLenByteArray where precision > 18 && Int(e.typeLength ?? 0) == ColumnType.decimalByteWidth(precision: precision):
+        case .int64 where precision <= 18: return .success(t)
+        case .fixedLenByteArray where Int(e.typeLength ?? 0) >= ColumnType.decimalByteWidth(precision: precision):
             return .success(t)
+        case .byteArray: return .failure(UnsupportedFeature("decimal stored as BYTE_ARRAY"))
         default:
             return .failure(UnsupportedFeature("decimal(\(precision),\(scale)) stored as \(type) width \(e.typeLength ?? 0)"))
         }

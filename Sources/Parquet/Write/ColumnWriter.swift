@@ -90,6 +90,7 @@ final class ColumnChunkWriter {
     // MARK: appending
 
     /// Appends rows `range` of `buffer` (whose storage was validated by the file writer).
+    @inline(never)
     func append(_ buffer: ColumnBuffer, _ range: Range<Int>) {
         var r = range.lowerBound
         while r < range.upperBound {
@@ -115,24 +116,33 @@ final class ColumnChunkWriter {
         }
     }
 
+    // The hot loops below work on local copies of the writer's state (moved out and back), so the optimiser
+    // sees plain local arrays: no exclusivity checks or uniqueness checks per value.
+
     private func appendLevels(_ validity: [Bool]?, _ range: Range<Int>) {
         let n = range.count
         pageRows += n
         guard column.nullable else { pageNonNull += n; return }
+        var levels = defLevels
+        defLevels = []
+        let base = levels.count
+        levels.append(contentsOf: repeatElement(1, count: n))
+        var present = n
         if let validity {
-            var present = 0
-            defLevels.reserveCapacity(defLevels.count + n)
-            for i in range {
-                let p = validity[i]
-                defLevels.append(p ? 1 : 0)
-                present &+= p ? 1 : 0
+            present = 0
+            levels.withUnsafeMutableBufferPointer { out in
+                validity.withUnsafeBufferPointer { v in
+                    for k in 0..<n {
+                        let p = v[range.lowerBound + k]
+                        out[base + k] = p ? 1 : 0
+                        present &+= p ? 1 : 0
+                    }
+                }
             }
-            pageNonNull += present
             stats.nullCount += Int64(n - present)
-        } else {
-            defLevels.append(contentsOf: repeatElement(1, count: n))
-            pageNonNull += n
         }
+        pageNonNull += present
+        defLevels = levels
     }
 
     /// Encodes the non-null values of `range`; returns how many rows were consumed (fewer than requested
@@ -160,7 +170,9 @@ final class ColumnChunkWriter {
                 appendNumeric(p, validity, range, bits: { $0.bitPattern }, stat: { $0.update(double: $1) })
             }
         case let .byteArray(b):
-            return appendBytes(b.bytes, validity, range, value: { b.range($0) }, lengthPrefix: true)
+            return b.offsets.withUnsafeBufferPointer { offsets in
+                appendBytes(b.bytes, validity, range, value: { offsets[$0]..<offsets[$0 + 1] }, lengthPrefix: true)
+            }
         case let .fixed(f):
             let w = f.width
             return appendBytes(f.bytes, validity, range, value: { ($0 * w)..<(($0 + 1) * w) }, lengthPrefix: false)
@@ -169,73 +181,122 @@ final class ColumnChunkWriter {
     }
 
     private func appendBooleans(_ v: [Bool], _ validity: [Bool]?, _ range: Range<Int>) {
+        var out = plain
+        plain = []
+        var st = stats
+        var bits = boolBits
         for i in range where validity?[i] ?? true {
             let b = v[i]
-            if boolBits & 7 == 0 { plain.append(0) }
-            if b { plain[plain.count - 1] |= UInt8(1) << UInt8(boolBits & 7) }
-            boolBits += 1
-            stats.update(int: b ? 1 : 0)
+            if bits & 7 == 0 { out.append(0) }
+            if b { out[out.count - 1] |= UInt8(1) << UInt8(bits & 7) }
+            bits += 1
+            st.update(int: b ? 1 : 0)
         }
+        boolBits = bits
+        stats = st
+        plain = out
     }
 
     private func appendNumeric<T>(_ p: UnsafeBufferPointer<T>, _ validity: [Bool]?, _ range: Range<Int>,
                                   bits: (T) -> UInt64, stat: (inout StatisticsAccumulator, T) -> Void) {
+        var st = stats
+        defer { stats = st }
         if dictActive, case var .numeric(d) = dict {
             dict = .none  // keep the dictionary uniquely referenced while mutating it
-            indices.reserveCapacity(indices.count + range.count)
+            var idx = indices
+            indices = []
+            let base = idx.count
+            idx.append(contentsOf: repeatElement(0, count: range.count))
             var added = 0
-            for i in range where validity?[i] ?? true {
-                let v = p[i]
-                let (idx, isNew) = d.insert(bits(v))
-                if isNew { stat(&stats, v) }
-                indices.append(idx)
-                added += 1
+            idx.withUnsafeMutableBufferPointer { out in
+                if let validity {
+                    validity.withUnsafeBufferPointer { valid in
+                        for i in range where valid[i] {
+                            let v = p[i]
+                            let (index, isNew) = d.insert(bits(v))
+                            if isNew { stat(&st, v) }
+                            out[base + added] = index
+                            added += 1
+                        }
+                    }
+                } else {
+                    for i in range {
+                        let v = p[i]
+                        let (index, isNew) = d.insert(bits(v))
+                        if isNew { stat(&st, v) }
+                        out[base + added] = index
+                        added += 1
+                    }
+                }
             }
+            idx.removeLast(range.count - added)
             indexedPlainBytes += added * d.width
+            indices = idx
             dict = .numeric(d)
             return
         }
-        for i in range where validity?[i] ?? true { stat(&stats, p[i]) }
-        if validity == nil {
-            let raw = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range]))
-            plain.append(contentsOf: raw)
-        } else {
-            for i in range where validity![i] {
-                withUnsafeBytes(of: p[i]) { plain.append(contentsOf: $0) }
+        var out = plain
+        plain = []
+        if let validity {
+            var dense = [T]()
+            dense.reserveCapacity(range.count)
+            validity.withUnsafeBufferPointer { valid in
+                for i in range where valid[i] {
+                    stat(&st, p[i])
+                    dense.append(p[i])
+                }
             }
+            dense.withUnsafeBytes { out.append(contentsOf: $0) }
+        } else {
+            for i in range { stat(&st, p[i]) }
+            out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range])))
         }
+        plain = out
     }
 
     private func appendBytes(_ arena: [UInt8], _ validity: [Bool]?, _ range: Range<Int>,
                              value: (Int) -> Range<Int>, lengthPrefix: Bool) -> Int {
         var consumed = 0
+        var st = stats
+        defer { stats = st }
+        let pageLimit = options.pageSizeBytes
+        let dictLimit = options.dictionaryPageSizeLimit
         arena.withUnsafeBytes { all in
             if dictActive, case var .bytes(d) = dict {
                 dict = .none
+                var idx = indices
+                indices = []
+                var plainBytes = indexedPlainBytes
+                idx.reserveCapacity(idx.count + range.count)
                 for i in range {
                     consumed += 1
                     guard validity?[i] ?? true else { continue }
                     let r = value(i)
                     let v = UnsafeRawBufferPointer(rebasing: all[r])
-                    let (idx, isNew) = d.insert(v)
-                    if isNew { stats.update(bytes: v) }
-                    indices.append(idx)
-                    indexedPlainBytes += r.count + (lengthPrefix ? 4 : 0)
-                    if indexedPlainBytes >= options.pageSizeBytes || d.plainBytes > options.dictionaryPageSizeLimit { break }
+                    let (index, isNew) = d.insert(v)
+                    if isNew { st.update(bytes: v) }
+                    idx.append(index)
+                    plainBytes += r.count + (lengthPrefix ? 4 : 0)
+                    if plainBytes >= pageLimit || d.plainBytes > dictLimit { break }
                 }
+                indexedPlainBytes = plainBytes
+                indices = idx
                 dict = .bytes(d)
                 return
             }
+            var out = plain
+            plain = []
             for i in range {
                 consumed += 1
                 guard validity?[i] ?? true else { continue }
                 let r = value(i)
                 let v = UnsafeRawBufferPointer(rebasing: all[r])
-                stats.update(bytes: v)
-                if lengthPrefix { withUnsafeBytes(of: UInt32(r.count).littleEndian) { plain.append(contentsOf: $0) } }
-                plain.append(contentsOf: v)
-                if plain.count >= options.pageSizeBytes { break }
+                st.update(bytes: v)
+                if lengthPrefix { withUnsafeBytes(of: UInt32(r.count).littleEndian) { out.append(contentsOf: $0) } }
+                out.append(contentsOf: v)
+                if out.count >= pageLimit { break }
             }
+            plain = out
         }
         return consumed
     }

@@ -65,20 +65,7 @@ public final class ParquetFileWriter {
         guard batch.count == columns.count else {
             throw ParquetError.invalidArgument("batch has \(batch.count) columns, schema has \(columns.count)")
         }
-        let rows = batch.first?.count ?? 0
-        for (i, b) in batch.enumerated() {
-            let c = schema.columns[i]
-            guard b.values.storage == c.type.storage else {
-                throw ParquetError.invalidArgument("column \(c.name): values are \(b.values.storage), type \(c.type) needs \(c.type.storage)")
-            }
-            guard b.count == rows else {
-                throw ParquetError.invalidArgument("column \(c.name) has \(b.count) rows, first column has \(rows)")
-            }
-            if let v = b.validity {
-                guard v.count == rows else { throw ParquetError.invalidArgument("column \(c.name): validity has \(v.count) entries for \(rows) rows") }
-                if !c.nullable, v.contains(false) { throw ParquetError.invalidArgument("column \(c.name) is required but has nulls") }
-            }
-        }
+        let rows = try validate(batch)
         var start = 0
         let step = 65_536  // re-check the row group's byte size at least this often
         while start < rows {
@@ -93,9 +80,37 @@ public final class ParquetFileWriter {
         }
     }
 
+    /// Checks a batch against the schema; returns its row count.
+    @inline(never)
+    private func validate(_ batch: [ColumnBuffer]) throws -> Int {
+        let rows = batch.isEmpty ? 0 : batch[0].count
+        for i in 0..<batch.count {
+            let column = schema.columns[i]
+            if let problem = ParquetFileWriter.problem(batch[i], column, rows: rows) {
+                throw ParquetError.invalidArgument("column \(column.name): " + problem)
+            }
+        }
+        return rows
+    }
+
+    /// Why `buffer` cannot be written as `column` with `rows` rows, or nil when it can.
+    @inline(never)
+    private static func problem(_ buffer: ColumnBuffer, _ column: Column, rows: Int) -> String? {
+        let have = buffer.values.storage
+        let need = column.type.storage
+        if have != need { return "values are \(have), type \(column.type) needs \(need)" }
+        let count = buffer.values.count
+        if count != rows { return "\(count) rows, first column has \(rows)" }
+        guard let validity = buffer.validity else { return nil }
+        if validity.count != rows { return "validity has \(validity.count) entries for \(rows) rows" }
+        if !column.nullable && validity.contains(false) { return "required but has nulls" }
+        return nil
+    }
+
     private var bufferedBytes: Int { columns.reduce(0) { $0 + $1.bufferedBytes } }
 
     /// Writes the buffered row group now (no-op when empty).
+    @inline(never)
     public func flushRowGroup() throws {
         guard rowGroupRows > 0 else { return }
         var rg = RowGroup()

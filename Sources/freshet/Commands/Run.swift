@@ -1,42 +1,50 @@
 import Dispatch
 import Foundation
 import Freshet
+import PostgresReplication
 
 /// `freshet run`: replicate the source into the store until SIGINT / SIGTERM.
-enum RunCommand {
+enum RunCommand: FreshetCommand {
+    static let name = "run"
+    static let summary = "replicate PostgreSQL into the store until SIGINT / SIGTERM"
     static let usage = """
-    usage: freshet run [--config FILE] [--source URL] [--store DIR] [--slot NAME] [--publication NAME]
-                       [--schema NAME]... [--table SCHEMA.TABLE]... [--exclude SCHEMA.TABLE]...
-                       [--max-age-ms N] [--max-rows N] [--heartbeat-seconds N] [--metrics HOST:PORT|off]
-                       [--log-format text|json]
-      Environment: FRESHET_SOURCE (source URL), FRESHET_STORE (store directory).
-      SIGINT / SIGTERM commit what is pending, confirm it to PostgreSQL and exit 0.
+    freshet run [--config FILE] [--source URL] [--store DIR] [--slot NAME] [--publication NAME] \
+                [--schema NAME]... [--table SCHEMA.TABLE]... [--exclude SCHEMA.TABLE]... [--max-age-ms N] [--max-rows N] \
+                [--heartbeat-seconds N] [--metrics HOST:PORT|off] [--log-format text|json]
+          (FRESHET_SOURCE / FRESHET_STORE in the environment stand for --source / --store)
     """
+    static let options: Set<String> = ["config", "source", "store", "slot", "publication", "schema", "table", "exclude",
+                                       "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format"]
 
-    static func run(_ args: [String]) throws -> Int32 {
-        var a = ArgumentList(args)
-        var fileConfig: Data = Data("{}".utf8)
-        if let path = try a.value("--config") {
+    static func run(_ args: Arguments) throws {
+        guard args.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument \(args.positional[0])") }
+        var fileConfig = Data("{}".utf8)
+        if let path = args.value("config") {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw UsageError("cannot read config file \(path)")
+                throw Arguments.UsageError(description: "cannot read config file \(path)")
             }
             fileConfig = data
         }
-        var config = try Config.parse(json: fileConfig, environment: overlayEnvironment(&a))
-        if let v = try a.value("--slot") { config.slot = v }
-        if let v = try a.value("--publication") { config.publication = v }
-        let schemas = try a.values("--schema"); if !schemas.isEmpty { config.schemas = schemas }
-        let tables = try a.values("--table"); if !tables.isEmpty { config.tables = tables }
-        let exclude = try a.values("--exclude"); if !exclude.isEmpty { config.exclude = exclude }
-        if let v = try a.int("--max-age-ms") { config.batch.maxAge = Double(v) / 1000 }
-        if let v = try a.int("--max-rows") { config.batch.maxRows = v }
-        if let v = try a.int("--heartbeat-seconds") { config.heartbeatInterval = Double(v) }
-        if let v = try a.value("--metrics") { config.metricsAddress = v == "off" ? nil : v }
-        if let v = try a.value("--log-format") {
-            guard let f = Config.LogFormat(rawValue: v) else { throw UsageError("--log-format must be text or json") }
+        // Flags win over the file; the file wins over the environment.
+        var env = ProcessInfo.processInfo.environment
+        if let v = args.value("source") { env["FRESHET_SOURCE"] = v }
+        if let v = args.value("store") { env["FRESHET_STORE"] = v }
+        var config = try Config.parse(json: fileConfig, environment: env)
+        if let v = args.value("source") { config.source = v }
+        if let v = args.value("store") { config.store = v }
+        if let v = args.value("slot") { config.slot = v }
+        if let v = args.value("publication") { config.publication = v }
+        if !args.all("schema").isEmpty { config.schemas = args.all("schema") }
+        if !args.all("table").isEmpty { config.tables = args.all("table") }
+        if !args.all("exclude").isEmpty { config.exclude = args.all("exclude") }
+        if let v = try args.integer("max-age-ms") { config.batch.maxAge = Double(max(1, v)) / 1000 }
+        if let v = try args.integer("max-rows") { config.batch.maxRows = max(1, v) }
+        if let v = try args.integer("heartbeat-seconds") { config.heartbeatInterval = Double(v) }
+        if let v = args.value("metrics") { config.metricsAddress = v == "off" ? nil : v }
+        if let v = args.value("log-format") {
+            guard let f = Config.LogFormat(rawValue: v) else { throw Arguments.UsageError(description: "--log-format text|json") }
             config.logFormat = f
         }
-        try a.finish(usage: usage)
 
         let logger = Logger(format: config.logFormat)
         let replicator = try Replicator(config: config, logger: logger)
@@ -48,16 +56,7 @@ enum RunCommand {
         }
         defer { signals.cancel() }
         try replicator.run()
-        logger.info("freshet.exit", ["committed_lsn": replicator.stats.committedLSN])
-        return 0
-    }
-
-    /// `--source` / `--store` flags become the environment variables the config falls back to.
-    private static func overlayEnvironment(_ a: inout ArgumentList) throws -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        if let v = try a.value("--source") { env["FRESHET_SOURCE"] = v }
-        if let v = try a.value("--store") { env["FRESHET_STORE"] = v }
-        return env
+        logger.info("freshet.exit", ["committed_lsn": LSN(replicator.stats.committedLSN).description])
     }
 }
 

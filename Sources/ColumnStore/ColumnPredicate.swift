@@ -2,7 +2,7 @@ import Foundation
 
 /// A simple filter on one column: `col = v`, `col != v`, `col < v`, `col <= v`, `col > v`, `col >= v`.
 /// NULL never matches. Predicates on key-derived partition columns also prune partitions.
-public struct Predicate: Sendable, Hashable {
+public struct ColumnPredicate: Sendable, Hashable {
     public enum Operator: String, Sendable, CaseIterable { case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=" }
     public var column: String
     public var op: Operator
@@ -41,11 +41,11 @@ public struct Predicate: Sendable, Hashable {
 
 /// A predicate bound to a column of the reader's columns, with its literal parsed to that column's type.
 struct BoundPredicate {
-    let predicate: Predicate
+    let predicate: ColumnPredicate
     let column: Int
     let literal: RowBatch
 
-    init(_ p: Predicate, columns: [ColumnDefinition], table: String) throws {
+    init(_ p: ColumnPredicate, columns: [ColumnDefinition], table: String) throws {
         guard let i = columns.firstIndex(where: { $0.name == p.column }) else {
             throw StoreError.unknownColumn(table: table, column: p.column)
         }

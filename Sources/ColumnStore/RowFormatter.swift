@@ -1,0 +1,69 @@
+import Foundation
+
+/// Renders rows as CSV (RFC 4180, header line, NULL = empty field, empty string = `""`) or JSON lines
+/// (NULL = null; bool and integers as JSON literals; decimals, dates, timestamps, strings as strings; bytes as `\x…`).
+public enum RowFormat: String, Sendable, CaseIterable {
+    case csv, jsonl
+
+    /// The header line (CSV) or nil.
+    public func header(_ columns: [ColumnDefinition]) -> String? {
+        guard self == .csv else { return nil }
+        return columns.map { RowFormat.csvField($0.name) }.joined(separator: ",")
+    }
+
+    /// One line per row of `batch`, appended to `out`.
+    public func render(_ batch: RowBatch, into out: inout String) {
+        for r in 0..<batch.count {
+            switch self {
+            case .csv:
+                for c in 0..<batch.columns.count {
+                    if c > 0 { out += "," }
+                    if let t = ValueText.render(batch, r, c) { out += RowFormat.csvField(t, quoteEmpty: true) }
+                }
+            case .jsonl:
+                out += "{"
+                for (c, col) in batch.columns.enumerated() {
+                    if c > 0 { out += "," }
+                    out += RowFormat.jsonString(col.name) + ":"
+                    guard let t = ValueText.render(batch, r, c) else { out += "null"; continue }
+                    switch col.type {
+                    case .bool, .int16, .int32, .int64: out += t
+                    case .float32, .float64:
+                        let d = batch.double(r, c)
+                        out += d.isFinite ? t : RowFormat.jsonString(t)
+                    default: out += RowFormat.jsonString(t)
+                    }
+                }
+                out += "}"
+            }
+            out += "\n"
+        }
+    }
+
+    static func csvField(_ s: String, quoteEmpty: Bool = false) -> String {
+        if s.isEmpty { return quoteEmpty ? "\"\"" : "" }
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// One command of the `freshet` executable.
+protocol FreshetCommand {
+    static var name: String { get }
+    static var summary: String { get }
+    static var usage: String { get }
+    /// Option names (without `--`) that take a value; repeated options collect every value.
+    static var options: Set<String> { get }
+    static func run(_ args: Arguments) throws
+}
+
+/// Parsed command line: positional arguments and `--name value` / `--name=value` options.
+struct Arguments {
+    private(set) var positional: [String] = []
+    private var values: [String: [String]] = [:]
+
+    struct UsageError: Error, CustomStringConvertible { let description: String }
+
+    init(_ argv: [String], options: Set<String>) throws {
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            i += 1
+            guard a.hasPrefix("--"), a.count > 2 else { positional.append(a); continue }
+            var name = String(a.dropFirst(2)), value: String?
+            if let eq = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            guard options.contains(name) else { throw UsageError(description: "unknown option --\(name)") }
+            if value == nil {
+                guard i < argv.count else { throw UsageError(description: "--\(name) needs a value") }
+                value = argv[i]
+                i += 1
+            }
+            values[name, default: []].append(value!)
+        }
+    }
+
+    /// The last value of `--name`.
+    func value(_ name: String) -> String? { values[name]?.last }
+    /// Every value of `--name`.
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// The one positional argument called `what`.
+    func single(_ what: String) throws -> String {
+        guard positional.count == 1 else { throw UsageError(description: "expected exactly one \(what)") }
+        return positional[0]
+    }
+
+    /// `--store DIR`, or `FRESHET_STORE` from the environment.
+    func storeURL() throws -> URL {
+        if let s = value("store") ?? ProcessInfo.processInfo.environment["FRESHET_STORE"], !s.isEmpty {
+            return URL(fileURLWithPath: s)
+        }
+        throw UsageError(description: "--store DIR (or FRESHET_STORE) is required")
+    }
+
+    func integer(_ name: String) throws -> Int? {
+        guard let v = value(name) else { return nil }
+        guard let n = Int(v), n >= 0 else { throw UsageError(description: "--\(name) needs a non-negative integer") }
+        return n
+    }
+}

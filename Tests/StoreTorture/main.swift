@@ -1,0 +1,134 @@
+import ColumnStore
+import Foundation
+
+// store-torture: commits deterministic changes to a store in a loop, printing "committed LSN" after each commit
+// returns, with merges in between; killed with SIGKILL by ColumnStoreTests.KillTests.
+//   store-torture run DIR [ROWS]     resume from the store's checkpoint and commit forever
+//   store-torture verify DIR         replay the generator up to the checkpoint and compare with the FINAL reader
+//   store-torture bench DIR ROWS     the benchmark (Tools/bench-store)
+
+let table = "public.torture"
+let columns: [ColumnDefinition] = [.init("id", .int64, nullable: false), .init("val", .int64), .init("big", .string)]
+let identity = StoreIdentity(systemIdentifier: "7000000000000000042", slot: "torture", publication: "torture")
+
+struct Row: Equatable { var val: Int64; var big: String }
+
+/// SplitMix64: the same stream for the same seed.
+struct Random {
+    var s: UInt64
+    mutating func next(_ n: Int) -> Int {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(n))
+    }
+}
+
+func lsnOf(_ commit: UInt64) -> UInt64 { 1000 + commit * 10 }
+
+/// The changes of commit number `i`: applies them to `model` and, when `batch` is given, appends them.
+func generate(_ i: UInt64, rows: Int, model: inout [Int64: Row], batch: UnsafeMutablePointer<RowBatch>?) {
+    var rng = Random(s: i &* 7919)
+    let lsn = lsnOf(i)
+    var seen = Set<Int64>()
+    for _ in 0..<rows {
+        let id = Int64(rng.next(2000))
+        guard seen.insert(id).inserted else { continue }
+        let dice = rng.next(10)
+        if dice < 2 {
+            model[id] = nil
+            batch?.pointee.append(id, column: 0)
+            batch?.pointee.finishTombstone(version: lsn)
+        } else if dice < 5, var old = model[id] {
+            old.val = Int64(lsn)
+            model[id] = old
+            if let b = batch {
+                b.pointee.append(id, column: 0); b.pointee.append(Int64(lsn), column: 1); b.pointee.appendUnchanged(column: 2)
+                b.pointee.finishRow(version: lsn)
+            }
+        } else {
+            let row = Row(val: Int64(lsn), big: String(repeating: "b\(id % 7)", count: 1 + rng.next(30)))
+            model[id] = row
+            if let b = batch {
+                b.pointee.append(id, column: 0); b.pointee.append(row.val, column: 1); b.pointee.append(row.big, column: 2)
+                b.pointee.finishRow(version: lsn)
+            }
+        }
+    }
+}
+
+func replay(upTo checkpoint: UInt64, rows: Int) -> (model: [Int64: Row], next: UInt64) {
+    var model = [Int64: Row]()
+    var i: UInt64 = 1
+    while lsnOf(i) <= checkpoint {
+        generate(i, rows: rows, model: &model, batch: nil)
+        i += 1
+    }
+    return (model, i)
+}
+
+func run(_ dir: URL, rows: Int) throws {
+    var options = StoreOptions()
+    options.gracePeriod = 0
+    options.rowGroupRows = 64
+    options.mergeFanIn = 3
+    let store = try Store.open(at: dir, identity: identity, options: options)
+    try store.defineTable(table, schema: TableSchema(columns: columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 2))
+    var (model, i) = replay(upTo: store.checkpointLSN, rows: rows)
+    store.startMerger(interval: 0.01)
+    while true {
+        var batch = RowBatch(columns: columns)
+        generate(i, rows: rows, model: &model, batch: &batch)
+        var commit = StoreCommit(upTo: lsnOf(i))
+        commit.add(try store.stage(batch, table: table))
+        try store.commit(commit)
+        print("committed \(lsnOf(i))")
+        fflush(nil)
+        if i % 5 == 0 { try store.mergeDue(table) }
+        i += 1
+    }
+}
+
+func verify(_ dir: URL, rows: Int) throws {
+    var o = StoreOptions()
+    o.readOnly = true
+    let store = try Store.open(at: dir, options: o)
+    let problems = store.verify()
+    guard problems.isEmpty else { print("corrupt: \(problems)"); exit(1) }
+    let checkpoint = store.checkpointLSN
+    let (model, _) = replay(upTo: checkpoint, rows: rows)
+    var reader = try store.read(table)
+    var got = [Int64: Row]()
+    while let b = try reader.next() {
+        for r in 0..<b.count {
+            guard let big = b.string(r, 2) else { print("mismatch: NULL big for \(b.int64(r, 0))"); exit(1) }
+            got[b.int64(r, 0)] = Row(val: b.int64(r, 1), big: big)
+        }
+    }
+    guard got == model else {
+        let bad = model.keys.filter { got[$0] != model[$0] }.count + got.keys.filter { model[$0] == nil }.count
+        print("mismatch: \(bad) keys differ at checkpoint \(checkpoint)")
+        exit(1)
+    }
+    print("ok checkpoint \(checkpoint) rows \(got.count) table-lsn \(try store.committedLSN(table)) parts \(try store.manifest(table).parts.count)")
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+    FileHandle.standardError.write(Data("usage: store-torture run|verify|bench DIR [ROWS]\n".utf8))
+    exit(2)
+}
+let dir = URL(fileURLWithPath: args[2])
+let rows = args.count > 3 ? Int(args[3]) ?? 40 : 40
+do {
+    switch args[1] {
+    case "run": try run(dir, rows: rows)
+    case "verify": try verify(dir, rows: rows)
+    case "bench": try bench(dir, rows: rows)
+    default: FileHandle.standardError.write(Data("unknown mode \(args[1])\n".utf8)); exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("store-torture: \(error)\n".utf8))
+    exit(1)
+}
