@@ -253,7 +253,7 @@ public final class Store: @unchecked Sendable {
         }
         var staged = StagedParts(table: table, parts: [])
         for (partition, rows) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let sorted = (byPartition.count == 1 ? batch : batch.gathered(rows)).sorted(keys: keys)
+            let sorted = (byPartition.count == 1 ? batch : batch.gathered(rows)).sorted(keys: keys).collapsingEqualVersions(keys: keys)
             let versions = sorted.versions
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: 0,

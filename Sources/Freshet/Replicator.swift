@@ -163,7 +163,8 @@ public final class Replicator: @unchecked Sendable {
         let applier = StreamApplier(
             store: store, limits: config.batch, logger: logger, stats: stats,
             resolve: { [self] r in try resolveTable(r, setup: setup, catalog: catalog) },
-            confirm: { stream.confirm($0) })
+            confirm: { stream.confirm($0) },
+            schemaChanged: { [self] table, oid, added in try warnAboutDefaults(table, oid: oid, added: added, catalog: catalog) })
         let queue = BoundedQueue<ReplicationEvent>(budget: Replicator.queueBudgetBytes)
         let readerError = ErrorBox()
         let readerDone = DispatchSemaphore(value: 0)
@@ -237,6 +238,18 @@ public final class Replicator: @unchecked Sendable {
             logger.warn("stream.table_added", ["table": name, "note": "rows that existed before it was published need `freshet resync \(name)`"])
         }
         return TableSetup(keyColumns: keys, partitioning: partitioning(name))
+    }
+
+    /// `ALTER TABLE ... ADD COLUMN ... DEFAULT x` gives existing rows a value without writing them to the WAL:
+    /// the store cannot see it. Say so, with the fix.
+    private func warnAboutDefaults(_ table: String, oid: UInt32, added: [String], catalog: SourceCatalog) throws {
+        let withDefaults = try catalog.connection.query(
+            "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND atthasmissing AND attname = ANY($2::text[])",
+            [String(oid), SourceCatalog.arrayLiteral(added)]).rows.compactMap { $0[0] }
+        if !withDefaults.isEmpty {
+            logger.warn("stream.added_column_default", ["table": table, "columns": withDefaults.joined(separator: ","),
+                "note": "rows that existed before the ALTER TABLE show NULL there in the store; run `freshet resync \(table)`"])
+        }
     }
 
     private func checkSlotForResume(catalog: SourceCatalog, repl: ReplicationConnection) throws {

@@ -41,3 +41,15 @@ public enum TestEnvironment {
         throw XCTSkip(why)
     }
 }
+
+extension TestEnvironment {
+    /// The directory holding the built products (`freshet`, helper executables): the test bundle's directory.
+    public static var productsDirectory: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    /// A built executable of this package, e.g. `freshet`.
+    public static func product(_ name: String) -> String {
+        productsDirectory.appendingPathComponent(name).path
+    }
+}

@@ -22,6 +22,8 @@ final class StreamApplier {
     let resolve: (RelationMessage) throws -> TableSetup?
     /// Sends the flush LSN to Postgres (thread-safe).
     let confirm: (LSN) -> Void
+    /// Told about columns added to a table (the replicator checks whether existing rows got a DEFAULT).
+    let schemaChanged: (_ table: String, _ oid: UInt32, _ added: [String]) throws -> Void
 
     private var decoder = PgOutputDecoder(protocolVersion: 1)
     private var relations = RelationCache()
@@ -42,13 +44,15 @@ final class StreamApplier {
     private var lastIdleCheckpoint = Date()
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
-         resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void) {
+         resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void,
+         schemaChanged: @escaping (String, UInt32, [String]) throws -> Void = { _, _, _ in }) {
         self.store = store
         self.limits = limits
         self.logger = logger
         self.stats = stats
         self.resolve = resolve
         self.confirm = confirm
+        self.schemaChanged = schemaChanged
         self.committedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
     }
@@ -68,8 +72,11 @@ final class StreamApplier {
             try apply(message)
         case let .keepalive(k):
             stats.serverWALEnd = k.walEnd.value
-            // Idle: nothing pending before the server's position, so the checkpoint can move there (rarely).
-            if !hasPendingWork, k.walEnd.value > committedUpTo, Date().timeIntervalSince(lastIdleCheckpoint) > 10 {
+            // Idle: nothing is pending before the server's position, so the checkpoint can move there. Done when the
+            // server asks for a reply (a shutting-down walsender waits until the client's flush reaches what it sent)
+            // and otherwise every 10 s, so idle databases do not keep WAL on the slot.
+            if !hasPendingWork, k.walEnd.value > committedUpTo,
+               k.replyRequested || Date().timeIntervalSince(lastIdleCheckpoint) > 10 {
                 lastIdleCheckpoint = Date()
                 try commit(upTo: k.walEnd.value)
             }
@@ -183,6 +190,7 @@ final class StreamApplier {
                 writersByOID[r.oid] = w
             }
             if w.layoutDiffers(mappings) {
+                let oldNames = Set(w.mappings.map(\.name))
                 // Schema change: the rows so far keep the old schema version.
                 pendingRows -= w.pendingRows
                 try w.stage(store: store, openVersion: inTransaction ? transactionFinalLSN + 1 : nil)
@@ -191,6 +199,8 @@ final class StreamApplier {
                 try w.adopt(relationOID: r.oid, mappings: mappings)
                 logger.info("stream.schema_change", ["table": name, "schema_version": version,
                                                      "columns": mappings.map(\.name).joined(separator: ",")])
+                let added = mappings.map(\.name).filter { n in !oldNames.contains(n) }
+                if !added.isEmpty { try schemaChanged(name, r.oid, added) }
             }
             return
         }
