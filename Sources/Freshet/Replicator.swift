@@ -30,6 +30,9 @@ public final class Replicator: @unchecked Sendable {
     /// connection losses while streaming are retried.
     public func run() throws {
         let setup = try prepare()
+        // Background merges keep the number of parts per partition small; they never block commits.
+        setup.store.startMerger()
+        defer { setup.store.stopMerger() }
         var backoff = 0.5
         var first = true
         while !stopRequested.isSet {
@@ -277,7 +280,9 @@ public final class Replicator: @unchecked Sendable {
                                        "tables": setup.tables.count])
         var tables: [SnapshotTable] = []
         for t in setup.tables {
-            let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier, nullable: !$0.notNull) }
+            // Every column is nullable in the store: the stream's Relation messages carry no NOT NULL, and the same
+            // column must map identically from both paths (or each restart would start a new schema version).
+            let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
             let keys = setup.keys[t.qualifiedName] ?? []
             let spec = partitioning(t.qualifiedName)
             try store.defineTable(t.qualifiedName, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: keys), partitioning: spec)

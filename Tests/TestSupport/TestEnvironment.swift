@@ -48,8 +48,10 @@ extension TestEnvironment {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    /// A built executable of this package, e.g. `freshet`.
+    /// A built executable of this package, e.g. `freshet`. `FRESHET_BIN` (set by Tools/test to a release build)
+    /// overrides the path of `freshet`, so the end-to-end tests run the optimised binary.
     public static func product(_ name: String) -> String {
-        productsDirectory.appendingPathComponent(name).path
+        if name == "freshet", let bin = ProcessInfo.processInfo.environment["FRESHET_BIN"], !bin.isEmpty { return bin }
+        return productsDirectory.appendingPathComponent(name).path
     }
 }
