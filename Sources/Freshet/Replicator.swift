@@ -11,6 +11,8 @@ public final class Replicator: @unchecked Sendable {
     public let stats = ReplicatorStats()
     private let stopRequested = AtomicFlag()
     private let settings: ConnectionSettings
+    /// Seconds between `stream.progress` log lines.
+    public var progressInterval: Double = 10
     /// Replication messages waiting for the apply thread, bounded in bytes.
     static let queueBudgetBytes = 64 << 20
 
@@ -89,9 +91,11 @@ public final class Replicator: @unchecked Sendable {
         return t.primaryKey
     }
 
-    func partitioning(_ table: String) -> PartitionSpec {
+    /// The configured partitioning, else a hash of the key into one bucket per ~1 GiB of table (1…64): small tables
+    /// get one partition, so a commit writes one part per table rather than many tiny ones.
+    func partitioning(_ table: String, pages: Int64 = 0) -> PartitionSpec {
         switch config.tableSettings[table]?.partition {
-        case nil: return .default
+        case nil: return .keyHash(buckets: Int(min(64, max(1, pages * 8192 / (1 << 30)))))
         case .none?: return PartitionSpec.none
         case let .hash(n)?: return .keyHash(buckets: n)
         case let .column(c)?: return .value(column: c)
@@ -193,7 +197,19 @@ public final class Replicator: @unchecked Sendable {
         defer { heartbeat?.stop() }
 
         var applyError: Error?
+        var lastProgress = Date()
+        var lastTransactions = stats.transactions
         loop: while true {
+            if Date().timeIntervalSince(lastProgress) >= progressInterval {
+                let tx = stats.transactions
+                let behind = stats.serverWALEnd > stats.committedLSN ? stats.serverWALEnd - stats.committedLSN : 0
+                logger.info("stream.progress", ["tx_per_s": Int(Double(tx - lastTransactions) / Date().timeIntervalSince(lastProgress)),
+                                                 "rows": stats.rowsApplied, "commits": stats.commits,
+                                                 "lag_ms": Int(stats.lastLagSeconds * 1000), "wal_behind_bytes": behind,
+                                                 "committed": LSN(stats.committedLSN).description])
+                lastProgress = Date()
+                lastTransactions = tx
+            }
             switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
             case let .element(event):
                 do { try applier.handle(event) } catch { applyError = error; break loop }
@@ -284,7 +300,7 @@ public final class Replicator: @unchecked Sendable {
             // column must map identically from both paths (or each restart would start a new schema version).
             let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
             let keys = setup.keys[t.qualifiedName] ?? []
-            let spec = partitioning(t.qualifiedName)
+            let spec = partitioning(t.qualifiedName, pages: t.pages)
             try store.defineTable(t.qualifiedName, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: keys), partitioning: spec)
             tables.append(SnapshotTable(source: t, mappings: mappings, keyColumns: keys, partitioning: spec))
         }

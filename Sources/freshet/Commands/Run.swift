@@ -10,11 +10,11 @@ enum RunCommand: FreshetCommand {
     static let usage = """
     freshet run [--config FILE] [--source URL] [--store DIR] [--slot NAME] [--publication NAME] \
                 [--schema NAME]... [--table SCHEMA.TABLE]... [--exclude SCHEMA.TABLE]... [--max-age-ms N] [--max-rows N] \
-                [--heartbeat-seconds N] [--metrics HOST:PORT|off] [--log-format text|json]
+                [--heartbeat-seconds N] [--progress-seconds N] [--metrics HOST:PORT|off] [--log-format text|json]
           (FRESHET_SOURCE / FRESHET_STORE in the environment stand for --source / --store)
     """
     static let options: Set<String> = ["config", "source", "store", "slot", "publication", "schema", "table", "exclude",
-                                       "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format"]
+                                       "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format", "progress-seconds"]
 
     static func run(_ args: Arguments) throws {
         guard args.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument \(args.positional[0])") }
@@ -48,6 +48,7 @@ enum RunCommand: FreshetCommand {
 
         let logger = Logger(format: config.logFormat)
         let replicator = try Replicator(config: config, logger: logger)
+        if let v = try args.integer("progress-seconds") { replicator.progressInterval = Double(max(1, v)) }
         logger.info("freshet.start", ["source": config.redactedSource, "store": config.store, "slot": config.slot,
                                       "publication": config.publication])
         let signals = SignalTrap([SIGINT, SIGTERM]) { signal in
