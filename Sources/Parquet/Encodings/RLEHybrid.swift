@@ -69,14 +69,23 @@ enum RLEHybrid {
     static func decode(_ data: UnsafeRawBufferPointer, start: Int, end: Int, bitWidth: Int, count: Int,
                        maxValue: UInt32? = nil, into out: inout [UInt32]) throws {
         guard bitWidth >= 0 && bitWidth <= 32 else { throw DecodeError("bit width \(bitWidth) out of range", at: start) }
-        guard end <= data.count, start <= end else { throw DecodeError("RLE section out of bounds", at: start) }
+        guard end <= data.count, start <= end, count >= 0 else { throw DecodeError("RLE section out of bounds", at: start) }
+        let base = out.count
+        out.append(contentsOf: repeatElement(0, count: count))
+        try out.withUnsafeMutableBufferPointer { dst in
+            try decodeInto(data, start: start, end: end, bitWidth: bitWidth, dst: UnsafeMutableBufferPointer(rebasing: dst[base...]),
+                           maxValue: maxValue ?? UInt32.max)
+        }
+    }
+
+    private static func decodeInto(_ data: UnsafeRawBufferPointer, start: Int, end: Int, bitWidth: Int,
+                                   dst: UnsafeMutableBufferPointer<UInt32>, maxValue: UInt32) throws {
+        let count = dst.count
         var pos = start
         var produced = 0
         let valueBytes = (bitWidth + 7) / 8
         let mask: UInt64 = bitWidth == 32 ? 0xFFFF_FFFF : (UInt64(1) << UInt64(bitWidth)) - 1
-        out.reserveCapacity(out.count + count)
         while produced < count {
-            // varint header
             var header: UInt64 = 0
             var shift: UInt64 = 0
             while true {
@@ -95,39 +104,38 @@ enum RLEHybrid {
                 for b in 0..<valueBytes { v |= UInt64(data[pos + b]) << (8 * UInt64(b)) }
                 pos += valueBytes
                 guard v <= mask else { throw DecodeError("RLE value exceeds bit width", at: pos) }
-                if let maxValue, v > UInt64(maxValue) { throw DecodeError("index \(v) out of range", at: pos) }
+                guard v <= UInt64(maxValue) else { throw DecodeError("index \(v) out of range", at: pos) }
                 let take = Int(min(runLength, UInt64(count - produced)))
-                out.append(contentsOf: repeatElement(UInt32(v), count: take))
+                (dst.baseAddress! + produced).update(repeating: UInt32(v), count: take)
                 produced += take
             } else {
                 let groups = header >> 1
-                guard groups > 0, groups <= UInt64(end - pos) else {
-                    if groups == 0 { throw DecodeError("empty bit-packed run", at: pos) }
-                    throw DecodeError("truncated bit-packed run", at: pos)
-                }
-                let values = Int(groups) * 8
+                guard groups > 0 else { throw DecodeError("empty bit-packed run", at: pos) }
+                guard groups <= UInt64(end - pos) else { throw DecodeError("truncated bit-packed run", at: pos) }
                 let byteCount = Int(groups) * bitWidth
                 guard byteCount <= end - pos else { throw DecodeError("truncated bit-packed run", at: pos) }
-                let take = min(values, count - produced)
+                let take = min(Int(groups) * 8, count - produced)
                 if bitWidth == 0 {
-                    out.append(contentsOf: repeatElement(0, count: take))
+                    (dst.baseAddress! + produced).update(repeating: 0, count: take)
                 } else {
+                    var maxSeen: UInt64 = 0
                     var bitPos = 0
-                    for _ in 0..<take {
+                    let runEnd = pos + byteCount
+                    for k in 0..<take {
                         let byteIndex = pos + (bitPos >> 3)
-                        let shiftIn = UInt64(bitPos & 7)
-                        var word: UInt64 = 0
-                        let avail = min(8, end - byteIndex)
-                        if avail == 8 {
+                        var word: UInt64
+                        if runEnd - byteIndex >= 8 {
                             word = UInt64(littleEndian: data.loadUnaligned(fromByteOffset: byteIndex, as: UInt64.self))
                         } else {
-                            for b in 0..<avail { word |= UInt64(data[byteIndex + b]) << (8 * UInt64(b)) }
+                            word = 0
+                            for b in 0..<(runEnd - byteIndex) { word |= UInt64(data[byteIndex + b]) << (8 * UInt64(b)) }
                         }
-                        let v = (word >> shiftIn) & mask
-                        if let maxValue, v > UInt64(maxValue) { throw DecodeError("index \(v) out of range", at: byteIndex) }
-                        out.append(UInt32(truncatingIfNeeded: v))
+                        let v = (word >> UInt64(bitPos & 7)) & mask
+                        maxSeen = max(maxSeen, v)
+                        dst[produced + k] = UInt32(truncatingIfNeeded: v)
                         bitPos += bitWidth
                     }
+                    guard maxSeen <= UInt64(maxValue) else { throw DecodeError("index \(maxSeen) out of range", at: pos) }
                 }
                 produced += take
                 pos += byteCount

@@ -217,20 +217,25 @@ extension ColumnBuffer {
             v.append(contentsOf: other.validity ?? [Bool](repeating: true, count: other.count))
             validity = v
         }
-        switch (values, other.values) {
-        case let (.boolean(a), .boolean(b)): values = .boolean(a + b)
-        case (.int32(var a), .int32(let b)): values = .boolean([]); a.append(contentsOf: b); values = .int32(a)
-        case (.int64(var a), .int64(let b)): values = .boolean([]); a.append(contentsOf: b); values = .int64(a)
-        case (.float(var a), .float(let b)): values = .boolean([]); a.append(contentsOf: b); values = .float(a)
-        case (.double(var a), .double(let b)): values = .boolean([]); a.append(contentsOf: b); values = .double(a)
-        case (.byteArray(var a), .byteArray(let b)):
+        // `if case var … = values` then overwriting `values` keeps the array uniquely referenced.
+        switch other.values {
+        case let .boolean(b): if values.modify(Bool.self, { $0.append(contentsOf: b) }) { return }
+        case let .int32(b): if values.modify(Int32.self, { $0.append(contentsOf: b) }) { return }
+        case let .int64(b): if values.modify(Int64.self, { $0.append(contentsOf: b) }) { return }
+        case let .float(b): if values.modify(Float.self, { $0.append(contentsOf: b) }) { return }
+        case let .double(b): if values.modify(Double.self, { $0.append(contentsOf: b) }) { return }
+        case let .byteArray(b):
+            guard case var .byteArray(a) = values else { break }
             values = .boolean([])
             let base = a.bytes.count
             a.bytes.append(contentsOf: b.bytes)
             a.offsets.append(contentsOf: b.offsets.dropFirst().lazy.map { $0 + base })
             values = .byteArray(a)
-        case (.fixed(var a), .fixed(let b)): values = .boolean([]); a.bytes.append(contentsOf: b.bytes); values = .fixed(a)
-        default: preconditionFailure("ColumnBuffer.append: storage differs")
+            return
+        case let .fixed(b):
+            guard case var .fixed(a) = values else { break }
+            values = .boolean([]); a.bytes.append(contentsOf: b.bytes); values = .fixed(a); return
         }
+        preconditionFailure("ColumnBuffer.append: storage differs")
     }
 }
