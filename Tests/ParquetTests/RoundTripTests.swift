@@ -126,6 +126,23 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
+    func testRowGroupsAreBoundedByBytes() throws {
+        let dir = TempDir()
+        var rng = SeededGenerator(seed: 8)
+        let data = [TestData.column(.bytes, rows: 100_000, nullRate: 0.1, rng: &rng),
+                    TestData.column(.int64, rows: 100_000, nullRate: 0, rng: &rng)]
+        var o = WriterOptions()
+        o.rowGroupRows = 10_000_000
+        o.rowGroupBytes = 256 * 1024
+        o.compression = .none
+        let (w, r, back) = try roundTrip(Schema([Column("b", .bytes), Column("i", .int64, nullable: false)]), data,
+                                         options: o, batches: 1, dir: dir)
+        XCTAssertGreaterThan(w.rowGroupCount, 5, "a byte-bounded row group must be flushed before the row limit")
+        for g in r.rowGroups { XCTAssertLessThan(g.columns.reduce(0) { $0 + $1.compressedSize }, 256 * 1024 + 200 * 1024) }
+        assertSameColumn(back[0], data[0], "b")
+        assertSameColumn(back[1], data[1], "i")
+    }
+
     func testDictionaryFallbackMidChunk() throws {
         let dir = TempDir()
         // Repetitive first, then unique values: the dictionary pays at first and overflows later.

@@ -53,8 +53,10 @@ enum SchemaMapping {
         case (.int32, nil) where conv == ConvertedType.date.rawValue: return .success(.date)
         case (.int32, .integer(32, true)?): return .success(.int32)
         case (.int32, nil) where conv == nil || conv == ConvertedType.int32.rawValue: return .success(.int32)
-        case (.int64, .timestamp(let utc, .micros)?): return .success(.timestamp(utc: utc))
-        case (.int64, nil) where conv == ConvertedType.timestampMicros.rawValue: return .success(.timestamp(utc: true))
+        case (.int64, .timestamp(let utc, _)?): return .success(.timestamp(utc: utc))  // millis/nanos converted to µs
+        case (.int64, nil) where conv == ConvertedType.timestampMicros.rawValue || conv == ConvertedType.timestampMillis.rawValue:
+            return .success(.timestamp(utc: true))
+        case (.int96, _): return .success(.timestamp(utc: false))  // legacy Impala/Spark timestamps, converted to µs
         case (.int64, .integer(64, true)?): return .success(.int64)
         case (.int64, nil) where conv == nil || conv == ConvertedType.int64.rawValue: return .success(.int64)
         case (.float, nil): return .success(.float)

@@ -7,6 +7,8 @@ struct ColumnChunkDecoder {
     let physical: PhysicalType
     let typeLength: Int?
     let codec: Int32
+    /// Unit conversion of timestamps stored in milliseconds, nanoseconds or INT96.
+    let time: TimeConversion
     /// File offset of `bytes[0]`, for error messages.
     let baseOffset: Int64
 
@@ -17,7 +19,8 @@ struct ColumnChunkDecoder {
         case .int64: return .int64
         case .float: return .float
         case .double: return .double
-        case .byteArray, .int96: return .byteArray
+        case .byteArray: return .byteArray
+        case .int96: return .fixed(12)
         case .fixedLenByteArray: return .fixed(typeLength ?? 0)
         }
     }
@@ -128,7 +131,7 @@ struct ColumnChunkDecoder {
                                            reason: "\(e.reason) (byte \(e.offset) of page)")
         }
         do {
-            let values = try DecimalConversion.convert(out, to: column.type.storage)
+            let values = try DecimalConversion.convert(time.convert(out), to: column.type.storage)
             return ColumnBuffer(values, validity: validity)
         } catch let e as DecodeError {
             throw ParquetError.corruptPage(path: path, column: column.name, offset: baseOffset, reason: e.reason)

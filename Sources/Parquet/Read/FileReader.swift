@@ -82,8 +82,8 @@ public final class ParquetFileReader: @unchecked Sendable {
                         let minB = s.minValue ?? (ParquetFileReader.legacyStatsUsable(col.type) ? s.min : nil)
                         let maxB = s.maxValue ?? (ParquetFileReader.legacyStatsUsable(col.type) ? s.max : nil)
                         stats = ColumnStatistics(nullCount: s.nullCount,
-                                                 min: minB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type) },
-                                                 max: maxB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type) })
+                                                 min: minB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type, time: TimeConversion(leaves[ci])) },
+                                                 max: maxB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type, time: TimeConversion(leaves[ci])) })
                     }
                     infos.append(ColumnChunkInfo(valueCount: m.numValues, compressedSize: m.totalCompressedSize,
                                                  uncompressedSize: m.totalUncompressedSize, codec: m.codec, statistics: stats))
@@ -186,7 +186,7 @@ public final class ParquetFileReader: @unchecked Sendable {
         }
         let bytes = try ParquetFileReader.pread(fd, path: path, offset: start, count: Int(length))
         let decoder = ColumnChunkDecoder(path: path, column: col, physical: m.type, typeLength: leaf.typeLength.map { Int($0) },
-                                         codec: m.codec, baseOffset: start)
+                                         codec: m.codec, time: TimeConversion(leaf), baseOffset: start)
         return try decoder.decode(bytes, expectedValues: m.numValues)
     }
 

@@ -64,7 +64,7 @@ final class ColumnChunkWriter {
     }
 
     /// Bytes buffered for the current chunk (compressed pages plus the open page), for row-group sizing.
-    var bufferedBytes: Int { chunk.count + plain.count + indices.count / 2 + defLevels.count / 8 }
+    var bufferedBytes: Int { chunk.count + plain.count + indices.count / 2 + defLevels.count / 8 + dictPlainBytes }
 
     private func resetChunk() {
         chunk.removeAll(keepingCapacity: true)

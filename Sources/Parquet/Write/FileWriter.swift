@@ -67,8 +67,10 @@ public final class ParquetFileWriter {
         }
         let rows = try validate(batch)
         var start = 0
-        let step = 65_536  // re-check the row group's byte size at least this often
         while start < rows {
+            // Re-check the row group's byte size often enough that it overshoots by at most ~1/8.
+            let perRow = rowGroupRows > 0 ? max(1, bufferedBytes / Int(rowGroupRows)) : 64
+            let step = max(256, min(65_536, options.rowGroupBytes / 8 / perRow))
             let n = min(rows - start, options.rowGroupRows - Int(rowGroupRows), step)
             for (i, c) in columns.enumerated() { c.append(batch[i], start..<(start + n)) }
             start += n
