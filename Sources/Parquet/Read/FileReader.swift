@@ -90,6 +90,10 @@ public final class ParquetFileReader: @unchecked Sendable {
                 }
                 groups.append(RowGroupInfo(rowCount: rg.numRows, columns: infos))
             }
+            guard total == meta.numRows else {
+                throw ParquetError.corruptMetadata(path: path, offset: Int(footerStart),
+                                                   reason: "row groups hold \(total) rows, footer says \(meta.numRows)")
+            }
             self.fd = fd
             self.fileSize = size
             self.footerStart = footerStart
