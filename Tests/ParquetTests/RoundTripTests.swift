@@ -143,6 +143,19 @@ final class RoundTripTests: XCTestCase {
         assertSameColumn(back[1], data[1], "i")
     }
 
+    func testLongRepeatedStringsSplitPagesByBytes() throws {
+        let dir = TempDir()
+        let pool = (0..<8).map { String(repeating: Character(UnicodeScalar(UInt8(97 + $0))), count: 60_000) }
+        var s = ByteArrayBuffer()
+        for i in 0..<150 { s.append(pool[(i * 7) % pool.count]) }
+        var o = WriterOptions()
+        o.pageSizeBytes = 256 * 1024
+        let (_, r, back) = try roundTrip(Schema([Column("s", .string, nullable: false)]), [ColumnBuffer(.byteArray(s))],
+                                         options: o, dir: dir)
+        XCTAssertEqual(back[0].values, .byteArray(s))
+        XCTAssertEqual(r.rowGroups[0].columns[0].statistics?.max, .bytes(Array(pool[7].utf8)))
+    }
+
     func testDictionaryFallbackMidChunk() throws {
         let dir = TempDir()
         // Repetitive first, then unique values: the dictionary pays at first and overflows later.
