@@ -8,60 +8,69 @@ enum RLEHybrid {
     /// Appends the hybrid encoding of `values` (each < 2^bitWidth) to `out` (no length prefix).
     static func encode(_ values: UnsafeBufferPointer<UInt32>, bitWidth: Int, into out: inout [UInt8]) {
         let n = values.count
+        guard n > 0 else { return }
+        // Worst case: every group of 8 bit-packed with its own header, or RLE runs of 8 (header + value).
+        let bound = (n / 8 + 2) * (10 + max(bitWidth, 4)) + n * bitWidth / 8
+        let base = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let written = out.withUnsafeMutableBufferPointer { buf -> Int in
+            encode(values, bitWidth: bitWidth, to: buf.baseAddress! + base)
+        }
+        out.removeLast(bound - written)
+    }
+
+    /// Writes the encoding to `dst` (large enough, see `encode(_:bitWidth:into:)`); returns the byte count.
+    private static func encode(_ values: UnsafeBufferPointer<UInt32>, bitWidth: Int, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = values.count
         let valueBytes = (bitWidth + 7) / 8
-        var i = 0
-        while i < n {
+        var o = 0
+        @inline(__always) func varint(_ v: UInt64) {
+            var v = v
+            while v >= 0x80 { dst[o] = UInt8(truncatingIfNeeded: v) | 0x80; o += 1; v >>= 7 }
+            dst[o] = UInt8(v); o += 1
+        }
+        @inline(__always) func runLength(at i: Int, limit: Int) -> Int {
             let v = values[i]
             var j = i + 1
-            while j < n && values[j] == v { j += 1 }
-            if j - i >= 8 {
-                // RLE run
-                writeVarint(UInt64(j - i) << 1, into: &out)
-                for b in 0..<valueBytes { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(b)))) }
-                i = j
+            while j < n && j - i < limit && values[j] == v { j += 1 }
+            return j - i
+        }
+        var i = 0
+        while i < n {
+            let run = runLength(at: i, limit: Int.max)
+            if run >= 8 {
+                varint(UInt64(run) << 1)
+                let v = values[i]
+                for b in 0..<valueBytes { dst[o] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(b))); o += 1 }
+                i += run
                 continue
             }
             // Bit-packed groups of 8 until a run of >= 8 starts at a group boundary.
-            var groupsEnd = i
+            var end = i
             while true {
-                groupsEnd = min(groupsEnd + 8, n)
-                if groupsEnd >= n { break }
-                let first = values[groupsEnd]
-                var k = groupsEnd + 1
-                while k < n && k - groupsEnd < 8 && values[k] == first { k += 1 }
-                if k - groupsEnd >= 8 { break }
+                end = min(end + 8, n)
+                if end >= n || runLength(at: end, limit: 8) >= 8 { break }
             }
-            let count = groupsEnd - i
-            let groups = (count + 7) / 8
-            writeVarint(UInt64(groups) << 1 | 1, into: &out)
-            packBits(values, from: i, count: count, paddedTo: groups * 8, bitWidth: bitWidth, into: &out)
-            i = groupsEnd
-        }
-    }
-
-    /// Packs `count` values starting at `from` LSB-first, zero-padding to `paddedTo` values.
-    static func packBits(_ values: UnsafeBufferPointer<UInt32>, from: Int, count: Int, paddedTo: Int,
-                         bitWidth: Int, into out: inout [UInt8]) {
-        if bitWidth == 0 { return }
-        var acc: UInt64 = 0
-        var bits = 0
-        for k in 0..<paddedTo {
-            let v: UInt64 = k < count ? UInt64(values[from + k]) : 0
-            acc |= v << UInt64(bits)
-            bits += bitWidth
-            while bits >= 8 {
-                out.append(UInt8(truncatingIfNeeded: acc))
-                acc >>= 8
-                bits -= 8
+            let groups = (end - i + 7) / 8
+            varint(UInt64(groups) << 1 | 1)
+            if bitWidth > 0 {
+                var acc: UInt64 = 0
+                var bits = 0
+                for k in 0..<(groups * 8) {
+                    let v: UInt64 = i + k < end ? UInt64(values[i + k]) : 0
+                    acc |= v << UInt64(bits)
+                    bits += bitWidth
+                    if bits >= 32 {
+                        dst[o] = UInt8(truncatingIfNeeded: acc); dst[o + 1] = UInt8(truncatingIfNeeded: acc >> 8)
+                        dst[o + 2] = UInt8(truncatingIfNeeded: acc >> 16); dst[o + 3] = UInt8(truncatingIfNeeded: acc >> 24)
+                        o += 4; acc >>= 32; bits -= 32
+                    }
+                }
+                while bits > 0 { dst[o] = UInt8(truncatingIfNeeded: acc); o += 1; acc >>= 8; bits -= 8 }
             }
+            i = end
         }
-        if bits > 0 { out.append(UInt8(truncatingIfNeeded: acc)) }
-    }
-
-    @inline(__always) static func writeVarint(_ v: UInt64, into out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
-        out.append(UInt8(v))
+        return o
     }
 
     /// Decodes exactly `count` values from `data[start..<end]` into `out` (appending). Throws on truncation or
