@@ -235,3 +235,34 @@ final class RoundTripTests: XCTestCase {
         w.abort()
     }
 }
+
+final class ColumnBuilderTests: XCTestCase {
+    func testBuilderProducesBuffersTheWriterAccepts() throws {
+        let dir = TempDir()
+        var id = ColumnBuilder(.int64)
+        var name = ColumnBuilder(.string)
+        var price = ColumnBuilder(.decimal(precision: 30, scale: 2))
+        var day = ColumnBuilder(.date)
+        for i in 0..<100 {
+            id.append(Int64(i))
+            if i % 3 == 0 { name.appendNull() } else { name.append("n\(i)") }
+            if i % 5 == 0 { price.appendNull() } else { price.appendDecimal(high: i % 2 == 0 ? -1 : 0, low: UInt64(bitPattern: Int64(i % 2 == 0 ? -i : i))) }
+            day.append(Int32(19_000 + i))
+        }
+        let cols = [id.finish(), name.finish(), price.finish(), day.finish()]
+        XCTAssertEqual(id.count, 0)
+        XCTAssertNil(cols[0].validity)
+        XCTAssertEqual(cols[1].nullCount, 34)
+        XCTAssertEqual(cols[1].isNull(3), true)
+        XCTAssertEqual(cols[2].count, 100)
+        let schema = Schema([Column("id", .int64, nullable: false), Column("name", .string),
+                             Column("price", .decimal(precision: 30, scale: 2)), Column("day", .date)])
+        let (_, r, back) = try roundTrip(schema, cols, dir: dir)
+        for i in cols.indices { assertSameColumn(back[i], cols[i], schema.columns[i].name) }
+        guard case let .byteArray(b) = back[1].values else { return XCTFail() }
+        XCTAssertEqual(b.string(at: 4), "n4")
+        guard case let .fixed(f) = back[2].values else { return XCTFail() }
+        XCTAssertEqual(Canonical.int128(bigEndian: f[4]), -4)
+        XCTAssertEqual(r.rowGroups[0].columns[2].statistics?.min, .bytes(f[98].map { $0 }))
+    }
+}
