@@ -35,7 +35,8 @@ public final class ParquetFileWriter {
         guard !schema.columns.isEmpty else { throw ParquetError.invalidArgument("schema has no columns") }
         for c in schema.columns {
             switch c.type {
-            case let .fixed(n) where n <= 0: throw ParquetError.invalidArgument("column \(c.name): fixed width \(n)")
+            case let .fixed(n) where n <= 0 || n > Int(SchemaMapping.maxFixedWidth):
+                throw ParquetError.invalidArgument("column \(c.name): fixed width \(n) (1…\(SchemaMapping.maxFixedWidth))")
             case let .decimal(p, s) where p < 1 || p > 38 || s < 0 || s > p:
                 throw ParquetError.invalidArgument("column \(c.name): decimal(\(p),\(s))")
             default: break
