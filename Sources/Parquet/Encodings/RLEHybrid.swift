@@ -130,7 +130,26 @@ enum RLEHybrid {
                     var maxSeen: UInt64 = 0
                     var bitPos = 0
                     let runEnd = pos + byteCount
-                    for k in 0..<take {
+                    var k0 = 0
+                    if bitWidth <= 8 {
+                        // Fast path: a group of 8 values is `bitWidth` bytes; load it as one word.
+                        let fullGroups = min(take / 8, (runEnd - pos - 8) / bitWidth + 1)
+                        let w = UInt64(bitWidth)
+                        var g = 0
+                        while g < fullGroups && pos + g * bitWidth + 8 <= runEnd {
+                            let word = UInt64(littleEndian: data.loadUnaligned(fromByteOffset: pos + g * bitWidth, as: UInt64.self))
+                            let out = dst.baseAddress! + produced + g * 8
+                            for j in 0..<8 {
+                                let v = (word >> (UInt64(j) &* w)) & mask
+                                maxSeen = max(maxSeen, v)
+                                out[j] = UInt32(truncatingIfNeeded: v)
+                            }
+                            g += 1
+                        }
+                        k0 = g * 8
+                        bitPos = k0 * bitWidth
+                    }
+                    for k in k0..<take {
                         let byteIndex = pos + (bitPos >> 3)
                         var word: UInt64
                         if runEnd - byteIndex >= 8 {
