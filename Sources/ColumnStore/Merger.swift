@@ -34,35 +34,63 @@ final class MergerBox: @unchecked Sendable {
 extension Store {
     // MARK: planning
 
-    /// Size-tiered plans: in each partition, parts of one merge level merge once there are `mergeFanIn` of them.
+    /// The groups of parts that merge among themselves: each partition of a key-derived partitioning, else the whole
+    /// table (a key's versions may sit in several partitions; outputs are then routed by partition).
+    func mergeDomains(_ m: Manifest) -> [[PartEntry]] {
+        guard m.partitioning.isDerivedFromKey(m.keyColumns) else { return m.parts.isEmpty ? [] : [m.parts] }
+        return Dictionary(grouping: m.parts, by: \.partition).sorted(by: { $0.key < $1.key }).map(\.value)
+    }
+
+    /// Size-tiered plans over runs of version-adjacent parts: within a merge domain, parts sorted by version; a run of
+    /// `mergeFanIn`…`mergeMaxParts` consecutive parts of one level merges into one part of the next level.
+    ///
+    /// Only adjacent runs may merge (as ClickHouse merges only adjacent parts): a merge keeps one version per key and
+    /// fills unchanged columns from the older versions it holds, which is right only when no part outside the run holds
+    /// a version of that key in between.
     func planMerges(_ m: Manifest) -> [MergePlan] {
         let keyDerived = m.partitioning.isDerivedFromKey(m.keyColumns)
         var plans = [MergePlan]()
-        let byPartition = Dictionary(grouping: m.parts, by: \.partition)
-        for (_, parts) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let byLevel = Dictionary(grouping: parts, by: \.level)
-            for level in byLevel.keys.sorted() {
-                guard let same = byLevel[level], same.count >= options.mergeFanIn else { continue }
-                let inputs = Array(same.prefix(options.mergeMaxParts))
+        for domain in mergeDomains(m) {
+            let parts = domain.enumerated().sorted { a, b in
+                (a.element.minVersion, a.element.maxVersion, a.offset) < (b.element.minVersion, b.element.maxVersion, b.offset)
+            }.map(\.element)
+            var best: [PartEntry]? = nil
+            var start = 0
+            while start < parts.count {
+                var end = start
+                while end + 1 < parts.count, parts[end + 1].level == parts[start].level, end + 1 - start < options.mergeMaxParts { end += 1 }
+                let run = Array(parts[start...end])
+                // A routed merge writes one part per partition, so it must have more inputs than partitions.
+                if run.count >= options.mergeFanIn, keyDerived || run.count > Set(run.map(\.partition)).count,
+                   isAdjacent(run, within: parts),
+                   best == nil || run[0].level < best![0].level {
+                    best = run
+                }
+                start = end + 1
+            }
+            if let inputs = best {
                 plans.append(MergePlan(table: m.table, inputs: inputs,
-                                       dropTombstones: keyDerived && inputs.count == parts.count
-                                           || inputs.count == m.parts.count,
-                                       routeByPartition: false))
-                break
+                                       dropTombstones: keyDerived && inputs.count == domain.count || inputs.count == m.parts.count,
+                                       routeByPartition: !keyDerived))
             }
         }
         return plans
     }
 
-    /// Plans that leave one part per partition, without tombstones.
+    /// True when no part of `domain` outside `run` holds versions inside the run's version range.
+    func isAdjacent(_ run: [PartEntry], within domain: [PartEntry]) -> Bool {
+        guard let lo = run.map(\.minVersion).min(), let hi = run.map(\.maxVersion).max() else { return true }
+        let inRun = Set(run.map(\.path))
+        return !domain.contains { !inRun.contains($0.path) && $0.maxVersion >= lo && $0.minVersion <= hi }
+    }
+
+    /// Plans that leave one part per partition, without tombstones (each covers a whole merge domain).
     func planCompaction(_ m: Manifest) -> [MergePlan] {
-        if !m.partitioning.isDerivedFromKey(m.keyColumns) {
-            let needed = m.parts.count > 1 || m.parts.contains { $0.tombstones > 0 }
-            return needed ? [MergePlan(table: m.table, inputs: m.parts, dropTombstones: true, routeByPartition: true)] : []
-        }
-        return Dictionary(grouping: m.parts, by: \.partition).sorted(by: { $0.key < $1.key }).compactMap { _, parts in
-            guard parts.count > 1 || parts.contains(where: { $0.tombstones > 0 }) else { return nil }
-            return MergePlan(table: m.table, inputs: parts, dropTombstones: true, routeByPartition: false)
+        let route = !m.partitioning.isDerivedFromKey(m.keyColumns)
+        return mergeDomains(m).compactMap { parts in
+            let partitions = Set(parts.map(\.partition)).count
+            guard parts.count > partitions || parts.contains(where: { $0.tombstones > 0 }) else { return nil }
+            return MergePlan(table: m.table, inputs: parts, dropTombstones: true, routeByPartition: route)
         }
     }
 
@@ -148,6 +176,7 @@ extension Store {
             guard let plan = planMerges(m).first else { return report }
             guard let outputs = try run(plan, snapshot: m) else { return report }
             report.add(plan, outputs)
+            if outputs.count >= plan.inputs.count { return report }
         }
     }
 

@@ -142,6 +142,24 @@ public enum ColumnValues: Sendable, Equatable {
         }
     }
 
+    /// Moves the values out, leaving an empty placeholder, so the caller holds the only reference to the
+    /// array while it mutates it (a `switch` over `self` would keep a second reference alive and force copies).
+    @inlinable public mutating func take() -> ColumnValues {
+        var taken = ColumnValues.boolean([])
+        swap(&taken, &self)
+        return taken
+    }
+
+    /// Runs `body` on the array held by case `T` (e.g. `Int64` for `.int64`) while it is uniquely referenced,
+    /// so appends never copy; returns false (and does nothing) when `self` holds another case.
+    @inlinable @discardableResult
+    public mutating func modify<T: ColumnElement>(_: T.Type, _ body: (inout [T]) throws -> Void) rethrows -> Bool {
+        guard var array = T.extract(&self) else { return false }
+        defer { self = T.wrap(array) }
+        try body(&array)
+        return true
+    }
+
     /// An empty buffer of the given storage.
     public static func empty(_ storage: ColumnStorage, capacity: Int = 0) -> ColumnValues {
         switch storage {
@@ -176,4 +194,52 @@ public struct ColumnBuffer: Sendable, Equatable {
 
     /// Number of null rows.
     public var nullCount: Int { validity.map { v in v.reduce(0) { $0 + ($1 ? 0 : 1) } } ?? 0 }
+}
+
+/// Element types of the array-backed `ColumnValues` cases (`Bool`, `Int32`, `Int64`, `Float`, `Double`).
+public protocol ColumnElement {
+    /// The placeholder stored in null slots.
+    static var zeroValue: Self { get }
+    /// Moves the array out of `values` (leaving a placeholder) when it holds this element type.
+    static func extract(_ values: inout ColumnValues) -> [Self]?
+    /// Wraps an array in its `ColumnValues` case.
+    static func wrap(_ array: [Self]) -> ColumnValues
+}
+
+// `if case var … = values` followed by overwriting `values` leaves the array uniquely referenced;
+// a `switch` over the enum would keep a second reference alive and make every append copy.
+extension Bool: ColumnElement {
+    public static var zeroValue: Bool { false }
+    @inlinable public static func extract(_ v: inout ColumnValues) -> [Bool]? {
+        guard case let .boolean(a) = v else { return nil }; v = .int32([]); return a
+    }
+    @inlinable public static func wrap(_ a: [Bool]) -> ColumnValues { .boolean(a) }
+}
+extension Int32: ColumnElement {
+    public static var zeroValue: Int32 { 0 }
+    @inlinable public static func extract(_ v: inout ColumnValues) -> [Int32]? {
+        guard case let .int32(a) = v else { return nil }; v = .boolean([]); return a
+    }
+    @inlinable public static func wrap(_ a: [Int32]) -> ColumnValues { .int32(a) }
+}
+extension Int64: ColumnElement {
+    public static var zeroValue: Int64 { 0 }
+    @inlinable public static func extract(_ v: inout ColumnValues) -> [Int64]? {
+        guard case let .int64(a) = v else { return nil }; v = .boolean([]); return a
+    }
+    @inlinable public static func wrap(_ a: [Int64]) -> ColumnValues { .int64(a) }
+}
+extension Float: ColumnElement {
+    public static var zeroValue: Float { 0 }
+    @inlinable public static func extract(_ v: inout ColumnValues) -> [Float]? {
+        guard case let .float(a) = v else { return nil }; v = .boolean([]); return a
+    }
+    @inlinable public static func wrap(_ a: [Float]) -> ColumnValues { .float(a) }
+}
+extension Double: ColumnElement {
+    public static var zeroValue: Double { 0 }
+    @inlinable public static func extract(_ v: inout ColumnValues) -> [Double]? {
+        guard case let .double(a) = v else { return nil }; v = .boolean([]); return a
+    }
+    @inlinable public static func wrap(_ a: [Double]) -> ColumnValues { .double(a) }
 }

@@ -8,12 +8,13 @@ final class MergerTests: XCTestCase {
     var dir: URL!
     var store: Store!
 
-    func open(grace: TimeInterval = 0) throws {
+    func open(grace: TimeInterval = 0, maxParts: Int = 16) throws {
         dir = try makeTempDirectory(self)
         var o = StoreOptions()
         o.gracePeriod = grace
         o.rowGroupRows = 16
         o.mergeFanIn = 2
+        o.mergeMaxParts = maxParts
         store = try Store.open(at: dir, identity: testIdentity, options: o)
     }
 
@@ -88,26 +89,30 @@ final class MergerTests: XCTestCase {
     }
 
     func testTombstonesKeptUnlessMergeCoversEnough() throws {
-        try open()
-        // Non-key partitioning: a tombstone lands in partition `null`, the row it deletes elsewhere.
+        try open(maxParts: 3)
+        // Non-key partitioning: a tombstone lands in partition `null`, the row it deletes elsewhere; merges run over
+        // version-adjacent parts of the whole table and route rows to partitions.
         try store.defineTable("public.v", schema: ModelSchema.schema(ModelSchema.base), partitioning: .value(column: "region"))
         try commit("public.v", [1, 2, 3], version: 10, region: "eu")
+        try commit("public.v", [4], version: 15, region: "eu")
         try commit("public.v", [1], version: 20, delete: true)
         try commit("public.v", [2], version: 30, delete: true)
         var m = try store.manifest("public.v")
-        XCTAssertEqual(Set(m.parts.map(\.partition)), ["v=eu", "null"])
-        let plan = try XCTUnwrap(store.planMerges(m).first { $0.inputs.first?.partition == "null" })
-        XCTAssertFalse(plan.dropTombstones, "covers its partition but the partitioning is not derived from the key")
-        _ = try store.run(plan, snapshot: m)
-        m = try store.manifest("public.v")
-        XCTAssertEqual(m.parts.first { $0.partition == "null" }?.tombstones, 2)
-        XCTAssertEqual(Set(try ModelSchema.readAll(store, "public.v").keys), [3])
+        XCTAssertEqual(m.parts.map(\.partition), ["v=eu", "v=eu", "null", "null"])
+        let plan = try XCTUnwrap(store.planMerges(m).first)
+        XCTAssertEqual(plan.inputs.map(\.minVersion), [10, 15, 20], "the oldest adjacent run, at most 3 parts")
+        XCTAssertFalse(plan.dropTombstones, "does not cover the whole table")
+        XCTAssertTrue(plan.routeByPartition)
+        let out = try XCTUnwrap(try store.run(plan, snapshot: m))
+        XCTAssertEqual(Set(out.map(\.partition)), ["v=eu", "null"])
+        XCTAssertEqual(out.first { $0.partition == "null" }?.tombstones, 1, "the tombstone of 1 is kept")
+        XCTAssertEqual(Set(try ModelSchema.readAll(store, "public.v").keys), [3, 4])
         try store.compact("public.v")
         m = try store.manifest("public.v")
         XCTAssertEqual(m.parts.count, 1)
         XCTAssertEqual(m.parts[0].tombstones, 0, "a whole-table merge drops them")
-        XCTAssertEqual(m.parts[0].rows, 1)
-        XCTAssertEqual(Set(try ModelSchema.readAll(store, "public.v").keys), [3])
+        XCTAssertEqual(m.parts[0].rows, 2)
+        XCTAssertEqual(Set(try ModelSchema.readAll(store, "public.v").keys), [3, 4])
 
         // Key-derived partitioning: a merge of every part of a partition drops tombstones.
         try store.defineTable("public.h", schema: ModelSchema.schema(ModelSchema.base), partitioning: .none)
@@ -116,9 +121,9 @@ final class MergerTests: XCTestCase {
         let hm = try store.manifest("public.h")
         let hp = try XCTUnwrap(store.planMerges(hm).first)
         XCTAssertTrue(hp.dropTombstones)
-        let out = try XCTUnwrap(try store.run(hp, snapshot: hm))
-        XCTAssertEqual(out.map(\.tombstones), [0])
-        XCTAssertEqual(out.map(\.rows), [2])
+        let hout = try XCTUnwrap(try store.run(hp, snapshot: hm))
+        XCTAssertEqual(hout.map(\.tombstones), [0])
+        XCTAssertEqual(hout.map(\.rows), [2])
     }
 
     func testPartialMergeKeepsTombstonesAndMarkers() throws {

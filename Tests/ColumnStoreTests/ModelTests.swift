@@ -14,11 +14,11 @@ final class ModelTests: XCTestCase {
     }
 
     func testRandomisedAgainstModel() throws {
-        try runModel(seed: 1, commits: 160, partitionings: [.keyHash(buckets: 4), .value(column: "region")])
+        try runModel(seed: 1, commits: 120, partitionings: [.keyHash(buckets: 4), .value(column: "region")])
     }
 
     func testRandomisedTimeAndNoPartitioning() throws {
-        try runModel(seed: 7, commits: 120, partitionings: [.time(column: "ts", bucket: .month), .none])
+        try runModel(seed: 7, commits: 100, partitionings: [.time(column: "ts", bucket: .month), .none])
     }
 
     func runModel(seed: UInt64, commits: Int, partitionings: [PartitionSpec]) throws {

@@ -24,7 +24,7 @@ final class CorruptionTests: XCTestCase {
     private func readExpectingTypedError(_ bytes: [UInt8], _ dir: TempDir, _ what: String,
                                          file: StaticString = #filePath, line: UInt = #line) -> ParquetError? {
         let path = dir.file("corrupt.parquet")
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), file: file, line: line)
         do {
             let r = try ParquetFileReader(path: path)
             for g in r.rowGroups.indices { _ = try r.readRowGroup(g) }

@@ -126,6 +126,36 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
+    func testRowGroupsAreBoundedByBytes() throws {
+        let dir = TempDir()
+        var rng = SeededGenerator(seed: 8)
+        let data = [TestData.column(.bytes, rows: 100_000, nullRate: 0.1, rng: &rng),
+                    TestData.column(.int64, rows: 100_000, nullRate: 0, rng: &rng)]
+        var o = WriterOptions()
+        o.rowGroupRows = 10_000_000
+        o.rowGroupBytes = 256 * 1024
+        o.compression = .none
+        let (w, r, back) = try roundTrip(Schema([Column("b", .bytes), Column("i", .int64, nullable: false)]), data,
+                                         options: o, batches: 1, dir: dir)
+        XCTAssertGreaterThan(w.rowGroupCount, 5, "a byte-bounded row group must be flushed before the row limit")
+        for g in r.rowGroups { XCTAssertLessThan(g.columns.reduce(0) { $0 + $1.compressedSize }, 256 * 1024 + 200 * 1024) }
+        assertSameColumn(back[0], data[0], "b")
+        assertSameColumn(back[1], data[1], "i")
+    }
+
+    func testLongRepeatedStringsSplitPagesByBytes() throws {
+        let dir = TempDir()
+        let pool = (0..<8).map { String(repeating: Character(UnicodeScalar(UInt8(97 + $0))), count: 60_000) }
+        var s = ByteArrayBuffer()
+        for i in 0..<150 { s.append(pool[(i * 7) % pool.count]) }
+        var o = WriterOptions()
+        o.pageSizeBytes = 256 * 1024
+        let (_, r, back) = try roundTrip(Schema([Column("s", .string, nullable: false)]), [ColumnBuffer(.byteArray(s))],
+                                         options: o, dir: dir)
+        XCTAssertEqual(back[0].values, .byteArray(s))
+        XCTAssertEqual(r.rowGroups[0].columns[0].statistics?.max, .bytes(Array(pool[7].utf8)))
+    }
+
     func testDictionaryFallbackMidChunk() throws {
         let dir = TempDir()
         // Repetitive first, then unique values: the dictionary pays at first and overflows later.
@@ -203,5 +233,36 @@ final class RoundTripTests: XCTestCase {
         XCTAssertThrowsError(try w.write([ColumnBuffer(.int32([1, 2])), ColumnBuffer(.byteArray(ByteArrayBuffer(["a"])))]))
         XCTAssertThrowsError(try w.write([ColumnBuffer(.int32([1]), validity: [false]), ColumnBuffer(.byteArray(ByteArrayBuffer(["a"])))]))
         w.abort()
+    }
+}
+
+final class ColumnBuilderTests: XCTestCase {
+    func testBuilderProducesBuffersTheWriterAccepts() throws {
+        let dir = TempDir()
+        var id = ColumnBuilder(.int64)
+        var name = ColumnBuilder(.string)
+        var price = ColumnBuilder(.decimal(precision: 30, scale: 2))
+        var day = ColumnBuilder(.date)
+        for i in 0..<100 {
+            id.append(Int64(i))
+            if i % 3 == 0 { name.appendNull() } else { name.append("n\(i)") }
+            if i % 5 == 0 { price.appendNull() } else { price.appendDecimal(high: i % 2 == 0 ? -1 : 0, low: UInt64(bitPattern: Int64(i % 2 == 0 ? -i : i))) }
+            day.append(Int32(19_000 + i))
+        }
+        let cols = [id.finish(), name.finish(), price.finish(), day.finish()]
+        XCTAssertEqual(id.count, 0)
+        XCTAssertNil(cols[0].validity)
+        XCTAssertEqual(cols[1].nullCount, 34)
+        XCTAssertEqual(cols[1].isNull(3), true)
+        XCTAssertEqual(cols[2].count, 100)
+        let schema = Schema([Column("id", .int64, nullable: false), Column("name", .string),
+                             Column("price", .decimal(precision: 30, scale: 2)), Column("day", .date)])
+        let (_, r, back) = try roundTrip(schema, cols, dir: dir)
+        for i in cols.indices { assertSameColumn(back[i], cols[i], schema.columns[i].name) }
+        guard case let .byteArray(b) = back[1].values else { return XCTFail() }
+        XCTAssertEqual(b.string(at: 4), "n4")
+        guard case let .fixed(f) = back[2].values else { return XCTFail() }
+        XCTAssertEqual(Canonical.int128(bigEndian: f[4]), -4)
+        XCTAssertEqual(r.rowGroups[0].columns[2].statistics?.min, .bytes(f[98].map { $0 }))
     }
 }

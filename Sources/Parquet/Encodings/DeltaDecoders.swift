@@ -95,16 +95,15 @@ enum DeltaDecoder {
             }
             swap(&previous, &current)
         }
-        switch out {
-        case var .byteArray(o):
+        if case var .byteArray(o) = out {
             out = .boolean([])
             for i in 0..<b.count { o.append(contentsOf: b[i]) }
             out = .byteArray(o)
-        case var .fixed(o):
+        } else if case var .fixed(o) = out {
             out = .boolean([])
             o.bytes.append(contentsOf: f.bytes)
             out = .fixed(o)
-        default:
+        } else {
             throw DecodeError("DELTA_BYTE_ARRAY on a non-byte column", at: r.pos)
         }
     }

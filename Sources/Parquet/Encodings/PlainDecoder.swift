@@ -18,13 +18,32 @@ enum ValueDecoder {
             guard case var .byteArray(b) = out else { return }
             guard count <= r.remaining / 4 else { throw DecodeError("\(count) byte arrays cannot fit in \(r.remaining) bytes", at: r.pos) }
             out = .int32([])
-            b.offsets.reserveCapacity(b.offsets.count + count)
-            for _ in 0..<count {
-                let n = try r.u32()
-                let range = try r.take(Int(n))
-                b.append(UnsafeRawBufferPointer(rebasing: r.buf[range]))
+            defer { out = .byteArray(b) }
+            // Pass 1: validate the lengths and compute the offsets; pass 2: copy the bytes into the resized arena.
+            let start = r.pos
+            let base = b.bytes.count
+            let oBase = b.offsets.count
+            b.offsets.append(contentsOf: repeatElement(0, count: count))
+            var total = base
+            try b.offsets.withUnsafeMutableBufferPointer { op in
+                for k in 0..<count {
+                    let n = Int(try r.u32())
+                    _ = try r.take(n)
+                    total += n
+                    op[oBase + k] = total
+                }
             }
-            out = .byteArray(b)
+            b.bytes.append(contentsOf: repeatElement(0, count: total - base))
+            b.bytes.withUnsafeMutableBytes { dst in
+                var p = start
+                var at = base
+                for _ in 0..<count {
+                    let n = Int(UInt32(littleEndian: r.buf.loadUnaligned(fromByteOffset: p, as: UInt32.self)))
+                    if n > 0 { (dst.baseAddress! + at).copyMemory(from: r.buf.baseAddress! + p + 4, byteCount: n) }
+                    p += 4 + n
+                    at += n
+                }
+            }
         case let .fixed(w):
             guard case var .fixed(f) = out else { return }
             out = .int32([])
@@ -42,22 +61,19 @@ enum ValueDecoder {
         guard !o else { throw DecodeError("value count overflow", at: r.pos) }
         let range = try r.take(total)
         let src = UnsafeRawBufferPointer(rebasing: r.buf[range])
-        switch out {
-        case var .int32(a): out = .int32([]); appendRaw(src, &a); out = .int32(a)
-        case var .int64(a): out = .int64([]); appendRaw(src, &a); out = .int64(a)
-        case var .float(a): out = .float([]); appendRaw(src, &a); out = .float(a)
-        case var .double(a): out = .double([]); appendRaw(src, &a); out = .double(a)
-        default: break
-        }
+        _ = out.modify(Int32.self) { appendRaw(src, &$0) } || out.modify(Int64.self) { appendRaw(src, &$0) }
+            || out.modify(Float.self) { appendRaw(src, &$0) } || out.modify(Double.self) { appendRaw(src, &$0) }
     }
 
-    @inline(__always) static func appendRaw<T>(_ src: UnsafeRawBufferPointer, _ a: inout [T]) {
+    /// Appends the values stored in `src` (PLAIN, little-endian host: the bytes are the in-memory representation).
+    @inline(__always) static func appendRaw<T: ColumnElement>(_ src: UnsafeRawBufferPointer, _ a: inout [T]) {
         let n = src.count / MemoryLayout<T>.stride
+        guard n > 0 else { return }
         let old = a.count
-        a.reserveCapacity(old + n)
-        // Little-endian host (x86-64, arm64): the PLAIN bytes are the in-memory representation.
-        for i in 0..<n { a.append(src.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: T.self)) }
-        _ = old
+        a.append(contentsOf: repeatElement(T.zeroValue, count: n))
+        a.withUnsafeMutableBytes { dst in
+            (dst.baseAddress! + old * MemoryLayout<T>.stride).copyMemory(from: src.baseAddress!, byteCount: n * MemoryLayout<T>.stride)
+        }
     }
 
     /// Dictionary indices section (bit-width byte + RLE hybrid) → values gathered from `dictionary`.
@@ -71,19 +87,45 @@ enum ValueDecoder {
         try RLEHybrid.decode(r.buf, start: r.pos, end: r.end, bitWidth: width, count: count,
                              maxValue: UInt32(dictCount - 1), into: &indices)
         r.pos = r.end
-        switch (dictionary, out) {
-        case (.int32(let d), .int32(var a)): out = .int32([]); gather(d, indices, &a); out = .int32(a)
-        case (.int64(let d), .int64(var a)): out = .int64([]); gather(d, indices, &a); out = .int64(a)
-        case (.float(let d), .float(var a)): out = .float([]); gather(d, indices, &a); out = .float(a)
-        case (.double(let d), .double(var a)): out = .double([]); gather(d, indices, &a); out = .double(a)
-        case (.boolean(let d), .boolean(var a)): out = .boolean([]); gather(d, indices, &a); out = .boolean(a)
-        case (.byteArray(let d), .byteArray(var b)):
+        let mismatch = DecodeError("dictionary type does not match column", at: r.pos)
+        switch dictionary {
+        case let .int32(d): guard out.modify(Int32.self, { gather(d, indices, &$0) }) else { throw mismatch }
+        case let .int64(d): guard out.modify(Int64.self, { gather(d, indices, &$0) }) else { throw mismatch }
+        case let .float(d): guard out.modify(Float.self, { gather(d, indices, &$0) }) else { throw mismatch }
+        case let .double(d): guard out.modify(Double.self, { gather(d, indices, &$0) }) else { throw mismatch }
+        case let .boolean(d): guard out.modify(Bool.self, { gather(d, indices, &$0) }) else { throw mismatch }
+        case let .byteArray(d):
+            guard case var .byteArray(b) = out else { throw mismatch }
             out = .boolean([])
-            d.bytes.withUnsafeBytes { src in
-                for i in indices { b.append(UnsafeRawBufferPointer(rebasing: src[d.range(Int(i))])) }
+            // Two passes: offsets first (gives the total size), then one copy per value into the resized arena.
+            let base = b.bytes.count
+            let oBase = b.offsets.count
+            b.offsets.append(contentsOf: repeatElement(0, count: indices.count))
+            var total = base
+            d.offsets.withUnsafeBufferPointer { dof in
+                b.offsets.withUnsafeMutableBufferPointer { op in
+                    for (k, i) in indices.enumerated() {
+                        total += dof[Int(i) + 1] - dof[Int(i)]
+                        op[oBase + k] = total
+                    }
+                }
+            }
+            b.bytes.append(contentsOf: repeatElement(0, count: total - base))
+            b.bytes.withUnsafeMutableBytes { dst in
+                d.bytes.withUnsafeBytes { src in
+                    d.offsets.withUnsafeBufferPointer { dof in
+                        var at = base
+                        for i in indices {
+                            let lo = dof[Int(i)], len = dof[Int(i) + 1] - lo
+                            if len > 0 { (dst.baseAddress! + at).copyMemory(from: src.baseAddress! + lo, byteCount: len) }
+                            at += len
+                        }
+                    }
+                }
             }
             out = .byteArray(b)
-        case (.fixed(let d), .fixed(var f)):
+        case let .fixed(d):
+            guard case var .fixed(f) = out else { throw mismatch }
             out = .boolean([])
             let w = d.width
             f.bytes.reserveCapacity(f.bytes.count + indices.count * w)
@@ -91,14 +133,21 @@ enum ValueDecoder {
                 for i in indices { f.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[(Int(i) * w)..<((Int(i) + 1) * w)])) }
             }
             out = .fixed(f)
-        default:
-            throw DecodeError("dictionary type does not match column", at: r.pos)
         }
     }
 
-    @inline(__always) private static func gather<T>(_ d: [T], _ idx: [UInt32], _ a: inout [T]) {
-        a.reserveCapacity(a.count + idx.count)
-        d.withUnsafeBufferPointer { dp in for i in idx { a.append(dp[Int(i)]) } }
+    /// Appends `d[i]` for every index (indices were validated against the dictionary size).
+    @inline(__always) private static func gather<T: ColumnElement>(_ d: [T], _ idx: [UInt32], _ a: inout [T]) {
+        let n = idx.count
+        let old = a.count
+        a.append(contentsOf: repeatElement(T.zeroValue, count: n))
+        a.withUnsafeMutableBufferPointer { ap in
+            d.withUnsafeBufferPointer { dp in
+                idx.withUnsafeBufferPointer { ip in
+                    for k in 0..<n { ap[old + k] = dp[Int(ip[k])] }
+                }
+            }
+        }
     }
 
     /// RLE-encoded booleans (4-byte length prefix, bit width 1).

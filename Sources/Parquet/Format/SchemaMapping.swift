@@ -1,5 +1,8 @@
 /// Converts between the public flat `Schema` and Parquet `SchemaElement` lists.
 enum SchemaMapping {
+    /// Widest FIXED_LEN_BYTE_ARRAY the reader accepts.
+    static let maxFixedWidth: Int32 = 4096
+
     /// Root + one leaf per column, with logical and converted types.
     static func elements(for schema: Schema) -> [SchemaElement] {
         var out = [SchemaElement(name: "schema", numChildren: Int32(schema.columns.count))]
@@ -40,6 +43,13 @@ enum SchemaMapping {
     /// The column type of a leaf element, or a description of why it is not supported.
     static func columnType(of e: SchemaElement) -> Result<ColumnType, UnsupportedFeature> {
         guard let type = e.type else { return .failure(UnsupportedFeature("nested column")) }
+        if type == .fixedLenByteArray {
+            // Null slots of fixed columns take `width` bytes each; bound the width so a corrupt footer cannot
+            // turn a short run of nulls into an enormous allocation.
+            guard let n = e.typeLength, n > 0, n <= maxFixedWidth else {
+                return .failure(UnsupportedFeature("FIXED_LEN_BYTE_ARRAY width \(e.typeLength ?? 0)"))
+            }
+        }
         let conv = e.convertedType
         switch (type, e.logicalType) {
         case (_, .decimal(let scale, let precision)?):
@@ -53,8 +63,10 @@ enum SchemaMapping {
         case (.int32, nil) where conv == ConvertedType.date.rawValue: return .success(.date)
         case (.int32, .integer(32, true)?): return .success(.int32)
         case (.int32, nil) where conv == nil || conv == ConvertedType.int32.rawValue: return .success(.int32)
-        case (.int64, .timestamp(let utc, .micros)?): return .success(.timestamp(utc: utc))
-        case (.int64, nil) where conv == ConvertedType.timestampMicros.rawValue: return .success(.timestamp(utc: true))
+        case (.int64, .timestamp(let utc, _)?): return .success(.timestamp(utc: utc))  // millis/nanos converted to µs
+        case (.int64, nil) where conv == ConvertedType.timestampMicros.rawValue || conv == ConvertedType.timestampMillis.rawValue:
+            return .success(.timestamp(utc: true))
+        case (.int96, _): return .success(.timestamp(utc: false))  // legacy Impala/Spark timestamps, converted to µs
         case (.int64, .integer(64, true)?): return .success(.int64)
         case (.int64, nil) where conv == nil || conv == ConvertedType.int64.rawValue: return .success(.int64)
         case (.float, nil): return .success(.float)

@@ -7,6 +7,8 @@ struct ColumnChunkDecoder {
     let physical: PhysicalType
     let typeLength: Int?
     let codec: Int32
+    /// Unit conversion of timestamps stored in milliseconds, nanoseconds or INT96.
+    let time: TimeConversion
     /// File offset of `bytes[0]`, for error messages.
     let baseOffset: Int64
 
@@ -17,7 +19,8 @@ struct ColumnChunkDecoder {
         case .int64: return .int64
         case .float: return .float
         case .double: return .double
-        case .byteArray, .int96: return .byteArray
+        case .byteArray: return .byteArray
+        case .int96: return .fixed(12)
         case .fixedLenByteArray: return .fixed(typeLength ?? 0)
         }
     }
@@ -26,7 +29,8 @@ struct ColumnChunkDecoder {
     func decode(_ bytes: [UInt8], expectedValues: Int64) throws -> ColumnBuffer {
         var pos = 0
         let storage = physicalStorage
-        var out = ColumnValues.empty(storage, capacity: Int(clamping: min(expectedValues, 1 << 20)))
+        // Reserve for the whole chunk so pages append without reallocating (bounded for corrupt counts).
+        var out = ColumnValues.empty(storage, capacity: Int(clamping: min(expectedValues, Int64(ColumnChunkDecoder.maxPageValues))))
         var validity: [Bool]? = nil
         var rows: Int64 = 0
         var dictionary: ColumnValues? = nil
@@ -81,9 +85,9 @@ struct ColumnChunkDecoder {
                             try RLEHybrid.decode(b, start: lr.lowerBound, end: lr.upperBound, bitWidth: 1, count: n, into: &levels)
                             nonNull = levels.reduce(0) { $0 + Int($1) }
                         }
-                        try decodeValues(&r, encoding: dh.encoding, count: nonNull, dictionary: dictionary, dense: &dense, indices: &indices)
+                        try decodePage(&r, encoding: dh.encoding, nonNull: nonNull, rows: n, levels: levels, dictionary: dictionary,
+                                       dense: &dense, indices: &indices, out: &out, validity: &validity, rowsBefore: Int(rows))
                     }
-                    try scatter(&dense, levels: levels, rows: n, into: &out, validity: &validity, rowsBefore: Int(rows))
                     rows += Int64(n)
                 case PageType.dataPageV2.rawValue:
                     guard let dh = header.dataPageHeaderV2, dh.numValues >= 0, dh.numNulls >= 0,
@@ -114,9 +118,9 @@ struct ColumnChunkDecoder {
                     }
                     try body.withUnsafeBytes { b in
                         var r = ByteReader(b)
-                        try decodeValues(&r, encoding: dh.encoding, count: nonNull, dictionary: dictionary, dense: &dense, indices: &indices)
+                        try decodePage(&r, encoding: dh.encoding, nonNull: nonNull, rows: n, levels: levels, dictionary: dictionary,
+                                       dense: &dense, indices: &indices, out: &out, validity: &validity, rowsBefore: Int(rows))
                     }
-                    try scatter(&dense, levels: levels, rows: n, into: &out, validity: &validity, rowsBefore: Int(rows))
                     rows += Int64(n)
                 default:
                     continue  // index pages and unknown page types are skipped
@@ -127,7 +131,7 @@ struct ColumnChunkDecoder {
                                            reason: "\(e.reason) (byte \(e.offset) of page)")
         }
         do {
-            let values = try DecimalConversion.convert(out, to: column.type.storage)
+            let values = try DecimalConversion.convert(time.convert(out), to: column.type.storage)
             return ColumnBuffer(values, validity: validity)
         } catch let e as DecodeError {
             throw ParquetError.corruptPage(path: path, column: column.name, offset: baseOffset, reason: e.reason)
@@ -174,31 +178,47 @@ struct ColumnChunkDecoder {
         return out.count == size ? out : nil
     }
 
-    /// Decodes `count` dense values of one page into `dense` (cleared first).
+    /// Decodes one page's values: straight into `out` when the page has no nulls, else into `dense` and scattered.
+    private func decodePage(_ r: inout ByteReader, encoding: Int32, nonNull: Int, rows: Int, levels: [UInt32],
+                            dictionary: ColumnValues?, dense: inout ColumnValues, indices: inout [UInt32],
+                            out: inout ColumnValues, validity: inout [Bool]?, rowsBefore: Int) throws {
+        if nonNull == rows {
+            try decodeValues(&r, encoding: encoding, count: nonNull, dictionary: dictionary, into: &out, indices: &indices)
+            validity?.append(contentsOf: repeatElement(true, count: rows))
+            return
+        }
+        dense = ColumnValues.empty(physicalStorage)
+        try decodeValues(&r, encoding: encoding, count: nonNull, dictionary: dictionary, into: &dense, indices: &indices)
+        try scatter(&dense, levels: levels, rows: rows, into: &out, validity: &validity, rowsBefore: rowsBefore)
+    }
+
+    /// Decodes `count` dense values of one page, appending them to `target`.
     private func decodeValues(_ r: inout ByteReader, encoding: Int32, count: Int, dictionary: ColumnValues?,
-                              dense: inout ColumnValues, indices: inout [UInt32]) throws {
+                              into target: inout ColumnValues, indices: inout [UInt32]) throws {
         let storage = physicalStorage
-        dense = ColumnValues.empty(storage)
+        let before = target.count
         switch encoding {
         case Encoding.plain.rawValue:
-            try ValueDecoder.plain(&r, storage: storage, count: count, into: &dense)
+            try ValueDecoder.plain(&r, storage: storage, count: count, into: &target)
         case Encoding.plainDictionary.rawValue, Encoding.rleDictionary.rawValue:
             guard let dictionary else { throw DecodeError("dictionary-encoded page without dictionary page", at: r.pos) }
-            try ValueDecoder.dictionary(&r, dictionary: dictionary, count: count, into: &dense, indices: &indices)
+            try ValueDecoder.dictionary(&r, dictionary: dictionary, count: count, into: &target, indices: &indices)
         case Encoding.rle.rawValue where storage == .boolean:
-            try ValueDecoder.rleBoolean(&r, count: count, into: &dense)
+            try ValueDecoder.rleBoolean(&r, count: count, into: &target)
         case Encoding.deltaBinaryPacked.rawValue where storage == .int32 || storage == .int64:
             var vals: [Int64] = []
             try DeltaDecoder.binaryPacked(&r, into: &vals, expected: count)
-            if storage == .int64 { dense = .int64(vals) } else { dense = .int32(vals.map { Int32(truncatingIfNeeded: $0) }) }
+            target.modify(Int64.self) { $0.append(contentsOf: vals) }
+            target.modify(Int32.self) { $0.append(contentsOf: vals.lazy.map { Int32(truncatingIfNeeded: $0) }) }
         case Encoding.deltaLengthByteArray.rawValue where storage == .byteArray:
-            var b = ByteArrayBuffer()
+            guard case var .byteArray(b) = target else { break }
+            target = .boolean([])
+            defer { target = .byteArray(b) }
             try DeltaDecoder.lengthByteArray(&r, count: count, into: &b)
-            dense = .byteArray(b)
         case Encoding.deltaByteArray.rawValue:
             switch storage {
-            case .byteArray: try DeltaDecoder.byteArray(&r, count: count, fixedWidth: nil, into: &dense)
-            case let .fixed(w): try DeltaDecoder.byteArray(&r, count: count, fixedWidth: w, into: &dense)
+            case .byteArray: try DeltaDecoder.byteArray(&r, count: count, fixedWidth: nil, into: &target)
+            case let .fixed(w): try DeltaDecoder.byteArray(&r, count: count, fixedWidth: w, into: &target)
             default: throw DecodeError("DELTA_BYTE_ARRAY on \(storage)", at: r.pos)
             }
         case Encoding.byteStreamSplit.rawValue:
@@ -209,75 +229,96 @@ struct ColumnChunkDecoder {
             case let .fixed(w): width = w
             default: throw DecodeError("BYTE_STREAM_SPLIT on \(storage)", at: r.pos)
             }
-            try ValueDecoder.byteStreamSplit(&r, count: count, width: width, into: &dense)
+            try ValueDecoder.byteStreamSplit(&r, count: count, width: width, into: &target)
         default:
             throw ParquetError.unsupported(path: path, column: column.name, feature: "encoding \(encoding)")
         }
-        guard dense.count == count else { throw DecodeError("decoded \(dense.count) values, expected \(count)", at: r.pos) }
+        guard target.count - before == count else {
+            throw DecodeError("decoded \(target.count - before) values, expected \(count)", at: r.pos)
+        }
     }
 
     /// Appends one page's rows to `out`: dense values placed at present rows, placeholders at nulls.
     private func scatter(_ dense: inout ColumnValues, levels: [UInt32], rows: Int, into out: inout ColumnValues,
                          validity: inout [Bool]?, rowsBefore: Int) throws {
-        let hasNulls = !levels.isEmpty && dense.count < rows
-        if hasNulls || validity != nil {
-            if validity == nil { validity = [Bool](repeating: true, count: rowsBefore) }
-            if levels.isEmpty {
-                validity!.append(contentsOf: repeatElement(true, count: rows))
-            } else {
-                for l in levels { validity!.append(l != 0) }
-            }
+        var v = validity ?? {
+            var fresh = [Bool]()
+            fresh.reserveCapacity(rowsBefore + rows)
+            fresh.append(contentsOf: repeatElement(true, count: rowsBefore))
+            return fresh
+        }()
+        validity = nil
+        let vBase = v.count
+        v.append(contentsOf: repeatElement(false, count: rows))
+        v.withUnsafeMutableBufferPointer { vp in
+            levels.withUnsafeBufferPointer { lp in for k in 0..<rows { vp[vBase + k] = lp[k] != 0 } }
         }
-        if !hasNulls {
-            append(dense, to: &out)
-            return
-        }
-        var k = 0
-        switch (dense, out) {
-        case (.boolean(let d), .boolean(var a)):
-            out = .int32([]); for l in levels { if l != 0 { a.append(d[k]); k += 1 } else { a.append(false) } }; out = .boolean(a)
-        case (.int32(let d), .int32(var a)):
-            out = .boolean([]); for l in levels { if l != 0 { a.append(d[k]); k += 1 } else { a.append(0) } }; out = .int32(a)
-        case (.int64(let d), .int64(var a)):
-            out = .boolean([]); for l in levels { if l != 0 { a.append(d[k]); k += 1 } else { a.append(0) } }; out = .int64(a)
-        case (.float(let d), .float(var a)):
-            out = .boolean([]); for l in levels { if l != 0 { a.append(d[k]); k += 1 } else { a.append(0) } }; out = .float(a)
-        case (.double(let d), .double(var a)):
-            out = .boolean([]); for l in levels { if l != 0 { a.append(d[k]); k += 1 } else { a.append(0) } }; out = .double(a)
-        case (.byteArray(let d), .byteArray(var a)):
-            out = .boolean([])
-            d.bytes.withUnsafeBytes { src in
-                for l in levels {
-                    if l != 0 { a.append(UnsafeRawBufferPointer(rebasing: src[d.range(k)])); k += 1 } else { a.appendEmpty() }
+        validity = v
+        var target = out.take()
+        defer { out = target }
+        switch dense {
+        case let .boolean(d): if target.modify(Bool.self, { Self.spread(d, levels, &$0) }) { return }
+        case let .int32(d): if target.modify(Int32.self, { Self.spread(d, levels, &$0) }) { return }
+        case let .int64(d): if target.modify(Int64.self, { Self.spread(d, levels, &$0) }) { return }
+        case let .float(d): if target.modify(Float.self, { Self.spread(d, levels, &$0) }) { return }
+        case let .double(d): if target.modify(Double.self, { Self.spread(d, levels, &$0) }) { return }
+        case .byteArray(let d):
+            guard case .byteArray(var a) = target else { break }
+            target = .boolean([])
+            // Nulls are empty values, so the arena is the dense arena; only the offsets need spreading.
+            let base = a.bytes.count
+            a.bytes.append(contentsOf: d.bytes)
+            let oBase = a.offsets.count
+            a.offsets.append(contentsOf: repeatElement(0, count: rows))
+            a.offsets.withUnsafeMutableBufferPointer { op in
+                d.offsets.withUnsafeBufferPointer { dp in
+                    levels.withUnsafeBufferPointer { lp in
+                        var k = 0
+                        var current = base
+                        for j in 0..<rows {
+                            if lp[j] != 0 { k += 1; current = base + dp[k] }
+                            op[oBase + j] = current
+                        }
+                    }
                 }
             }
-            out = .byteArray(a)
-        case (.fixed(let d), .fixed(var a)):
-            out = .boolean([])
-            for l in levels { if l != 0 { a.bytes.append(contentsOf: d[k]); k += 1 } else { a.appendZero() } }
-            out = .fixed(a)
-        default:
-            throw DecodeError("internal: storage mismatch", at: 0)
+            target = .byteArray(a)
+            return
+        case .fixed(let d):
+            guard case .fixed(var a) = target else { break }
+            target = .boolean([])
+            let w = d.width
+            let base = a.bytes.count
+            a.bytes.append(contentsOf: repeatElement(0, count: rows * w))
+            a.bytes.withUnsafeMutableBytes { ap in
+                d.bytes.withUnsafeBytes { dp in
+                    var k = 0
+                    for (j, l) in levels.prefix(rows).enumerated() where l != 0 {
+                        ap.baseAddress!.advanced(by: base + j * w).copyMemory(from: dp.baseAddress! + k * w, byteCount: w)
+                        k += 1
+                    }
+                }
+            }
+            target = .fixed(a)
+            return
         }
+        throw DecodeError("internal: storage mismatch", at: 0)
     }
 
-    private func append(_ dense: ColumnValues, to out: inout ColumnValues) {
-        switch (dense, out) {
-        case (.boolean(let d), .boolean(var a)): out = .int32([]); a.append(contentsOf: d); out = .boolean(a)
-        case (.int32(let d), .int32(var a)): out = .boolean([]); if a.isEmpty { a = d } else { a.append(contentsOf: d) }; out = .int32(a)
-        case (.int64(let d), .int64(var a)): out = .boolean([]); if a.isEmpty { a = d } else { a.append(contentsOf: d) }; out = .int64(a)
-        case (.float(let d), .float(var a)): out = .boolean([]); a.append(contentsOf: d); out = .float(a)
-        case (.double(let d), .double(var a)): out = .boolean([]); a.append(contentsOf: d); out = .double(a)
-        case (.byteArray(let d), .byteArray(var a)):
-            out = .boolean([])
-            if a.count == 0 { a = d } else {
-                let base = a.bytes.count
-                a.bytes.append(contentsOf: d.bytes)
-                a.offsets.append(contentsOf: d.offsets.dropFirst().lazy.map { $0 + base })
+    /// Appends `levels.count` slots to `a`: the next dense value where the level is 1, zero where it is 0.
+    private static func spread<T>(_ dense: [T], _ levels: [UInt32], _ a: inout [T]) where T: ColumnElement {
+        let base = a.count
+        a.append(contentsOf: repeatElement(T.zeroValue, count: levels.count))
+        a.withUnsafeMutableBufferPointer { ap in
+            dense.withUnsafeBufferPointer { dp in
+                levels.withUnsafeBufferPointer { lp in
+                    var k = 0
+                    for j in 0..<lp.count where lp[j] != 0 {
+                        ap[base + j] = dp[k]
+                        k += 1
+                    }
+                }
             }
-            out = .byteArray(a)
-        case (.fixed(let d), .fixed(var a)): out = .boolean([]); a.bytes.append(contentsOf: d.bytes); out = .fixed(a)
-        default: break
         }
     }
 }

@@ -42,7 +42,7 @@ public struct RowGroupInfo: Sendable, Hashable {
 
 enum StatisticsConversion {
     /// Decodes PLAIN min/max bytes into a value of the column's storage (nil when malformed).
-    static func value(_ bytes: [UInt8], physical: PhysicalType, type: ColumnType) -> StatisticsValue? {
+    static func value(_ bytes: [UInt8], physical: PhysicalType, type: ColumnType, time: TimeConversion) -> StatisticsValue? {
         func le(_ n: Int) -> UInt64? {
             guard bytes.count == n else { return nil }
             var v: UInt64 = 0
@@ -57,13 +57,13 @@ enum StatisticsConversion {
             let i = Int32(truncatingIfNeeded: v)
             return storage == .int64 ? .int64(Int64(i)) : .int32(i)
         case .int64:
-            guard let v = le(8) else { return nil }
-            let i = Int64(bitPattern: v)
+            guard let v = le(8), let i = time.micros(Int64(bitPattern: v)) else { return nil }
             if storage == .int32 { return Int32(exactly: i).map { .int32($0) } }
             return .int64(i)
         case .float: return le(4).map { .float(Float(bitPattern: UInt32($0))) }
         case .double: return le(8).map { .double(Double(bitPattern: $0)) }
-        case .byteArray, .int96: return .bytes(bytes)
+        case .int96: return nil  // INT96 has no defined sort order
+        case .byteArray: return .bytes(bytes)
         case .fixedLenByteArray:
             switch storage {
             case .int64: return DecimalConversion.bigEndianToInt64(bytes[...]).map { .int64($0) }

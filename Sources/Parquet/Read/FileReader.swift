@@ -82,13 +82,17 @@ public final class ParquetFileReader: @unchecked Sendable {
                         let minB = s.minValue ?? (ParquetFileReader.legacyStatsUsable(col.type) ? s.min : nil)
                         let maxB = s.maxValue ?? (ParquetFileReader.legacyStatsUsable(col.type) ? s.max : nil)
                         stats = ColumnStatistics(nullCount: s.nullCount,
-                                                 min: minB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type) },
-                                                 max: maxB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type) })
+                                                 min: minB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type, time: TimeConversion(leaves[ci])) },
+                                                 max: maxB.flatMap { StatisticsConversion.value($0, physical: physical, type: col.type, time: TimeConversion(leaves[ci])) })
                     }
                     infos.append(ColumnChunkInfo(valueCount: m.numValues, compressedSize: m.totalCompressedSize,
                                                  uncompressedSize: m.totalUncompressedSize, codec: m.codec, statistics: stats))
                 }
                 groups.append(RowGroupInfo(rowCount: rg.numRows, columns: infos))
+            }
+            guard total == meta.numRows else {
+                throw ParquetError.corruptMetadata(path: path, offset: Int(footerStart),
+                                                   reason: "row groups hold \(total) rows, footer says \(meta.numRows)")
             }
             self.fd = fd
             self.fileSize = size
@@ -186,7 +190,7 @@ public final class ParquetFileReader: @unchecked Sendable {
         }
         let bytes = try ParquetFileReader.pread(fd, path: path, offset: start, count: Int(length))
         let decoder = ColumnChunkDecoder(path: path, column: col, physical: m.type, typeLength: leaf.typeLength.map { Int($0) },
-                                         codec: m.codec, baseOffset: start)
+                                         codec: m.codec, time: TimeConversion(leaf), baseOffset: start)
         return try decoder.decode(bytes, expectedValues: m.numValues)
     }
 
@@ -217,20 +221,25 @@ extension ColumnBuffer {
             v.append(contentsOf: other.validity ?? [Bool](repeating: true, count: other.count))
             validity = v
         }
-        switch (values, other.values) {
-        case let (.boolean(a), .boolean(b)): values = .boolean(a + b)
-        case (.int32(var a), .int32(let b)): values = .boolean([]); a.append(contentsOf: b); values = .int32(a)
-        case (.int64(var a), .int64(let b)): values = .boolean([]); a.append(contentsOf: b); values = .int64(a)
-        case (.float(var a), .float(let b)): values = .boolean([]); a.append(contentsOf: b); values = .float(a)
-        case (.double(var a), .double(let b)): values = .boolean([]); a.append(contentsOf: b); values = .double(a)
-        case (.byteArray(var a), .byteArray(let b)):
+        // `if case var … = values` then overwriting `values` keeps the array uniquely referenced.
+        switch other.values {
+        case let .boolean(b): if values.modify(Bool.self, { $0.append(contentsOf: b) }) { return }
+        case let .int32(b): if values.modify(Int32.self, { $0.append(contentsOf: b) }) { return }
+        case let .int64(b): if values.modify(Int64.self, { $0.append(contentsOf: b) }) { return }
+        case let .float(b): if values.modify(Float.self, { $0.append(contentsOf: b) }) { return }
+        case let .double(b): if values.modify(Double.self, { $0.append(contentsOf: b) }) { return }
+        case let .byteArray(b):
+            guard case var .byteArray(a) = values else { break }
             values = .boolean([])
             let base = a.bytes.count
             a.bytes.append(contentsOf: b.bytes)
             a.offsets.append(contentsOf: b.offsets.dropFirst().lazy.map { $0 + base })
             values = .byteArray(a)
-        case (.fixed(var a), .fixed(let b)): values = .boolean([]); a.bytes.append(contentsOf: b.bytes); values = .fixed(a)
-        default: preconditionFailure("ColumnBuffer.append: storage differs")
+            return
+        case let .fixed(b):
+            guard case var .fixed(a) = values else { break }
+            values = .boolean([]); a.bytes.append(contentsOf: b.bytes); values = .fixed(a); return
         }
+        preconditionFailure("ColumnBuffer.append: storage differs")
     }
 }

@@ -52,7 +52,6 @@ final class ColumnChunkWriter {
     private var uncompressedBytes: Int64 = 0
     private var stats: StatisticsAccumulator
     private var scratch: [UInt8] = []
-    private var compressed: [UInt8] = []
 
     init(column: Column, options: WriterOptions) {
         self.column = column
@@ -64,7 +63,7 @@ final class ColumnChunkWriter {
     }
 
     /// Bytes buffered for the current chunk (compressed pages plus the open page), for row-group sizing.
-    var bufferedBytes: Int { chunk.count + plain.count + indices.count / 2 + defLevels.count / 8 }
+    var bufferedBytes: Int { chunk.count + plain.count + indices.count / 2 + defLevels.count / 8 + dictPlainBytes }
 
     private func resetChunk() {
         chunk.removeAll(keepingCapacity: true)
@@ -106,7 +105,9 @@ final class ColumnChunkWriter {
         }
     }
 
-    private var pageBytes: Int { plain.count + indices.count }
+    /// Size of the open page, counting dictionary-encoded values at their PLAIN size (so a page of long
+    /// dictionary strings is cut as soon as the byte-array loop stops at the limit).
+    private var pageBytes: Int { plain.count + indexedPlainBytes }
 
     private var dictPlainBytes: Int {
         switch dict {
@@ -373,9 +374,7 @@ final class ColumnChunkWriter {
         h.uncompressedPageSize = Int32(body.count)
         let payload: [UInt8]
         if codec == .lz4Raw {
-            compressed.removeAll(keepingCapacity: true)
-            body.withUnsafeBytes { _ = LZ4Codec.compress($0, appendingTo: &compressed) }
-            payload = compressed
+            payload = body.withUnsafeBytes { LZ4Codec.compress($0) }
         } else {
             payload = body
         }

@@ -35,7 +35,8 @@ public final class ParquetFileWriter {
         guard !schema.columns.isEmpty else { throw ParquetError.invalidArgument("schema has no columns") }
         for c in schema.columns {
             switch c.type {
-            case let .fixed(n) where n <= 0: throw ParquetError.invalidArgument("column \(c.name): fixed width \(n)")
+            case let .fixed(n) where n <= 0 || n > Int(SchemaMapping.maxFixedWidth):
+                throw ParquetError.invalidArgument("column \(c.name): fixed width \(n) (1…\(SchemaMapping.maxFixedWidth))")
             case let .decimal(p, s) where p < 1 || p > 38 || s < 0 || s > p:
                 throw ParquetError.invalidArgument("column \(c.name): decimal(\(p),\(s))")
             default: break
@@ -67,8 +68,10 @@ public final class ParquetFileWriter {
         }
         let rows = try validate(batch)
         var start = 0
-        let step = 65_536  // re-check the row group's byte size at least this often
         while start < rows {
+            // Re-check the row group's byte size often enough that it overshoots by at most ~1/8.
+            let perRow = rowGroupRows > 0 ? max(1, bufferedBytes / Int(rowGroupRows)) : 64
+            let step = max(256, min(65_536, options.rowGroupBytes / 8 / perRow))
             let n = min(rows - start, options.rowGroupRows - Int(rowGroupRows), step)
             for (i, c) in columns.enumerated() { c.append(batch[i], start..<(start + n)) }
             start += n
