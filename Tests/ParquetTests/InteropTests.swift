@@ -214,3 +214,50 @@ final class InteropTests: XCTestCase {
         }
     }
 }
+
+/// Readers prune row groups with the statistics; wrong min/max silently drop rows. DuckDB filter counts must
+/// equal counts computed from the data.
+final class StatisticsPruningTests: XCTestCase {
+    func testDuckDBFilterCountsMatchTheData() throws {
+        _ = try TestEnvironment.python()
+        let dir = TempDir()
+        var rng = SeededGenerator(seed: 31)
+        let rows = 20_000
+        let schema = Schema([Column("i", .int64), Column("s", .string), Column("d", .double), Column("dec", .decimal(precision: 30, scale: 2))])
+        let data = schema.columns.map { TestData.column($0.type, rows: rows, nullRate: 0.1, rng: &rng) }
+        var o = WriterOptions()
+        o.rowGroupRows = 2_500
+        _ = try roundTrip(schema, data, options: o, dir: dir)
+        guard case let .int64(iv) = data[0].values, case let .byteArray(sv) = data[1].values,
+              case let .double(dv) = data[2].values, case let .fixed(fv) = data[3].values else { return XCTFail() }
+        let sortedI = iv.indices.filter { !data[0].isNull($0) }.map { iv[$0] }.sorted()
+        let iThresholds = [sortedI[0], sortedI[sortedI.count / 3], sortedI[sortedI.count - 1], sortedI[sortedI.count - 2]]
+        let strings = sv.offsets.indices.dropLast().filter { !data[1].isNull($0) }.map { sv.string(at: $0) }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let sThreshold = strings[strings.count / 2]
+        let decimals = (0..<rows).filter { !data[3].isNull($0) }.map { Canonical.int128(bigEndian: fv[$0]) }.sorted()
+        let decThreshold = decimals[decimals.count - 3]
+        var queries: [String] = []
+        var expected: [Int] = []
+        for t in iThresholds {
+            queries.append("SELECT count(*) FROM read_parquet('\(dir.file("t.parquet"))') WHERE i > \(t)")
+            expected.append(iv.indices.filter { !data[0].isNull($0) && iv[$0] > t }.count)
+            queries.append("SELECT count(*) FROM read_parquet('\(dir.file("t.parquet"))') WHERE i <= \(t)")
+            expected.append(iv.indices.filter { !data[0].isNull($0) && iv[$0] <= t }.count)
+        }
+        queries.append("SELECT count(*) FROM read_parquet('\(dir.file("t.parquet"))') WHERE s >= '\(sThreshold.replacingOccurrences(of: "'", with: "''"))'")
+        expected.append((0..<rows).filter { !data[1].isNull($0) && !Array(sv.string(at: $0).utf8).lexicographicallyPrecedes(Array(sThreshold.utf8)) }.count)
+        queries.append("SELECT count(*) FROM read_parquet('\(dir.file("t.parquet"))') WHERE d > 0")
+        expected.append((0..<rows).filter { !data[2].isNull($0) && dv[$0] > 0 }.count)
+        queries.append("SELECT count(*) FROM read_parquet('\(dir.file("t.parquet"))') WHERE dec > \(decThreshold)::HUGEINT / 100.0::DECIMAL(30,2)")
+        expected.append(2)
+        let script = """
+        import sys, json, duckdb
+        con = duckdb.connect()
+        print(json.dumps([con.execute(q).fetchone()[0] for q in json.loads(sys.argv[1])]))
+        """
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: queries), as: UTF8.self)
+        let out = try Subprocess.python(script, [json])
+        let counts = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [Int]
+        XCTAssertEqual(counts, expected)
+    }
+}
