@@ -46,7 +46,6 @@ final class ColumnChunkWriter {
     /// True while new values go to the dictionary; false after a fallback to PLAIN.
     private var dictActive = false
     private var dictPages = 0
-    private var plainPages = 0
     private var chunk: [UInt8] = []
     private var numValues: Int64 = 0
     private var uncompressedBytes: Int64 = 0
@@ -70,7 +69,6 @@ final class ColumnChunkWriter {
         numValues = 0
         uncompressedBytes = 0
         dictPages = 0
-        plainPages = 0
         stats = StatisticsAccumulator(physical: layout.type, type: column.type)
         dictActive = options.dictionary && layout.type != .boolean
         if dictActive {
@@ -344,7 +342,6 @@ final class ColumnChunkWriter {
         } else {
             scratch.append(contentsOf: plain)
             encoding = .plain
-            plainPages += 1
         }
         var header = PageHeader(type: .dataPage, uncompressedPageSize: 0, compressedPageSize: 0)
         header.dataPageHeader = DataPageHeader(numValues: Int32(pageRows), encoding: encoding)
@@ -390,9 +387,6 @@ final class ColumnChunkWriter {
     }
 
     // MARK: chunk
-
-    /// Rows buffered in the current chunk (including the open page).
-    var chunkRows: Int64 { numValues + Int64(pageRows) }
 
     /// Finishes the chunk that starts at `fileOffset`: returns the bytes to write (dictionary page, if any,
     /// followed by the data pages) and the chunk's metadata, then resets for the next chunk.

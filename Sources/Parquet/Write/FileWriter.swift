@@ -104,6 +104,13 @@ public final class ParquetFileWriter {
         if have != need { return "values are \(have), type \(column.type) needs \(need)" }
         let count = buffer.values.count
         if count != rows { return "\(count) rows, first column has \(rows)" }
+        switch buffer.values {
+        case let .byteArray(b):
+            if b.offsets.first != 0 || (b.offsets.last ?? 0) > b.bytes.count { return "byte array offsets do not match the arena" }
+        case let .fixed(f):
+            if f.width > 0 && f.bytes.count % f.width != 0 { return "fixed bytes are not a multiple of the width" }
+        default: break
+        }
         guard let validity = buffer.validity else { return nil }
         if validity.count != rows { return "validity has \(validity.count) entries for \(rows) rows" }
         if !column.nullable && validity.contains(false) { return "required but has nulls" }
