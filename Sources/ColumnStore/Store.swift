@@ -223,7 +223,7 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Writes a manifest durably and makes it the table's current state. Caller holds `lock`.
-    private func writeManifest(_ m: Manifest) throws {
+    func writeManifest(_ m: Manifest) throws {
         try DurableFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
             try crashHook?(.beforeManifestRename(m.table))
         }
@@ -241,10 +241,12 @@ public final class Store: @unchecked Sendable {
     public func stage(_ batch: RowBatch, table: String) throws -> StagedParts {
         try writable()
         let m = try manifest(table)
-        guard let current = m.schemaVersions.last, batch.columns == current.columns else {
-            throw StoreError.invalidBatch(table: table, reason: "batch columns differ from schema version \(m.schemaVersions.last?.version ?? 0)")
+        // Usually the latest schema version; an earlier one when another writer (a resync) defined a newer version
+        // while this batch was being built with the columns the stream still has.
+        guard let current = m.schemaVersions.last(where: { $0.columns == batch.columns }) else {
+            throw StoreError.invalidBatch(table: table, reason: "batch columns match no schema version (latest \(m.schemaVersions.last?.version ?? 0))")
         }
-        let schema = m.currentSchema
+        let schema = TableSchema(columns: current.columns, keyColumns: m.keyColumns)
         let keys = schema.keyIndexes
         let pcol = m.partitioning.column.flatMap { schema.index(of: $0) }
         var byPartition = [String: [Int]]()
@@ -348,7 +350,7 @@ public final class Store: @unchecked Sendable {
 
     // MARK: garbage
 
-    private func retireLocked(_ parts: [PartEntry], table: String) {
+    func retireLocked(_ parts: [PartEntry], table: String) {
         let now = Date()
         for p in parts { retired.append((tableDirectory(table).appendingPathComponent(p.path), now)) }
     }

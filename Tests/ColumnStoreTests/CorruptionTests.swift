@@ -144,7 +144,7 @@ final class CorruptionTests: XCTestCase {
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.stderr.contains("unknown command frobnicate"))
         let noStore = try Subprocess.run(freshet, ["scan", "public.a"], environment: ["FRESHET_STORE": ""])
-        XCTAssertEqual(noStore.status, 1)
+        XCTAssertEqual(noStore.status, 2)   // a usage error
         XCTAssertTrue(noStore.stderr.contains("--store"), noStore.stderr)
     }
 }
