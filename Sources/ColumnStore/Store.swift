@@ -211,6 +211,9 @@ public final class Store: @unchecked Sendable {
             guard m.keyColumns == schema.keyColumns else {
                 throw StoreError.invalidSchema(table: table, reason: "key columns cannot change (\(m.keyColumns) → \(schema.keyColumns))")
             }
+            guard m.partitioning == partitioning else {
+                throw StoreError.invalidSchema(table: table, reason: "partitioning cannot change (\(m.partitioning) → \(partitioning))")
+            }
             guard let current = m.schemaVersions.last else {
                 throw StoreError.corruptManifest(table: table, path: manifestURL(table).path, reason: "no schema version")
             }

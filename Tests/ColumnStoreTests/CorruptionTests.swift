@@ -133,6 +133,7 @@ final class CorruptionTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try store.defineTable("public.a", schema: TableSchema(columns: ModelSchema.base, keyColumns: ["id", "name"])))
+        XCTAssertThrowsError(try store.defineTable("public.a", schema: ModelSchema.schema(ModelSchema.base), partitioning: .none), "partitioning cannot change")
         XCTAssertThrowsError(try store.defineTable("public.t", schema: ModelSchema.schema(ModelSchema.base), partitioning: .time(column: "name", bucket: .day)))
         XCTAssertThrowsError(try store.read("public.a", where: [ColumnPredicate(column: "amount", op: .eq, literal: "abc")]))
         XCTAssertThrowsError(try store.read("public.a", columns: ["nope"]))

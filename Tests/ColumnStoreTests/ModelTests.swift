@@ -17,6 +17,16 @@ final class ModelTests: XCTestCase {
         try runModel(seed: 1, commits: 120, partitionings: [.keyHash(buckets: 4), .value(column: "region")])
     }
 
+    /// More seeds on demand: `FRESHET_MODEL_SEEDS=2,3,4 swift test --filter ModelTests`.
+    func testRandomisedExtraSeeds() throws {
+        let seeds = (ProcessInfo.processInfo.environment["FRESHET_MODEL_SEEDS"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        if seeds.isEmpty { throw XCTSkip("set FRESHET_MODEL_SEEDS to run more seeds") }
+        for seed in seeds {
+            try runModel(seed: seed, commits: 120, partitionings: [.keyHash(buckets: 3), .value(column: "region"),
+                                                                   .time(column: "ts", bucket: .year)])
+        }
+    }
+
     func testRandomisedTimeAndNoPartitioning() throws {
         try runModel(seed: 7, commits: 100, partitionings: [.time(column: "ts", bucket: .month), .none])
     }
