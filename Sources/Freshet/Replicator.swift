@@ -300,7 +300,9 @@ public final class Replicator: @unchecked Sendable {
             // column must map identically from both paths (or each restart would start a new schema version).
             let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
             let keys = setup.keys[t.qualifiedName] ?? []
-            let spec = partitioning(t.qualifiedName, pages: t.pages)
+            // A table kept from an earlier (interrupted) snapshot keeps its partitioning.
+            let spec = store.tableNames.contains(t.qualifiedName) ? try store.manifest(t.qualifiedName).partitioning
+                                                                  : partitioning(t.qualifiedName, pages: t.pages)
             try store.defineTable(t.qualifiedName, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: keys), partitioning: spec)
             tables.append(SnapshotTable(source: t, mappings: mappings, keyColumns: keys, partitioning: spec))
         }
