@@ -13,7 +13,7 @@ extension Store {
     /// Returns false — and discards the snapshot parts — when the table's generation is no longer `expectedGeneration`
     /// (a TRUNCATE after the snapshot point made the resync moot: the stream already rebuilt the table from scratch).
     public func replaceGeneration(_ table: String, snapshot: StagedParts?, keepingVersionsAbove cutoff: UInt64,
-                                  expectedGeneration: Int) throws -> Bool {
+                                  expectedGeneration: UInt64) throws -> Bool {
         try writable()
         for _ in 0..<10 {
             let m = try manifest(table)

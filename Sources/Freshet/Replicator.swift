@@ -11,6 +11,8 @@ public final class Replicator: @unchecked Sendable {
     public let stats = ReplicatorStats()
     private let stopRequested = AtomicFlag()
     private let settings: ConnectionSettings
+    private var resyncWorker: ResyncWorker?
+
     /// Seconds between `stream.progress` log lines.
     public var progressInterval: Double = 10
     /// Replication messages waiting for the apply thread, bounded in bytes.
@@ -35,6 +37,10 @@ public final class Replicator: @unchecked Sendable {
         // Background merges keep the number of parts per partition small; they never block commits.
         setup.store.startMerger()
         defer { setup.store.stopMerger() }
+        let resync = ResyncWorker(replicator: self, store: setup.store, settings: settings)
+        resync.start()
+        defer { resync.stop() }
+        resyncWorker = resync
         var backoff = 0.5
         var first = true
         while !stopRequested.isSet {
@@ -171,7 +177,8 @@ public final class Replicator: @unchecked Sendable {
             store: store, limits: config.batch, logger: logger, stats: stats,
             resolve: { [self] r in try resolveTable(r, setup: setup, catalog: catalog) },
             confirm: { stream.confirm($0) },
-            schemaChanged: { [self] table, oid, added in try warnAboutDefaults(table, oid: oid, added: added, catalog: catalog) })
+            schemaChanged: { [self] table, oid, added in try warnAboutDefaults(table, oid: oid, added: added, catalog: catalog) },
+            resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
         let queue = BoundedQueue<ReplicationEvent>(budget: Replicator.queueBudgetBytes)
         let readerError = ErrorBox()
         let readerDone = DispatchSemaphore(value: 0)

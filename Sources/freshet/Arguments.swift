@@ -7,17 +7,24 @@ protocol FreshetCommand {
     static var usage: String { get }
     /// Option names (without `--`) that take a value; repeated options collect every value.
     static var options: Set<String> { get }
+    /// Option names (without `--`) that take no value (`--all`, `--yes`).
+    static var flags: Set<String> { get }
     static func run(_ args: Arguments) throws
+}
+
+extension FreshetCommand {
+    static var flags: Set<String> { [] }
 }
 
 /// Parsed command line: positional arguments and `--name value` / `--name=value` options.
 struct Arguments {
     private(set) var positional: [String] = []
     private var values: [String: [String]] = [:]
+    private var setFlags: Set<String> = []
 
     struct UsageError: Error, CustomStringConvertible { let description: String }
 
-    init(_ argv: [String], options: Set<String>) throws {
+    init(_ argv: [String], options: Set<String>, flags: Set<String> = []) throws {
         var i = 0
         while i < argv.count {
             let a = argv[i]
@@ -28,6 +35,7 @@ struct Arguments {
                 value = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
             }
+            if flags.contains(name) && value == nil { setFlags.insert(name); continue }
             guard options.contains(name) else { throw UsageError(description: "unknown option --\(name)") }
             if value == nil {
                 guard i < argv.count else { throw UsageError(description: "--\(name) needs a value") }
@@ -40,6 +48,9 @@ struct Arguments {
 
     /// The last value of `--name`.
     func value(_ name: String) -> String? { values[name]?.last }
+    /// Whether the flag `--name` was given.
+    func flag(_ name: String) -> Bool { setFlags.contains(name) }
+
     /// Every value of `--name`.
     func all(_ name: String) -> [String] { values[name] ?? [] }
 

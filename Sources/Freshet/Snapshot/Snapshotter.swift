@@ -23,6 +23,9 @@ final class Snapshotter: @unchecked Sendable {
     let batchBytes: Int
     /// Tables with more heap pages than this are copied in block ranges.
     let rangePages: Int64
+    /// Called (from worker threads, one at a time) with each staged batch's table and row count.
+    var onRows: (@Sendable (String, Int) -> Void)?
+    private let rowsLock = NSLock()
 
     init(settings: ConnectionSettings, store: Store, logger: Logger, stats: ReplicatorStats, workers: Int,
          batchRows: Int, batchBytes: Int, rangePages: Int64 = 2048) {
@@ -103,6 +106,7 @@ final class Snapshotter: @unchecked Sendable {
             let parts = try store.stage(batch, table: name)
             if staged == nil { staged = parts } else { staged?.append(parts) }
             progress.add(table: name, rows: batch.count)
+            if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }
             stats.count(table: name, .snapshot, batch.count)
             batch.removeAll()
             rowsInBatch = 0

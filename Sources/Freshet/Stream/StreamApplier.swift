@@ -22,6 +22,8 @@ final class StreamApplier {
     let resolve: (RelationMessage) throws -> TableSetup?
     /// Sends the flush LSN to Postgres (thread-safe).
     let confirm: (LSN) -> Void
+    /// Receives resync requests that arrive through the WAL.
+    let resyncRequested: (ResyncRequest) throws -> Void
     /// Told about columns added to a table (the replicator checks whether existing rows got a DEFAULT).
     let schemaChanged: (_ table: String, _ oid: UInt32, _ added: [String]) throws -> Void
 
@@ -45,7 +47,8 @@ final class StreamApplier {
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void,
-         schemaChanged: @escaping (String, UInt32, [String]) throws -> Void = { _, _, _ in }) {
+         schemaChanged: @escaping (String, UInt32, [String]) throws -> Void = { _, _, _ in },
+         resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }) {
         self.store = store
         self.limits = limits
         self.logger = logger
@@ -53,6 +56,7 @@ final class StreamApplier {
         self.resolve = resolve
         self.confirm = confirm
         self.schemaChanged = schemaChanged
+        self.resyncRequested = resyncRequested
         self.committedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
     }
@@ -151,8 +155,12 @@ final class StreamApplier {
                 logger.info("stream.truncate", ["table": w.name])
             }
         case let .logicalMessage(m):
-            if m.prefix == Heartbeat.prefix, let sent = Heartbeat.parse(m.content) {
-                stats.lastHeartbeatSentMicros = sent
+            if m.prefix == Heartbeat.prefix {
+                if let sent = Heartbeat.parse(m.content) {
+                    stats.lastHeartbeatSentMicros = sent
+                } else if let request = ResyncRequest.parse(m.content) {
+                    try resyncRequested(request)   // recorded durably before the checkpoint can pass this message
+                }
             }
         case .origin, .type:
             break

@@ -1,0 +1,157 @@
+import ColumnStore
+import Foundation
+import PostgresReplication
+
+/// Performs resync requests on its own thread while the stream goes on (DESIGN.md "Resync (online)"):
+/// a temporary slot exports a snapshot at LSN C; the tables are copied under it with `_version = C` into staged parts;
+/// then, per table, one manifest commit switches to a new generation made of the snapshot plus every committed row
+/// above C (`Store.replaceGeneration`). Readers see the old generation until the switch. Requests and progress are
+/// kept in `STORE/resync.json`; one interrupted by a crash starts over at the next start.
+final class ResyncWorker: @unchecked Sendable {
+    private let replicator: Replicator
+    private let store: Store
+    private let settings: ConnectionSettings
+    private let condition = NSCondition()
+    private var ledger: ResyncLedger
+    private var stopping = false
+    private var finished = DispatchSemaphore(value: 0)
+
+    init(replicator: Replicator, store: Store, settings: ConnectionSettings) {
+        self.replicator = replicator
+        self.store = store
+        self.settings = settings
+        var ledger = ResyncLedger.decode(store.readSidecar(ResyncLedger.fileName))
+        for e in ledger.entries where e.state == .copying {
+            ledger.update(e.request.id) { $0.state = .pending; $0.rowsCopied = 0; $0.message = "restarted after an interruption" }
+        }
+        self.ledger = ledger
+    }
+
+    /// Records a request durably (called by the apply thread before the checkpoint can pass its message).
+    func enqueue(_ request: ResyncRequest) throws {
+        condition.lock(); defer { condition.unlock() }
+        guard ledger.add(request) else { return }   // a replayed message
+        try persistLocked()
+        replicator.logger.info("resync.requested", ["id": request.id, "tables": request.all ? "all" : request.tables.joined(separator: ",")])
+        condition.broadcast()
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            defer { finished.signal() }
+            while let entry = nextPending() {
+                perform(entry)
+            }
+        }
+    }
+
+    func stop() {
+        condition.lock(); stopping = true; condition.broadcast(); condition.unlock()
+        finished.wait()
+    }
+
+    /// Waits for a pending request; nil once stopping.
+    private func nextPending() -> ResyncLedger.Entry? {
+        condition.lock(); defer { condition.unlock() }
+        while !stopping {
+            if let e = ledger.entries.first(where: { $0.state == .pending }) { return e }
+            condition.wait(until: Date().addingTimeInterval(1))
+        }
+        return nil
+    }
+
+    private var isStopping: Bool { condition.lock(); defer { condition.unlock() }; return stopping }
+
+    private func update(_ id: String, persist: Bool = true, _ change: (inout ResyncLedger.Entry) -> Void) {
+        condition.lock(); defer { condition.unlock() }
+        ledger.update(id, change)
+        if persist { try? persistLocked() }
+    }
+
+    private func persistLocked() throws {
+        try store.writeSidecar(ResyncLedger.fileName, try ledger.encoded())
+    }
+
+    private func perform(_ entry: ResyncLedger.Entry) {
+        let id = entry.request.id
+        let logger = replicator.logger
+        do {
+            let result = try copyAndSwitch(entry.request)
+            update(id) { $0.state = .done; $0.message = result }
+            logger.info("resync.done", ["id": id, "result": result])
+        } catch {
+            if isStopping {
+                update(id) { $0.state = .pending; $0.message = "interrupted by shutdown; restarts at the next start" }
+                return
+            }
+            update(id) { $0.state = .failed; $0.message = "\(error)" }
+            logger.error("resync.failed", ["id": id, "error": "\(error)"])
+        }
+    }
+
+    private func copyAndSwitch(_ request: ResyncRequest) throws -> String {
+        let sql = try Connection(settings: settings, applicationName: "freshet-resync")
+        defer { sql.close() }
+        let catalog = SourceCatalog(connection: sql)
+        let names = request.all ? store.tableNames : request.tables
+        guard !names.isEmpty else { return "no tables" }
+        let found = try catalog.tables(schemas: [], tables: names, exclude: [])
+        let missing = Set(names).subtracting(found.map(\.qualifiedName))
+        guard missing.isEmpty else {
+            throw ReplicatorError.snapshotFailed(table: missing.sorted().joined(separator: ","), reason: "no such table in the source")
+        }
+        // Define (or extend) every table first, then note its generation: a TRUNCATE after this point makes the
+        // table's resync moot (the stream rebuilds it from the truncate on).
+        var tables: [SnapshotTable] = []
+        var generations: [String: UInt64] = [:]
+        for t in found {
+            let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
+            let known = store.tableNames.contains(t.qualifiedName)
+            let keys = known ? try store.manifest(t.qualifiedName).keyColumns : try replicator.keyColumns(t)
+            let spec = known ? try store.manifest(t.qualifiedName).partitioning : replicator.partitioning(t.qualifiedName, pages: t.pages)
+            try store.defineTable(t.qualifiedName, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: keys), partitioning: spec)
+            generations[t.qualifiedName] = try store.manifest(t.qualifiedName).generation
+            tables.append(SnapshotTable(source: t, mappings: mappings, keyColumns: keys, partitioning: spec))
+        }
+        let repl = try ReplicationConnection(settings: settings, applicationName: "freshet-resync")
+        defer { repl.connection.close() }   // drops the temporary slot
+        let slotName = "freshet_resync_" + String(request.id.filter(\.isHexDigit).prefix(12))
+        let slot = try repl.createSlot(slotName, temporary: true, snapshot: .export)
+        guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("resync slot exported no snapshot") }
+        let estimate = found.reduce(0) { $0 + max(0, Int($1.estimatedRows)) }
+        update(request.id) { $0.state = .copying; $0.snapshotLSN = slot.consistentPoint.description; $0.estimatedRows = estimate }
+        replicator.logger.info("resync.copy", ["id": request.id, "snapshot": slot.consistentPoint.description,
+                                               "tables": found.map(\.qualifiedName).joined(separator: ",")])
+        let copied = Counter()
+        let snapshotter = Snapshotter(settings: settings, store: store, logger: replicator.logger, stats: replicator.stats,
+                                      workers: max(1, ProcessInfo.processInfo.activeProcessorCount / 2),
+                                      batchRows: replicator.config.batch.maxRows, batchBytes: replicator.config.batch.maxBytes)
+        snapshotter.onRows = { [self] _, n in
+            let total = copied.add(n)
+            update(request.id, persist: false) { $0.rowsCopied = total }
+        }
+        let staged = try snapshotter.copy(tables, snapshotName: snapshotName, version: slot.consistentPoint.value)
+        var switched: [String] = [], moot: [String] = []
+        for t in tables {
+            let name = t.source.qualifiedName
+            if try store.replaceGeneration(name, snapshot: staged[name], keepingVersionsAbove: slot.consistentPoint.value,
+                                           expectedGeneration: generations[name] ?? 0) {
+                switched.append(name)
+            } else {
+                moot.append(name)
+            }
+        }
+        let total = copied.value
+        update(request.id) { $0.rowsCopied = total }
+        return "switched \(switched.joined(separator: ","))" + (moot.isEmpty ? "" : "; truncated meanwhile, left as streamed: \(moot.joined(separator: ","))")
+            + " at \(slot.consistentPoint) (\(total) rows)"
+    }
+}
+
+/// A thread-safe running total.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ n: Int) -> Int { lock.lock(); defer { lock.unlock() }; total += n; return total }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return total }
+}

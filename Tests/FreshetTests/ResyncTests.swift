@@ -1,0 +1,111 @@
+import Foundation
+import PostgresReplication
+import TestSupport
+import XCTest
+
+/// Online full resync: requested through the WAL from another connection, copied while streaming goes on,
+/// switched in one manifest commit.
+final class ResyncTests: XCTestCase {
+    typealias Scenario = EndToEndTests.Scenario
+
+    private func waitForSnapshot(_ scenario: Scenario, _ process: FreshetProcess) throws {
+        let end = Date().addingTimeInterval(120)
+        while scenario.checkpoint == .zero && Date() < end { usleep(50_000) }
+        XCTAssertGreaterThan(scenario.checkpoint, .zero, process.log)
+    }
+
+    private func scanCount(_ scenario: Scenario, _ table: String) throws -> Int {
+        let r = try runFreshet(["scan", table, "--store", scenario.store, "--columns", "id", "--format", "csv"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return max(0, r.stdout.split(separator: "\n").count - 1)
+    }
+
+    func testDriftIsRepairedByResyncAll() throws {
+        let scenario = try Scenario(rows: 1000)
+        defer { scenario.cleanup() }
+        var process = try scenario.start()
+        try waitForSnapshot(scenario, process)
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0)
+        // The slot is lost; changes made now never reach the store.
+        try scenario.pg.sql.query("SELECT pg_drop_replication_slot($1)", [scenario.slot])
+        let s = SQLQuoting.identifier(scenario.schema)
+        try scenario.pg.sql.execute("UPDATE \(s).items SET qty = -qty WHERE id % 3 = 0; DELETE FROM \(s).events WHERE a < 10; INSERT INTO \(s).plain SELECT g, 0, NULL FROM generate_series(5000, 5100) g")
+        process = try scenario.start()
+        let end = Date().addingTimeInterval(60)
+        while !process.log.contains("stream.started") && Date() < end { usleep(50_000) }
+        XCTAssertTrue(process.log.contains("setup.slot_missing"), process.log)
+        try scenario.waitCaughtUp()
+        let tool = TestEnvironment.toolsDirectory.appendingPathComponent("compare-store").path
+        let drift = try Subprocess.run(try TestEnvironment.python(), [tool, "--source", scenario.url, "--store", scenario.store,
+                                                                      "--freshet", TestEnvironment.product("freshet")] + scenario.tables)
+        XCTAssertNotEqual(drift.status, 0, "the store should have missed the changes made without a slot:\n\(drift.stdout)")
+
+        let resync = try runFreshet(["resync", "--all", "--source", scenario.url, "--store", scenario.store, "--wait"])
+        XCTAssertEqual(resync.status, 0, resync.stdout + resync.stderr + process.log)
+        XCTAssertTrue(resync.stdout.contains("done: switched"), resync.stdout)
+        try scenario.waitCaughtUp()
+        try scenario.compare()
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0)
+    }
+
+    func testResyncUnderLoadNeverShowsAPartialTable() throws {
+        let scenario = try Scenario(rows: 40000)
+        defer { scenario.cleanup() }
+        let process = try scenario.start()
+        try waitForSnapshot(scenario, process)
+        let items = "\(scenario.schema).items"
+        let generationBefore = try manifestGeneration(scenario, items)
+
+        // An insert-and-update-only load: the table only grows, so a reader seeing a partial copy would see it shrink.
+        let stop = AtomicBool()
+        let loader = Thread { [url = scenario.url, schema = scenario.schema] in
+            guard let sql = try? Connection(url) else { return }
+            let s = SQLQuoting.identifier(schema)
+            var id = 9_000_000
+            while !stop.value {
+                _ = try? sql.execute("INSERT INTO \(s).items (id, qty) SELECT g, 1 FROM generate_series(\(id), \(id + 19)) g; UPDATE \(s).items SET qty = qty + 1 WHERE id = \(id - 7)")
+                id += 20
+                usleep(5_000)
+            }
+            sql.close()
+        }
+        loader.start()
+        let resync = try FreshetProcess(["resync", items, "\(scenario.schema).events", "--source", scenario.url,
+                                         "--store", scenario.store, "--wait"], logPath: scenario.store + ".resync.log")
+        var last = try scanCount(scenario, items)
+        var polls = 0
+        while resync.isRunning {
+            let n = try scanCount(scenario, items)
+            XCTAssertGreaterThanOrEqual(n, last, "a reader saw the table shrink during the resync")
+            last = n
+            polls += 1
+        }
+        stop.value = true
+        usleep(100_000)
+        XCTAssertEqual(resync.wait(timeout: 1), 0, resync.log + process.log)
+        XCTAssertTrue(resync.log.contains("done: switched"), resync.log)
+        XCTAssertGreaterThan(polls, 0)
+        XCTAssertGreaterThan(try manifestGeneration(scenario, items), generationBefore, "the resync switches generations")
+        try scenario.waitCaughtUp()
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0)
+        try scenario.compare()
+    }
+
+    private func manifestGeneration(_ scenario: Scenario, _ table: String) throws -> Int {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(scenario.store)/tables/\(table)/manifest.json"))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try XCTUnwrap((json["generation"] as? NSNumber)?.intValue)
+    }
+}
+
+final class AtomicBool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = false
+    var value: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return v }
+        set { lock.lock(); v = newValue; lock.unlock() }
+    }
+}
