@@ -234,6 +234,38 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(process.log.contains("stream.stopped"), process.log)
     }
 
+    func testNewTableMidStreamAndJSONLogs() throws {
+        let scenario = try Scenario(rows: 200)
+        defer { scenario.cleanup() }
+        let process = try scenario.start(["--log-format", "json"])
+        let end = Date().addingTimeInterval(60)
+        while scenario.checkpoint == .zero && Date() < end { usleep(50_000) }
+        // A table created while streaming: published through its schema, replicated from its first change.
+        let s = SQLQuoting.identifier(scenario.schema)
+        try scenario.pg.sql.execute("CREATE TABLE \(s).later (id int PRIMARY KEY, note text, amount numeric(8,3))")
+        try scenario.pg.sql.execute("INSERT INTO \(s).later SELECT g, 'n' || g, g / 8.0 FROM generate_series(1, 300) g")
+        try scenario.pg.sql.execute("UPDATE \(s).later SET note = NULL WHERE id % 2 = 0; DELETE FROM \(s).later WHERE id > 290")
+        try scenario.waitCaughtUp()
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0, process.log)
+        let tool = TestEnvironment.toolsDirectory.appendingPathComponent("compare-store").path
+        let result = try Subprocess.run(try TestEnvironment.python(), [tool, "--source", scenario.url, "--store", scenario.store,
+                                                                       "--freshet", TestEnvironment.product("freshet"), "--duckdb",
+                                                                       "\(scenario.schema).later"] + scenario.tables)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("later: postgres rows=290"), result.stdout)
+        // --log-format json: every line one JSON object with time, level and event; no password anywhere.
+        let lines = process.log.split(separator: "\n")
+        XCTAssertGreaterThan(lines.count, 3)
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertNotNil(object?["event"], "not a JSON log line: \(line)")
+            XCTAssertNotNil(object?["time"])
+        }
+        XCTAssertTrue(process.log.contains("\"event\":\"stream.new_table\""), process.log)
+        XCTAssertFalse(process.log.contains(try XCTUnwrap(ConnectionSettings(scenario.url)["password"])))
+    }
+
     func testPostgresRestartAndTerminatedWalsenderLoseNothing() throws {
         let sandbox = try ExtraSandbox()
         defer { sandbox.destroy() }
