@@ -206,14 +206,19 @@ public final class Replicator: @unchecked Sendable {
         var applyError: Error?
         var lastProgress = Date()
         var lastTransactions = stats.transactions
+        var lastCommits = stats.commits
         loop: while true {
             if Date().timeIntervalSince(lastProgress) >= progressInterval {
                 let tx = stats.transactions
                 let behind = stats.serverWALEnd > stats.committedLSN ? stats.serverWALEnd - stats.committedLSN : 0
+                let commitsSince = stats.commits - lastCommits
+                let p50 = stats.lagQuantile(0.5, lastSamples: commitsSince).map { Int($0 * 1000) } ?? -1
+                let p99 = stats.lagQuantile(0.99, lastSamples: commitsSince).map { Int($0 * 1000) } ?? -1
                 logger.info("stream.progress", ["tx_per_s": Int(Double(tx - lastTransactions) / Date().timeIntervalSince(lastProgress)),
                                                  "rows": stats.rowsApplied, "commits": stats.commits,
-                                                 "lag_ms": Int(stats.lastLagSeconds * 1000), "wal_behind_bytes": behind,
+                                                 "lag_p50_ms": p50, "lag_p99_ms": p99, "wal_behind_bytes": behind,
                                                  "committed": LSN(stats.committedLSN).description])
+                lastCommits = stats.commits
                 lastProgress = Date()
                 lastTransactions = tx
             }

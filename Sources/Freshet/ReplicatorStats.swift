@@ -50,6 +50,13 @@ public final class ReplicatorStats: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The p-quantile (0…1) of the lag samples recorded since `since` samples ago (nil without samples).
+    public func lagQuantile(_ p: Double, lastSamples n: Int) -> Double? {
+        lock.lock(); let recent = _lagSamples.suffix(n).sorted(); lock.unlock()
+        guard !recent.isEmpty else { return nil }
+        return recent[min(recent.count - 1, Int(Double(recent.count - 1) * p + 0.5))]
+    }
+
     /// Recent commit-to-visible lag samples (seconds), oldest first.
     public var lagSamples: [Double] { lock.lock(); defer { lock.unlock() }; return _lagSamples }
 }
