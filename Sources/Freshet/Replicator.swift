@@ -179,7 +179,8 @@ public final class Replicator: @unchecked Sendable {
             confirm: { stream.confirm($0) },
             schemaChanged: { [self] table, oid, added in try warnAboutDefaults(table, oid: oid, added: added, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
-        let queue = BoundedQueue<ReplicationEvent>(budget: Replicator.queueBudgetBytes)
+        // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
+        let queue = BoundedQueue<[ReplicationEvent]>(budget: Replicator.queueBudgetBytes)
         let readerError = ErrorBox()
         let readerDone = DispatchSemaphore(value: 0)
         let readerStop = AtomicFlag()
@@ -188,11 +189,21 @@ public final class Replicator: @unchecked Sendable {
         Thread.detachNewThread { [stopRequested] in
             defer { queue.close(); readerDone.signal() }
             do {
+                var chunk: [ReplicationEvent] = []
+                var cost = 0
                 while !stopRequested.isSet && !readerStop.isSet {
-                    guard let event = try stream.next(timeout: 0.2) else { continue }
-                    let cost: Int
-                    if case let .data(x) = event { cost = x.payload.count + 64 } else { cost = 64 }
-                    if !queue.push(event, cost: cost) { return }
+                    // Take what is already buffered without waiting; wait only when the chunk is empty.
+                    if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
+                        if case let .data(x) = event { cost += x.payload.count + 64 } else { cost += 64 }
+                        chunk.append(event)
+                        if chunk.count < 1024 { continue }
+                    }
+                    if !chunk.isEmpty {
+                        if !queue.push(chunk, cost: cost) { return }
+                        chunk = []
+                        chunk.reserveCapacity(64)
+                        cost = 0
+                    }
                 }
             } catch {
                 readerError.set(error)
@@ -223,8 +234,8 @@ public final class Replicator: @unchecked Sendable {
                 lastTransactions = tx
             }
             switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
-            case let .element(event):
-                do { try applier.handle(event) } catch { applyError = error; break loop }
+            case let .element(events):
+                do { for event in events { try applier.handle(event) } } catch { applyError = error; break loop }
             case .timedOut:
                 do { try applier.tick() } catch { applyError = error; break loop }
                 if stopRequested.isSet { break loop }
@@ -238,8 +249,8 @@ public final class Replicator: @unchecked Sendable {
         readerDone.wait()
         // Apply what was already received (complete transactions only get committed).
         if applyError == nil {
-            drain: while case let .element(event) = queue.pop(timeout: 0) {
-                do { try applier.handle(event) } catch { applyError = error; break drain }
+            drain: while case let .element(events) = queue.pop(timeout: 0) {
+                do { for event in events { try applier.handle(event) } } catch { applyError = error; break drain }
             }
         }
         if applyError == nil { try applier.flush() }
