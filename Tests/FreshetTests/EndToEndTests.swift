@@ -227,6 +227,16 @@ final class EndToEndTests: XCTestCase {
         while scenario.checkpoint == .zero && Date() < end { usleep(50_000) }
         try scenario.pg.sql.execute("UPDATE \(SQLQuoting.identifier(scenario.schema)).plain SET v = -v")
         try scenario.pg.sql.execute("DELETE FROM \(SQLQuoting.identifier(scenario.schema)).items WHERE id <= 10")
+        // Key changes of rows whose TOASTed `big` the UPDATE leaves unchanged: committed rows (found in the store) and
+        // a row inserted in the same transaction (found in the pending batch).
+        let s = SQLQuoting.identifier(scenario.schema)
+        try scenario.pg.sql.execute("UPDATE \(s).items SET id = id + 7000000 WHERE id IN (20, 30)")
+        try scenario.pg.sql.execute("""
+            BEGIN;
+            INSERT INTO \(s).items (id, qty, big) SELECT 555, 1, string_agg(md5(x::text), '') FROM generate_series(1, 300) x;
+            UPDATE \(s).items SET id = 556 WHERE id = 555;
+            COMMIT
+            """)
         usleep(1_000_000)
         process.signal(SIGINT)
         XCTAssertEqual(process.wait(timeout: 30), 0, process.log)

@@ -134,11 +134,15 @@ final class StreamApplier {
             try rowAdded()
         case let .update(u):
             guard let w = try writer(u.relationOID) else { return }
+            var carried: RowBatch?
             if let old = u.oldTuple?.tuple, w.keyDiffers(old, u.newTuple) {
-                try w.appendTombstone(keyFrom: old)   // the key changed: the old key's row is gone
+                // The key changed: the old key's row is gone, and TOASTed columns the UPDATE left unchanged take their
+                // values from the old key's latest version.
+                carried = try w.valuesForKeyChange(oldKey: old, newTuple: u.newTuple, store: store)
+                try w.appendTombstone(keyFrom: old)
                 try rowAdded()
             }
-            try w.appendRow(u.newTuple)
+            try w.appendRow(u.newTuple, carried: carried)
             stats.count(table: w.name, .update)
             try rowAdded()
         case let .delete(d):

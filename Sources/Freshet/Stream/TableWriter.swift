@@ -72,14 +72,65 @@ final class TableWriter {
 
     // MARK: rows
 
-    /// Appends a full row from a tuple (insert, or the new row of an update).
-    func appendRow(_ tuple: TupleData) throws {
+    /// Appends a full row from a tuple (insert, or the new row of an update). `carried` (one row, same columns) supplies
+    /// values for columns the tuple sends as unchanged TOAST when the key changed (the previous version lives under
+    /// the old key, where no reader would look for it).
+    func appendRow(_ tuple: TupleData, carried: RowBatch? = nil) throws {
         guard tuple.count == mappings.count else {
             throw ReplicatorError.tupleMismatch(table: name, expected: mappings.count, got: tuple.count)
         }
-        for i in 0..<mappings.count { try appendValue(tuple, i) }
+        for i in 0..<mappings.count {
+            if let carried, tuple.kind(at: i) == .unchangedToast, !carried.isUnchanged(0, i) {
+                batch.appendValue(from: carried, row: 0, column: i, to: i)
+            } else {
+                try appendValue(tuple, i)
+            }
+        }
         batch.finishRow(version: 0)
     }
+
+    /// For an UPDATE that changes the key and leaves TOASTed columns unchanged: the current values of those columns
+    /// under the old key — from this writer's pending rows, else from the store (a FINAL read of the old key).
+    /// Returns nil when no column needs it; columns not found stay marked unchanged (and are counted).
+    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData, store: Store) throws -> RowBatch? {
+        let unchanged = (0..<mappings.count).filter { newTuple.kind(at: $0) == .unchangedToast }
+        guard !unchanged.isEmpty, oldKey.count == mappings.count else { return nil }
+        let definitions = mappings.map(\.definition)
+        var probe = RowBatch(columns: definitions)
+        for i in keyIndexes {
+            try oldKey.withBytes(at: i) { raw in _ = try mappings[i].converter.append(raw, binary: oldKey.kind(at: i) == .binary, to: &probe, column: i) }
+        }
+        probe.finishTombstone(version: 0)
+        var found: [Int: (RowBatch, Int, Int)] = [:]
+        for r in batch.rows(withKeyOf: probe, row: 0, keys: keyIndexes) {
+            if batch.isDeleted(r) { break }
+            for c in unchanged where found[c] == nil && !batch.isUnchanged(r, c) { found[c] = (batch, r, c) }
+            if found.count == unchanged.count { break }
+        }
+        if found.count < unchanged.count, store.tableNames.contains(name) {
+            let predicates = keyIndexes.compactMap { i in oldKey.string(at: i).map { ColumnPredicate(column: mappings[i].name, op: .eq, literal: $0) } }
+            var reader = try store.read(name, where: predicates)
+            if let rows = try reader.next(), rows.count > 0 {
+                for c in unchanged where found[c] == nil {
+                    if let j = reader.columns.firstIndex(where: { $0.name == mappings[c].name && $0.type == mappings[c].storeType }),
+                       !rows.isUnchanged(0, j) {
+                        found[c] = (rows, 0, j)
+                    }
+                }
+            }
+        }
+        var carried = RowBatch(columns: definitions)
+        for c in 0..<mappings.count {
+            if let (b, r, j) = found[c] { carried.appendValue(from: b, row: r, column: j, to: c) } else { carried.appendUnchanged(column: c) }
+        }
+        carried.finishRow(version: 0)
+        unresolvedKeyMoves += unchanged.count - found.count
+        return carried
+    }
+
+    /// Unchanged columns of key-changing updates whose old value was found nowhere (staged parts of a transaction
+    /// larger than the batch limits are not searched).
+    private(set) var unresolvedKeyMoves = 0
 
     /// Appends a tombstone for the key held in `tuple` (a K or O old tuple, or a new tuple).
     func appendTombstone(keyFrom tuple: TupleData) throws {
