@@ -23,7 +23,7 @@ public final class Replicator: @unchecked Sendable {
     }
 
     /// Asks `run` to flush what is pending, confirm it and return (safe from a signal handler thread).
-    public func requestStop() { stopRequested.set() }
+    public func requestStop() { stopRequested.set(); stats.setState(.stopping) }
 
     /// True once `requestStop` was called.
     public var isStopping: Bool { stopRequested.isSet }
@@ -32,6 +32,8 @@ public final class Replicator: @unchecked Sendable {
     /// connection losses while streaming are retried.
     public func run() throws {
         let setup = try prepare()
+        let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, store: setup.store, logger: logger)
+        defer { operations.stop() }
         // Background merges keep the number of parts per partition small; they never block commits.
         setup.store.startMerger()
         defer { setup.store.stopMerger() }
@@ -44,6 +46,8 @@ public final class Replicator: @unchecked Sendable {
             } catch let error as PostgresError {
                 if case .server(let e) = error, e.sqlState == "55006" { throw SetupError.slotInUse(slot: config.slot) }
                 stats.reconnects += 1
+                stats.recordError("stream")
+                stats.setState(.reconnecting, reason: "connection lost: \(error)")
                 logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": backoff])
                 sleepUnlessStopped(backoff)
                 backoff = min(backoff * 2, 30)
@@ -166,6 +170,7 @@ public final class Replicator: @unchecked Sendable {
         let stream = try repl.startReplication(slot: config.slot, from: start, options: ReplicationOptions(
             protocolVersion: 1, publications: [config.publication], messages: true, statusInterval: 10))
         logger.info("stream.started", ["slot": config.slot, "from": start.description])
+        stats.setState(.streaming)
 
         let applier = StreamApplier(
             store: store, limits: config.batch, logger: logger, stats: stats,
@@ -291,6 +296,7 @@ public final class Replicator: @unchecked Sendable {
             logger.info("snapshot.restart", ["slot": config.slot, "note": "dropped the slot of an unfinished snapshot"])
         }
         let slot = try repl.createSlot(config.slot, snapshot: .export)
+        stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
         logger.info("snapshot.start", ["slot": config.slot, "consistent_point": slot.consistentPoint.description,
                                        "tables": setup.tables.count])

@@ -7,7 +7,13 @@ protocol FreshetCommand {
     static var usage: String { get }
     /// Option names (without `--`) that take a value; repeated options collect every value.
     static var options: Set<String> { get }
+    /// Option names (without `--`) that take no value (`--yes`, `--json`).
+    static var flags: Set<String> { get }
     static func run(_ args: Arguments) throws
+}
+
+extension FreshetCommand {
+    static var flags: Set<String> { [] }
 }
 
 /// Parsed command line: positional arguments and `--name value` / `--name=value` options.
@@ -17,7 +23,7 @@ struct Arguments {
 
     struct UsageError: Error, CustomStringConvertible { let description: String }
 
-    init(_ argv: [String], options: Set<String>) throws {
+    init(_ argv: [String], options: Set<String>, flags: Set<String> = []) throws {
         var i = 0
         while i < argv.count {
             let a = argv[i]
@@ -27,6 +33,11 @@ struct Arguments {
             if let eq = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
+            }
+            if flags.contains(name) {
+                guard value == nil else { throw UsageError(description: "--\(name) takes no value") }
+                values[name, default: []].append("true")
+                continue
             }
             guard options.contains(name) else { throw UsageError(description: "unknown option --\(name)") }
             if value == nil {
@@ -40,6 +51,8 @@ struct Arguments {
 
     /// The last value of `--name`.
     func value(_ name: String) -> String? { values[name]?.last }
+    /// Whether the flag `--name` was given.
+    func flag(_ name: String) -> Bool { values[name] != nil }
     /// Every value of `--name`.
     func all(_ name: String) -> [String] { values[name] ?? [] }
 

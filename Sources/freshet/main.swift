@@ -2,7 +2,8 @@ import Foundation
 import Freshet
 
 /// `freshet COMMAND [arguments]`. To add a command, write a `FreshetCommand` in Commands/ and list it here.
-let commands: [any FreshetCommand.Type] = [RunCommand.self, Scan.self, SQL.self, Verify.self, Compact.self]
+let commands: [any FreshetCommand.Type] = [RunCommand.self, Scan.self, SQL.self, Verify.self, Compact.self,
+                                            StatusCommand.self, DropCommand.self]
 
 func usage(_ commands: [any FreshetCommand.Type]) -> String {
     "usage: freshet COMMAND [options]\ncommands:\n"
@@ -20,7 +21,7 @@ guard let name = argv.first, let command = commands.first(where: { $0.name == na
     exit(2)
 }
 do {
-    let args = try Arguments(Array(argv.dropFirst()), options: command.options)
+    let args = try Arguments(Array(argv.dropFirst()), options: command.options, flags: command.flags)
     try command.run(args)
 } catch let error as Arguments.UsageError {
     FileHandle.standardError.write(Data("freshet \(name): \(error)\nusage: \(command.usage)\n".utf8))
