@@ -31,9 +31,11 @@ public final class Replicator: @unchecked Sendable {
     /// Runs until `requestStop`. Setup problems (bad config, source not ready, foreign store) throw at once;
     /// connection losses while streaming are retried.
     public func run() throws {
-        let setup = try prepare()
-        let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, store: setup.store, logger: logger)
+        // Bound before setup: an address in use fails before anything is created on the source.
+        let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
         defer { operations.stop() }
+        let setup = try prepare()
+        operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
         setup.store.startMerger()
         defer { setup.store.stopMerger() }

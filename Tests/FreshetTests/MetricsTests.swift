@@ -1,4 +1,5 @@
 import Foundation
+import Freshet
 import PostgresReplication
 import TestSupport
 import XCTest
@@ -175,6 +176,27 @@ final class MetricsTests: XCTestCase {
         try Self.waitFor("200 after Postgres is back", timeout: 60) { try Self.curl(base + "/healthz").status == 200 }
         process.signal(SIGTERM)
         XCTAssertEqual(process.wait(timeout: 60), 0, process.log)
+    }
+
+    func testBusyMetricsAddressFailsBeforeTouchingTheSource() throws {
+        let pg = try PostgresFixture()
+        defer { pg.cleanup() }
+        let schema = pg.name("s")
+        try pg.sql.execute("CREATE SCHEMA \(SQLQuoting.identifier(schema)); CREATE TABLE \(SQLQuoting.identifier(schema)).t (id int PRIMARY KEY)")
+        defer { _ = try? pg.sql.execute("DROP SCHEMA \(SQLQuoting.identifier(schema)) CASCADE") }
+        let occupant = HTTPServer()
+        try occupant.start(address: "127.0.0.1:0") { _ in .text(200, "") }
+        defer { occupant.stop() }
+        let store = NSTemporaryDirectory() + "freshet-busy-" + pg.prefix
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let slot = pg.name("slot"), publication = pg.name("pub")
+        pg.trackSlot(slot)
+        let r = try runFreshet(["run", "--source", pg.url, "--store", store, "--schema", schema, "--slot", slot,
+                                "--publication", publication, "--metrics", occupant.boundAddress])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("metrics address \(occupant.boundAddress): cannot listen") && r.stderr.contains("--metrics"), r.stderr)
+        XCTAssertTrue(try pg.sql.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.isEmpty)
+        XCTAssertTrue(try pg.sql.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication]).rows.isEmpty)
     }
 
     func testDropRefusesWithoutYesThenRemovesSlotAndPublication() throws {

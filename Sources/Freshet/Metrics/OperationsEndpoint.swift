@@ -3,11 +3,13 @@ import Foundation
 import PostgresReplication
 
 /// The operations surface of a running replicator: the slot monitor (always) and, unless `metricsAddress` is nil,
-/// the HTTP endpoint with `/metrics`, `/healthz` and `/status`. Started after setup, stopped on exit.
+/// the HTTP endpoint with `/metrics`, `/healthz` and `/status`. Started before setup (so a busy address fails before
+/// anything is created on the source), given the store once it is open, stopped on exit.
 public final class OperationsEndpoint: @unchecked Sendable {
     private let config: Config
     private let stats: ReplicatorStats
-    private let store: Store
+    private let lock = NSLock()
+    private var store: Store?
     private let monitor: SlotMonitor
     private let server: HTTPServer?
 
@@ -16,10 +18,10 @@ public final class OperationsEndpoint: @unchecked Sendable {
 
     /// Starts the slot monitor and binds the HTTP endpoint; logs `metrics.listening address=...`.
     /// Throws `HTTPServerError` when the configured address cannot be bound.
-    public static func start(config: Config, settings: ConnectionSettings, stats: ReplicatorStats, store: Store,
+    public static func start(config: Config, settings: ConnectionSettings, stats: ReplicatorStats,
                              logger: Logger) throws -> OperationsEndpoint {
         let monitor = SlotMonitor(settings: settings, slot: config.slot, warnBytes: config.slotWarnBytes, logger: logger, stats: stats)
-        let endpoint = OperationsEndpoint(config: config, stats: stats, store: store, monitor: monitor,
+        let endpoint = OperationsEndpoint(config: config, stats: stats, monitor: monitor,
                                           server: config.metricsAddress == nil ? nil : HTTPServer())
         if let address = config.metricsAddress, let server = endpoint.server {
             try server.start(address: address) { [weak endpoint] request in
@@ -31,8 +33,13 @@ public final class OperationsEndpoint: @unchecked Sendable {
         return endpoint
     }
 
-    private init(config: Config, stats: ReplicatorStats, store: Store, monitor: SlotMonitor, server: HTTPServer?) {
-        self.config = config; self.stats = stats; self.store = store; self.monitor = monitor; self.server = server
+    private init(config: Config, stats: ReplicatorStats, monitor: SlotMonitor, server: HTTPServer?) {
+        self.config = config; self.stats = stats; self.monitor = monitor; self.server = server
+    }
+
+    /// The opened store: its manifests give the per-table parts, rows and bytes.
+    public func attach(store: Store) {
+        lock.lock(); self.store = store; lock.unlock()
     }
 
     public func stop() {
@@ -42,7 +49,8 @@ public final class OperationsEndpoint: @unchecked Sendable {
 
     /// The current snapshot of everything shown.
     public func snapshot() -> OperationsSnapshot {
-        OperationsSnapshot.capture(config: config, stats: stats, store: store, slotMonitor: monitor)
+        lock.lock(); let store = self.store; lock.unlock()
+        return OperationsSnapshot.capture(config: config, stats: stats, store: store, slotMonitor: monitor)
     }
 
     /// Routes one request.

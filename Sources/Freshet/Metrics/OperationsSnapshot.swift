@@ -72,19 +72,19 @@ public struct OperationsSnapshot: Sendable {
 
 extension OperationsSnapshot {
     /// Reads the stats, the store's manifests and the slot monitor's reading.
-    static func capture(config: Config, stats: ReplicatorStats, store: Store, slotMonitor: SlotMonitor?) -> OperationsSnapshot {
+    static func capture(config: Config, stats: ReplicatorStats, store: Store?, slotMonitor: SlotMonitor?) -> OperationsSnapshot {
         let (state, reason) = stats.state
         let applied = stats.rowsByTable
         let commitTimes = stats.tableCommitMicros
         var tables: [Table] = []
-        for name in Set(store.tableNames).union(applied.keys).sorted() {
-            let manifest = try? store.manifest(name)
+        for name in Set(store?.tableNames ?? []).union(applied.keys).sorted() {
+            let manifest = try? store?.manifest(name)
             let parts = manifest?.parts ?? []
             tables.append(Table(
                 name: name,
                 applied: Dictionary(uniqueKeysWithValues: (applied[name] ?? [:]).map { ($0.key.rawValue, $0.value) }),
                 parts: parts.count, storedRows: parts.reduce(0) { $0 + $1.rows }, bytes: parts.reduce(0) { $0 + $1.bytes },
-                pendingMerges: (try? store.pendingMerges(name)) ?? 0,
+                pendingMerges: (try? store?.pendingMerges(name)) ?? 0,
                 lastCommit: commitTimes[name].map { Date(timeIntervalSince1970: Double($0) / 1e6) }))
         }
         let slot = slotMonitor?.reading
