@@ -304,6 +304,7 @@ public final class Replicator: @unchecked Sendable {
                                        "tables": setup.tables.count])
         var tables: [SnapshotTable] = []
         for t in setup.tables {
+            stats.expectSnapshot(table: t.qualifiedName, rows: t.estimatedRows)
             // Every column is nullable in the store: the stream's Relation messages carry no NOT NULL, and the same
             // column must map identically from both paths (or each restart would start a new schema version).
             let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }

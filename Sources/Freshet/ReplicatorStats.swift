@@ -15,6 +15,7 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _errors: [String: Int] = [:]
     private var _touchedInTransaction: Set<String> = []
     private var _tableCommitMicros: [String: Int64] = [:]
+    private var _snapshotExpected: [String: Int64] = [:]
 
     public init() {}
 
@@ -130,6 +131,14 @@ extension ReplicatorStats {
 
     /// Source commit time (µs since the Unix epoch) of the last applied transaction that changed each table.
     public var tableCommitMicros: [String: Int64] { lock.lock(); defer { lock.unlock() }; return _tableCommitMicros }
+
+    /// Records the planner's row estimate of a table about to be snapshotted (-1: never analyzed).
+    func expectSnapshot(table: String, rows: Int64) {
+        lock.lock(); _snapshotExpected[table] = rows; lock.unlock()
+    }
+
+    /// Estimated rows of each snapshotted table (from `pg_class.reltuples`; -1 when unknown).
+    public var snapshotExpectedRows: [String: Int64] { lock.lock(); defer { lock.unlock() }; return _snapshotExpected }
 
     /// Counts an error of `kind` (e.g. `stream`, `slot_query`).
     public func recordError(_ kind: String) {

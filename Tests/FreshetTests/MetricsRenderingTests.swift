@@ -61,9 +61,13 @@ final class MetricsRenderingTests: XCTestCase {
         XCTAssertEqual(parsed.value("freshet_rows_applied_total", ["table": "s.t\"x", "operation": "insert"]), 5)
         XCTAssertEqual(parsed.value("freshet_wal_behind_bytes"), 100)
         XCTAssertEqual(parsed.value("freshet_slot_wal_status", ["status": "reserved"]), 1)
+        XCTAssertEqual(parsed.value("freshet_snapshot_rows_expected", ["table": "s.t\"x"]), 12)
         XCTAssertEqual(HealthCheck.evaluate(s), HealthCheck.Verdict(healthy: true, reason: "ok"))
         let json = try JSONSerialization.jsonObject(with: StatusReport(s).json()) as? [String: Any]
         XCTAssertEqual(json?["committedLSN"] as? String, "0/3E8")
+        let table = (json?["tables"] as? [[String: Any]])?.first
+        XCTAssertEqual(table?["snapshotRows"] as? Int, 10)
+        XCTAssertEqual(table?["snapshotExpectedRows"] as? Int, 12)
     }
 
     func testHealthReasons() {
@@ -161,7 +165,7 @@ final class MetricsRenderingTests: XCTestCase {
         return OperationsSnapshot(
             now: now, slotName: "freshet", publication: "freshet", state: .streaming, stateReason: "", stateSince: now.addingTimeInterval(-10),
             tables: [.init(name: "s.t\"x", applied: ["insert": 5, "snapshot": 10], parts: 2, storedRows: 15, bytes: 1000, pendingMerges: 0,
-                           lastCommit: now)],
+                           lastCommit: now, snapshotExpectedRows: 12)],
             transactions: 5, commits: 1, rowsCommitted: 5, spills: 0, reconnects: 0, errors: [:], lagHistogram: h,
             lastCommitLag: 0.2, lastCommitLagAt: now.addingTimeInterval(-1), heartbeats: 3, heartbeatLag: 0.01,
             heartbeatArrival: now.addingTimeInterval(-0.5), heartbeatInterval: 5, committedLSN: 1000, serverWALEnd: 1100,

@@ -49,7 +49,7 @@ final class MetricsTests: XCTestCase {
         "freshet_commit_lag_last_seconds", "freshet_lag_seconds", "freshet_heartbeat_lag_seconds", "freshet_heartbeat_age_seconds",
         "freshet_heartbeats_total", "freshet_wal_behind_bytes", "freshet_committed_lsn", "freshet_slot_retained_bytes",
         "freshet_slot_wal_status", "freshet_slot_active", "freshet_slot_retained_warning", "freshet_rows_applied_total",
-        "freshet_transactions_total", "freshet_commits_total", "freshet_rows_committed_total", "freshet_snapshot_in_progress",
+        "freshet_transactions_total", "freshet_commits_total", "freshet_rows_committed_total", "freshet_snapshot_in_progress", "freshet_snapshot_rows_expected",
         "freshet_table_parts", "freshet_table_bytes", "freshet_table_pending_merges", "freshet_reconnects_total", "freshet_errors_total",
     ]
 

@@ -68,6 +68,11 @@ public enum FreshetMetrics {
         counter("freshet_rows_committed_total", "Rows committed to the store by streaming batches.", Double(s.rowsCommitted))
         counter("freshet_spills_total", "Transactions larger than the batch limits staged early.", Double(s.spills))
         gauge("freshet_snapshot_in_progress", "1 while the initial snapshot is copied.", s.state == .snapshot ? 1 : 0)
+        f.append(MetricFamily("freshet_snapshot_rows_expected", .gauge,
+                              help: "Planner row estimate of each table when its snapshot began (progress: rows_applied_total{operation=\"snapshot\"} over this).",
+                              samples: s.tables.compactMap { t in
+                                  t.snapshotExpectedRows.map { MetricSample(labels: [MetricLabel("table", t.name)], value: Double($0)) }
+                              }))
 
         // Store.
         perTable("freshet_table_parts", .gauge, "Committed parts per table.") { Double($0.parts) }

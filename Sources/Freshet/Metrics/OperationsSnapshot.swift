@@ -16,6 +16,8 @@ public struct OperationsSnapshot: Sendable {
         public var pendingMerges: Int
         /// Source commit time of the last applied transaction that changed the table.
         public var lastCommit: Date?
+        /// The planner's row estimate when the table's snapshot began (nil: no snapshot since start, or unknown).
+        public var snapshotExpectedRows: Int64?
     }
 
     public var now: Date
@@ -76,6 +78,7 @@ extension OperationsSnapshot {
         let (state, reason) = stats.state
         let applied = stats.rowsByTable
         let commitTimes = stats.tableCommitMicros
+        let expected = stats.snapshotExpectedRows
         var tables: [Table] = []
         for name in Set(store?.tableNames ?? []).union(applied.keys).sorted() {
             let manifest = try? store?.manifest(name)
@@ -85,7 +88,8 @@ extension OperationsSnapshot {
                 applied: Dictionary(uniqueKeysWithValues: (applied[name] ?? [:]).map { ($0.key.rawValue, $0.value) }),
                 parts: parts.count, storedRows: parts.reduce(0) { $0 + $1.rows }, bytes: parts.reduce(0) { $0 + $1.bytes },
                 pendingMerges: (try? store?.pendingMerges(name)) ?? 0,
-                lastCommit: commitTimes[name].map { Date(timeIntervalSince1970: Double($0) / 1e6) }))
+                lastCommit: commitTimes[name].map { Date(timeIntervalSince1970: Double($0) / 1e6) },
+                snapshotExpectedRows: expected[name].flatMap { $0 >= 0 ? $0 : nil }))
         }
         let slot = slotMonitor?.reading
         let lastCommitMicros = stats.lastCommitTimestampMicros

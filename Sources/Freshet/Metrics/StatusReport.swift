@@ -14,6 +14,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var applied: [String: Int]
         /// Source commit time of the last applied transaction that changed the table (nil when none since start).
         public var lastCommit: String?
+        /// Snapshot progress: rows copied and the planner's estimate (nil when no snapshot ran since start).
+        public var snapshotRows: Int?
+        public var snapshotExpectedRows: Int64?
     }
 
     public struct Slot: Codable, Sendable, Equatable {
@@ -71,7 +74,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
                     checkedAt: iso(s.slotCheckedAt))
         tables = s.tables.map {
             Table(name: $0.name, storedRows: $0.storedRows, parts: $0.parts, bytes: $0.bytes, pendingMerges: $0.pendingMerges,
-                  applied: $0.applied, lastCommit: iso($0.lastCommit))
+                  applied: $0.applied, lastCommit: iso($0.lastCommit),
+                  snapshotRows: $0.snapshotExpectedRows == nil ? nil : ($0.applied["snapshot"] ?? 0),
+                  snapshotExpectedRows: $0.snapshotExpectedRows)
         }
     }
 

@@ -13,6 +13,11 @@ enum StatusTable {
         } else {
             out += "slot \(r.slot.name): \(r.slot.checkedAt == nil ? "not read yet" : "missing")\n"
         }
+        if r.state == "snapshot" {
+            let copied = r.tables.reduce(0) { $0 + ($1.snapshotRows ?? 0) }
+            let expected = r.tables.reduce(Int64(0)) { $0 + ($1.snapshotExpectedRows ?? 0) }
+            out += "snapshot: \(copied) of ~\(expected) rows" + (expected > 0 ? String(format: " (%.0f%%)", min(100, Double(copied) * 100 / Double(expected))) : "") + "\n"
+        }
         let header = ["TABLE", "ROWS", "PARTS", "INS/UPD/DEL", "LAST COMMIT", "LAG"]
         var rows = [header]
         for t in r.tables {
