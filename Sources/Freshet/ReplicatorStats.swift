@@ -14,6 +14,7 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _stateReason = ""
     private var _errors: [String: Int] = [:]
     private var _touchedInTransaction: Set<String> = []
+    private var _lastTouched: String?
     private var _tableCommitMicros: [String: Int64] = [:]
     private var _snapshotExpected: [String: Int64] = [:]
 
@@ -22,7 +23,10 @@ public final class ReplicatorStats: @unchecked Sendable {
     func count(table: String, _ op: Operation, _ n: Int = 1) {
         lock.lock()
         _rowsByTable[table, default: [:]][op, default: 0] += n
-        if op != .snapshot { _touchedInTransaction.insert(table) }
+        if op != .snapshot && table != _lastTouched {   // most rows repeat the previous table: skip the hashing
+            _touchedInTransaction.insert(table)
+            _lastTouched = table
+        }
         lock.unlock()
     }
 
@@ -49,6 +53,7 @@ public final class ReplicatorStats: @unchecked Sendable {
             _values["last_commit_ts"] = Double(newValue)
             for t in _touchedInTransaction { _tableCommitMicros[t] = newValue }
             _touchedInTransaction.removeAll(keepingCapacity: true)
+            _lastTouched = nil
             lock.unlock()
         }
     }

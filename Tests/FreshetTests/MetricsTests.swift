@@ -129,6 +129,11 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(machine.status, 0, machine.stderr)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(machine.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(try Self.curl(base + "/nothing").status, 404)
+        let watch = try FreshetProcess(["status", "--url", base, "--watch", "1"], logPath: scenario.store + "-watch.log")
+        sleep(3)
+        watch.signal(SIGTERM)
+        watch.wait(timeout: 10)
+        XCTAssertGreaterThanOrEqual(watch.log.components(separatedBy: "state streaming").count - 1, 2, "--watch redraws:\n\(watch.log)")
 
         // `freshet drop` refuses an active slot and changes nothing.
         let drop = try runFreshet(["drop", "--source", scenario.url, "--slot", scenario.slot, "--publication", scenario.publication, "--yes"])
