@@ -324,6 +324,7 @@ public final class Replicator: @unchecked Sendable {
             if let s = staged[t.source.qualifiedName] { commit.add(s) }
         }
         try store.commit(commit)
+        stats.recordStoreCommit(commit)
         logger.info("snapshot.committed", ["consistent_point": slot.consistentPoint.description])
     }
 

@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 
 /// Counters and gauges of a running replicator, read by the metrics endpoint and `freshet status`.
@@ -17,6 +18,7 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _lastTouched: String?
     private var _tableCommitMicros: [String: Int64] = [:]
     private var _snapshotExpected: [String: Int64] = [:]
+    private var _bytesCommitted: [String: Int] = [:]
 
     public init() {}
 
@@ -144,6 +146,22 @@ extension ReplicatorStats {
 
     /// Estimated rows of each snapshotted table (from `pg_class.reltuples`; -1 when unknown).
     public var snapshotExpectedRows: [String: Int64] { lock.lock(); defer { lock.unlock() }; return _snapshotExpected }
+
+    /// Counts a store commit (checkpoint-only commits included) and the part bytes it added per table.
+    func recordStoreCommit(_ commit: StoreCommit) {
+        lock.lock()
+        _values["store_commits", default: 0] += 1
+        for (table, change) in commit.tables {
+            _bytesCommitted[table, default: 0] += change.staged.reduce(0) { $0 + $1.parts.reduce(0) { $0 + $1.bytes } }
+        }
+        lock.unlock()
+    }
+
+    /// Store commits, checkpoint-only ones included.
+    public var storeCommits: Int { Int(read("store_commits")) }
+
+    /// Part bytes committed per table since start (snapshot and streaming; merges not counted).
+    public var bytesCommitted: [String: Int] { lock.lock(); defer { lock.unlock() }; return _bytesCommitted }
 
     /// Counts an error of `kind` (e.g. `stream`, `slot_query`).
     public func recordError(_ kind: String) {

@@ -65,6 +65,8 @@ public enum FreshetMetrics {
                               help: "Rows applied by table and operation (snapshot rows included).", samples: rowSamples))
         counter("freshet_transactions_total", "Source transactions received.", Double(s.transactions))
         counter("freshet_commits_total", "Store commits (batches) that carried rows.", Double(s.commits))
+        counter("freshet_store_commits_total", "Store commits, checkpoint-only ones (idle source, heartbeats) included.",
+                Double(s.storeCommits))
         counter("freshet_rows_committed_total", "Rows committed to the store by streaming batches.", Double(s.rowsCommitted))
         counter("freshet_spills_total", "Transactions larger than the batch limits staged early.", Double(s.spills))
         gauge("freshet_snapshot_in_progress", "1 while the initial snapshot is copied.", s.state == .snapshot ? 1 : 0)
@@ -78,6 +80,9 @@ public enum FreshetMetrics {
         perTable("freshet_table_parts", .gauge, "Committed parts per table.") { Double($0.parts) }
         perTable("freshet_table_stored_rows", .gauge, "Row versions (tombstones included) in the committed parts.") { Double($0.storedRows) }
         perTable("freshet_table_bytes", .gauge, "Bytes of the committed parts.") { Double($0.bytes) }
+        perTable("freshet_bytes_committed_total", .counter, "Part bytes committed since start (snapshot and streaming batches; merges not counted).") {
+            Double($0.bytesCommitted)
+        }
         perTable("freshet_table_pending_merges", .gauge, "Merges the size-tiered policy wants now.") { Double($0.pendingMerges) }
         perTable("freshet_table_last_commit_timestamp_seconds", .gauge,
                  "Source commit time of the last applied transaction that changed the table (0 when none since start).") {

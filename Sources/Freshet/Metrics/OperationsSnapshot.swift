@@ -13,6 +13,8 @@ public struct OperationsSnapshot: Sendable {
         public var parts: Int
         public var storedRows: Int
         public var bytes: Int
+        /// Part bytes committed since start (snapshot and streaming batches).
+        public var bytesCommitted: Int
         public var pendingMerges: Int
         /// Source commit time of the last applied transaction that changed the table.
         public var lastCommit: Date?
@@ -29,6 +31,8 @@ public struct OperationsSnapshot: Sendable {
     public var tables: [Table]
     public var transactions: Int
     public var commits: Int
+    /// Store commits including checkpoint-only ones.
+    public var storeCommits: Int
     public var rowsCommitted: Int
     public var spills: Int
     public var reconnects: Int
@@ -79,6 +83,7 @@ extension OperationsSnapshot {
         let applied = stats.rowsByTable
         let commitTimes = stats.tableCommitMicros
         let expected = stats.snapshotExpectedRows
+        let committedBytes = stats.bytesCommitted
         var tables: [Table] = []
         for name in Set(store?.tableNames ?? []).union(applied.keys).sorted() {
             let manifest = try? store?.manifest(name)
@@ -87,6 +92,7 @@ extension OperationsSnapshot {
                 name: name,
                 applied: Dictionary(uniqueKeysWithValues: (applied[name] ?? [:]).map { ($0.key.rawValue, $0.value) }),
                 parts: parts.count, storedRows: parts.reduce(0) { $0 + $1.rows }, bytes: parts.reduce(0) { $0 + $1.bytes },
+                bytesCommitted: committedBytes[name] ?? 0,
                 pendingMerges: (try? store?.pendingMerges(name)) ?? 0,
                 lastCommit: commitTimes[name].map { Date(timeIntervalSince1970: Double($0) / 1e6) },
                 snapshotExpectedRows: expected[name].flatMap { $0 >= 0 ? $0 : nil }))
@@ -97,7 +103,7 @@ extension OperationsSnapshot {
         return OperationsSnapshot(
             now: Date(), slotName: config.slot, publication: config.publication,
             state: state, stateReason: reason, stateSince: stats.stateSince, tables: tables,
-            transactions: stats.transactions, commits: stats.commits, rowsCommitted: stats.rowsCommitted, spills: stats.spills,
+            transactions: stats.transactions, commits: stats.commits, storeCommits: stats.storeCommits, rowsCommitted: stats.rowsCommitted, spills: stats.spills,
             reconnects: stats.reconnects, errors: stats.errors, lagHistogram: stats.lagHistogram,
             lastCommitLag: stats.lastLagSeconds, lastCommitLagAt: stats.lastLagAt,
             heartbeats: stats.heartbeats, heartbeatLag: stats.lastHeartbeatLagSeconds, heartbeatArrival: stats.lastHeartbeatArrival,

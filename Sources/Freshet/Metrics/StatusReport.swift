@@ -9,6 +9,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var storedRows: Int
         public var parts: Int
         public var bytes: Int
+        public var bytesCommitted: Int
         public var pendingMerges: Int
         /// Rows applied since start, by operation.
         public var applied: [String: Int]
@@ -73,7 +74,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
                     retainedBytes: s.slot?.retainedBytes, warning: s.slotWarning, warnBytes: s.slotWarnBytes,
                     checkedAt: iso(s.slotCheckedAt))
         tables = s.tables.map {
-            Table(name: $0.name, storedRows: $0.storedRows, parts: $0.parts, bytes: $0.bytes, pendingMerges: $0.pendingMerges,
+            Table(name: $0.name, storedRows: $0.storedRows, parts: $0.parts, bytes: $0.bytes, bytesCommitted: $0.bytesCommitted, pendingMerges: $0.pendingMerges,
                   applied: $0.applied, lastCommit: iso($0.lastCommit),
                   snapshotRows: $0.snapshotExpectedRows == nil ? nil : ($0.applied["snapshot"] ?? 0),
                   snapshotExpectedRows: $0.snapshotExpectedRows)
