@@ -22,6 +22,10 @@ public struct Config: Sendable, Equatable {
     public var batch: BatchLimits
     /// Address of the HTTP endpoint with /metrics, /healthz and /status; nil disables it.
     public var metricsAddress: String?
+    /// `/healthz` answers 503 when the replication lag (or the silence since the last heartbeat) exceeds this, seconds.
+    public var healthMaxLagSeconds: Double
+    /// Warn (log `slot.retained_wal` and metric `freshet_slot_retained_warning`) when the slot retains more WAL, bytes.
+    public var slotWarnBytes: Int64
     /// Seconds between heartbeat messages (0 disables).
     public var heartbeatInterval: Double
     /// Log format: human text or one JSON object per line.
@@ -32,6 +36,7 @@ public struct Config: Sendable, Equatable {
         slot = "freshet"; publication = "freshet"; schemas = ["public"]; tables = []; exclude = []
         tableSettings = [:]; batch = BatchLimits(); metricsAddress = "127.0.0.1:9187"
         heartbeatInterval = 5; logFormat = .text
+        healthMaxLagSeconds = 30; slotWarnBytes = 1 << 30
     }
 
     /// Per-table settings.

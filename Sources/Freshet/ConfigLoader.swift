@@ -10,7 +10,7 @@ extension Config {
         guard let root = object as? [String: Any] else { throw ConfigError(field: "(file)", problem: "must be a JSON object") }
         let reader = FieldReader(root, path: "")
         try reader.allowOnly(["source", "store", "slot", "publication", "schemas", "tables", "exclude", "tableSettings",
-                              "batch", "metrics", "heartbeatSeconds", "logFormat"])
+                              "batch", "metrics", "heartbeatSeconds", "logFormat", "slotWarnBytes"])
         guard let source = try reader.string("source") ?? environment["FRESHET_SOURCE"] else {
             throw ConfigError(field: "source", problem: "missing (set it in the file, with --source, or FRESHET_SOURCE)")
         }
@@ -41,12 +41,20 @@ extension Config {
             if let v = try b.number("maxAgeMs") { config.batch.maxAge = Double(try positive(Int(v), field: "batch.maxAgeMs")) / 1000 }
         }
         if let m = try reader.object("metrics") {
-            try m.allowOnly(["listen"])
+            try m.allowOnly(["listen", "healthMaxLagSeconds"])
             if let listen = try m.string("listen") { config.metricsAddress = listen.isEmpty || listen == "off" ? nil : listen }
+            if let v = try m.number("healthMaxLagSeconds") {
+                guard v > 0 else { throw ConfigError(field: "metrics.healthMaxLagSeconds", problem: "must be > 0") }
+                config.healthMaxLagSeconds = v
+            }
         }
         if let h = try reader.number("heartbeatSeconds") {
             guard h >= 0 else { throw ConfigError(field: "heartbeatSeconds", problem: "must be ≥ 0") }
             config.heartbeatInterval = h
+        }
+        if let v = try reader.number("slotWarnBytes") {
+            guard v >= 1, v < 9e18 else { throw ConfigError(field: "slotWarnBytes", problem: "must be ≥ 1") }
+            config.slotWarnBytes = Int64(v)
         }
         if let f = try reader.string("logFormat") {
             guard let format = LogFormat(rawValue: f) else { throw ConfigError(field: "logFormat", problem: "must be \"text\" or \"json\"") }

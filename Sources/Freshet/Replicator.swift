@@ -25,7 +25,7 @@ public final class Replicator: @unchecked Sendable {
     }
 
     /// Asks `run` to flush what is pending, confirm it and return (safe from a signal handler thread).
-    public func requestStop() { stopRequested.set() }
+    public func requestStop() { stopRequested.set(); stats.setState(.stopping) }
 
     /// True once `requestStop` was called.
     public var isStopping: Bool { stopRequested.isSet }
@@ -33,7 +33,11 @@ public final class Replicator: @unchecked Sendable {
     /// Runs until `requestStop`. Setup problems (bad config, source not ready, foreign store) throw at once;
     /// connection losses while streaming are retried.
     public func run() throws {
+        // Bound before setup: an address in use fails before anything is created on the source.
+        let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
+        defer { operations.stop() }
         let setup = try prepare()
+        operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
         setup.store.startMerger()
         defer { setup.store.stopMerger() }
@@ -50,6 +54,8 @@ public final class Replicator: @unchecked Sendable {
             } catch let error as PostgresError {
                 if case .server(let e) = error, e.sqlState == "55006" { throw SetupError.slotInUse(slot: config.slot) }
                 stats.reconnects += 1
+                stats.recordError("stream")
+                stats.setState(.reconnecting, reason: "connection lost: \(error)")
                 logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": backoff])
                 sleepUnlessStopped(backoff)
                 backoff = min(backoff * 2, 30)
@@ -172,6 +178,7 @@ public final class Replicator: @unchecked Sendable {
         let stream = try repl.startReplication(slot: config.slot, from: start, options: ReplicationOptions(
             protocolVersion: 1, publications: [config.publication], messages: true, statusInterval: 10))
         logger.info("stream.started", ["slot": config.slot, "from": start.description])
+        stats.setState(.streaming)
 
         let applier = StreamApplier(
             store: store, limits: config.batch, logger: logger, stats: stats,
@@ -314,11 +321,13 @@ public final class Replicator: @unchecked Sendable {
             logger.info("snapshot.restart", ["slot": config.slot, "note": "dropped the slot of an unfinished snapshot"])
         }
         let slot = try repl.createSlot(config.slot, snapshot: .export)
+        stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
         logger.info("snapshot.start", ["slot": config.slot, "consistent_point": slot.consistentPoint.description,
                                        "tables": setup.tables.count])
         var tables: [SnapshotTable] = []
         for t in setup.tables {
+            stats.expectSnapshot(table: t.qualifiedName, rows: t.estimatedRows)
             // Every column is nullable in the store: the stream's Relation messages carry no NOT NULL, and the same
             // column must map identically from both paths (or each restart would start a new schema version).
             let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
@@ -340,6 +349,7 @@ public final class Replicator: @unchecked Sendable {
             if let s = staged[t.source.qualifiedName] { commit.add(s) }
         }
         try store.commit(commit)
+        stats.recordStoreCommit(commit)
         logger.info("snapshot.committed", ["consistent_point": slot.consistentPoint.description])
     }
 

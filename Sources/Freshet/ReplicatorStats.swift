@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 
 /// Counters and gauges of a running replicator, read by the metrics endpoint and `freshet status`.
@@ -9,11 +10,26 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _rowsByTable: [String: [Operation: Int]] = [:]
     private var _values: [String: Double] = [:]
     private var _lagSamples: [Double] = []
+    private var _lagHistogram = HistogramCounts(bounds: ReplicatorStats.lagBuckets)
+    private var _state = ReplicatorState.starting
+    private var _stateReason = ""
+    private var _errors: [String: Int] = [:]
+    private var _touchedInTransaction: Set<String> = []
+    private var _lastTouched: String?
+    private var _tableCommitMicros: [String: Int64] = [:]
+    private var _snapshotExpected: [String: Int64] = [:]
+    private var _bytesCommitted: [String: Int] = [:]
 
     public init() {}
 
     func count(table: String, _ op: Operation, _ n: Int = 1) {
-        lock.lock(); _rowsByTable[table, default: [:]][op, default: 0] += n; lock.unlock()
+        lock.lock()
+        _rowsByTable[table, default: [:]][op, default: 0] += n
+        if op != .snapshot && table != _lastTouched {   // most rows repeat the previous table: skip the hashing
+            _touchedInTransaction.insert(table)
+            _lastTouched = table
+        }
+        lock.unlock()
     }
 
     /// Rows applied per table and operation.
@@ -31,8 +47,24 @@ public final class ReplicatorStats: @unchecked Sendable {
     public var committedLSN: UInt64 { get { UInt64(read("committed_lsn")) } set { write("committed_lsn", Double(newValue)) } }
     public var serverWALEnd: UInt64 { get { UInt64(read("wal_end")) } set { write("wal_end", Double(newValue)) } }
     /// Commit time (µs since the Unix epoch) of the last transaction seen.
-    public var lastCommitTimestampMicros: Int64 { get { Int64(read("last_commit_ts")) } set { write("last_commit_ts", Double(newValue)) } }
-    public var lastHeartbeatSentMicros: Int64 { get { Int64(read("hb_sent")) } set { write("hb_sent", Double(newValue)) } }
+    /// Setting it (at each Commit message) also stamps the tables the transaction changed.
+    public var lastCommitTimestampMicros: Int64 {
+        get { Int64(read("last_commit_ts")) }
+        set {
+            lock.lock()
+            _values["last_commit_ts"] = Double(newValue)
+            for t in _touchedInTransaction { _tableCommitMicros[t] = newValue }
+            _touchedInTransaction.removeAll(keepingCapacity: true)
+            _lastTouched = nil
+            lock.unlock()
+        }
+    }
+    /// Send time (µs since the Unix epoch) of the last heartbeat that arrived. Setting it records the arrival
+    /// (now) and the heartbeat's round trip in `lastHeartbeatLagSeconds`.
+    public var lastHeartbeatSentMicros: Int64 {
+        get { Int64(read("hb_sent")) }
+        set { recordHeartbeat(sentMicros: newValue, arrival: Date()) }
+    }
     public var lastStoreCommit: Date {
         get { Date(timeIntervalSince1970: read("last_store_commit")) }
         set { write("last_store_commit", newValue.timeIntervalSince1970) }
@@ -42,6 +74,8 @@ public final class ReplicatorStats: @unchecked Sendable {
 
     func recordCommit(rows: Int, lagSeconds: Double) {
         lock.lock()
+        _lagHistogram.observe(lagSeconds)
+        _values["last_lag_at"] = Date().timeIntervalSince1970
         _values["commits", default: 0] += 1
         _values["rows_committed", default: 0] += Double(rows)
         _values["last_lag"] = lagSeconds
@@ -59,4 +93,89 @@ public final class ReplicatorStats: @unchecked Sendable {
 
     /// Recent commit-to-visible lag samples (seconds), oldest first.
     public var lagSamples: [Double] { lock.lock(); defer { lock.unlock() }; return _lagSamples }
+}
+
+extension ReplicatorStats {
+    /// Upper bounds (seconds) of the commit-to-visible lag histogram buckets.
+    public static let lagBuckets: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+    /// The current state and, when not streaming, why (e.g. the connection error).
+    public var state: (state: ReplicatorState, reason: String) {
+        lock.lock(); defer { lock.unlock() }
+        return (_state, _stateReason)
+    }
+
+    /// Records a state change; `reason` says why (kept short, never contains the connection string).
+    public func setState(_ state: ReplicatorState, reason: String = "") {
+        lock.lock()
+        if state != _state { _values["state_since"] = Date().timeIntervalSince1970 }
+        _state = state
+        // One short line: it ends up in /healthz.
+        let line = reason.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        _stateReason = line.count > 200 ? String(line.prefix(200)) + "…" : line
+        lock.unlock()
+    }
+
+    /// When the current state began.
+    public var stateSince: Date { Date(timeIntervalSince1970: read("state_since")) }
+
+    /// Cumulative bucket counts, sum and count of the commit-to-visible lag.
+    public var lagHistogram: HistogramCounts { lock.lock(); defer { lock.unlock() }; return _lagHistogram }
+
+    /// When the last commit-to-visible lag was measured (nil before the first).
+    public var lastLagAt: Date? { let t = read("last_lag_at"); return t > 0 ? Date(timeIntervalSince1970: t) : nil }
+
+    /// Send-to-arrival time of the last heartbeat, seconds.
+    public var lastHeartbeatLagSeconds: Double { read("hb_lag") }
+
+    /// When the last heartbeat arrived in the stream (nil before the first).
+    public var lastHeartbeatArrival: Date? { let t = read("hb_arrival"); return t > 0 ? Date(timeIntervalSince1970: t) : nil }
+
+    /// Heartbeats received.
+    public var heartbeats: Int { Int(read("hb_count")) }
+
+    func recordHeartbeat(sentMicros: Int64, arrival: Date) {
+        lock.lock()
+        _values["hb_sent"] = Double(sentMicros)
+        _values["hb_arrival"] = arrival.timeIntervalSince1970
+        _values["hb_lag"] = max(0, arrival.timeIntervalSince1970 - Double(sentMicros) / 1e6)
+        _values["hb_count", default: 0] += 1
+        lock.unlock()
+    }
+
+    /// Source commit time (µs since the Unix epoch) of the last applied transaction that changed each table.
+    public var tableCommitMicros: [String: Int64] { lock.lock(); defer { lock.unlock() }; return _tableCommitMicros }
+
+    /// Records the planner's row estimate of a table about to be snapshotted (-1: never analyzed).
+    func expectSnapshot(table: String, rows: Int64) {
+        lock.lock(); _snapshotExpected[table] = rows; lock.unlock()
+    }
+
+    /// Estimated rows of each snapshotted table (from `pg_class.reltuples`; -1 when unknown).
+    public var snapshotExpectedRows: [String: Int64] { lock.lock(); defer { lock.unlock() }; return _snapshotExpected }
+
+    /// Counts a store commit (checkpoint-only commits included) and the part bytes it added per table.
+    func recordStoreCommit(_ commit: StoreCommit) {
+        lock.lock()
+        _values["store_commits", default: 0] += 1
+        for (table, change) in commit.tables {
+            _bytesCommitted[table, default: 0] += change.staged.reduce(0) { $0 + $1.parts.reduce(0) { $0 + $1.bytes } }
+        }
+        lock.unlock()
+    }
+
+    /// Store commits, checkpoint-only ones included.
+    public var storeCommits: Int { Int(read("store_commits")) }
+
+    /// Part bytes committed per table since start (snapshot and streaming; merges not counted).
+    public var bytesCommitted: [String: Int] { lock.lock(); defer { lock.unlock() }; return _bytesCommitted }
+
+    /// Counts an error of `kind` (e.g. `stream`, `slot_query`).
+    public func recordError(_ kind: String) {
+        lock.lock(); _errors[kind, default: 0] += 1; lock.unlock()
+    }
+
+    /// Errors counted by kind.
+    public var errors: [String: Int] { lock.lock(); defer { lock.unlock() }; return _errors }
+
 }

@@ -7,7 +7,7 @@ protocol FreshetCommand {
     static var usage: String { get }
     /// Option names (without `--`) that take a value; repeated options collect every value.
     static var options: Set<String> { get }
-    /// Option names (without `--`) that take no value (`--all`, `--yes`).
+    /// Option names (without `--`) that take no value (`--yes`, `--json`).
     static var flags: Set<String> { get }
     static func run(_ args: Arguments) throws
 }
@@ -20,7 +20,6 @@ extension FreshetCommand {
 struct Arguments {
     private(set) var positional: [String] = []
     private var values: [String: [String]] = [:]
-    private var setFlags: Set<String> = []
 
     struct UsageError: Error, CustomStringConvertible { let description: String }
 
@@ -35,7 +34,11 @@ struct Arguments {
                 value = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
             }
-            if flags.contains(name) && value == nil { setFlags.insert(name); continue }
+            if flags.contains(name) {
+                guard value == nil else { throw UsageError(description: "--\(name) takes no value") }
+                values[name, default: []].append("true")
+                continue
+            }
             guard options.contains(name) else { throw UsageError(description: "unknown option --\(name)") }
             if value == nil {
                 guard i < argv.count else { throw UsageError(description: "--\(name) needs a value") }
@@ -49,8 +52,7 @@ struct Arguments {
     /// The last value of `--name`.
     func value(_ name: String) -> String? { values[name]?.last }
     /// Whether the flag `--name` was given.
-    func flag(_ name: String) -> Bool { setFlags.contains(name) }
-
+    func flag(_ name: String) -> Bool { values[name] != nil }
     /// Every value of `--name`.
     func all(_ name: String) -> [String] { values[name] ?? [] }
 

@@ -50,7 +50,7 @@ final class LargeTransactionTests: XCTestCase {
         XCTAssertEqual(sql.status, 0, sql.stderr)
         let duck = try Subprocess.python("""
             import duckdb, sys
-            print(duckdb.connect(config={"enable_progress_bar": False}).execute("SELECT count(*), sum(id), sum(n) FROM (" + sys.stdin.read() + ")").fetchone())
+            con = duckdb.connect(); con.execute("SET enable_progress_bar = false"); print(con.execute("SELECT count(*), sum(id), sum(n) FROM (" + sys.stdin.read() + ")").fetchone())
             """.replacingOccurrences(of: "sys.stdin.read()", with: "open(sys.argv[1]).read()"), [try writeTemp(sql.stdout)])
         XCTAssertEqual(duck.split(separator: "\n").last.map(String.init), "(2000000, 2000001000000, Decimal('20000010000.00'))")
     }

@@ -271,6 +271,7 @@ final class StreamApplier {
         }
         guard upTo > committedUpTo || !commit.tables.isEmpty else { return }
         try store.commit(commit)
+        stats.recordStoreCommit(commit)
         for w in writersByName.values where upTo > w.committedLSN { w.committedLSN = upTo }
         committedUpTo = max(committedUpTo, upTo)
         confirm(LSN(committedUpTo))

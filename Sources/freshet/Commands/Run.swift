@@ -10,11 +10,12 @@ enum RunCommand: FreshetCommand {
     static let usage = """
     freshet run [--config FILE] [--source URL] [--store DIR] [--slot NAME] [--publication NAME] \
                 [--schema NAME]... [--table SCHEMA.TABLE]... [--exclude SCHEMA.TABLE]... [--max-age-ms N] [--max-rows N] \
-                [--heartbeat-seconds N] [--progress-seconds N] [--metrics HOST:PORT|off] [--log-format text|json]
+                [--heartbeat-seconds N] [--progress-seconds N] [--metrics HOST:PORT|off] [--health-max-lag-seconds N] [--slot-warn-bytes N] [--log-format text|json]
           (FRESHET_SOURCE / FRESHET_STORE in the environment stand for --source / --store)
     """
     static let options: Set<String> = ["config", "source", "store", "slot", "publication", "schema", "table", "exclude",
-                                       "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format", "progress-seconds"]
+                                       "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format", "progress-seconds",
+                                       "health-max-lag-seconds", "slot-warn-bytes"]
 
     static func run(_ args: Arguments) throws {
         guard args.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument \(args.positional[0])") }
@@ -41,6 +42,8 @@ enum RunCommand: FreshetCommand {
         if let v = try args.integer("max-rows") { config.batch.maxRows = max(1, v) }
         if let v = try args.integer("heartbeat-seconds") { config.heartbeatInterval = Double(v) }
         if let v = args.value("metrics") { config.metricsAddress = v == "off" ? nil : v }
+        if let v = try args.integer("health-max-lag-seconds") { config.healthMaxLagSeconds = Double(max(1, v)) }
+        if let v = try args.integer("slot-warn-bytes") { config.slotWarnBytes = Int64(max(1, v)) }
         if let v = args.value("log-format") {
             guard let f = Config.LogFormat(rawValue: v) else { throw Arguments.UsageError(description: "--log-format text|json") }
             config.logFormat = f

@@ -1,0 +1,45 @@
+import Foundation
+import Freshet
+
+/// The human rendering of a `StatusReport`: a header with state, lag, slot and LSN, then one line per table.
+enum StatusTable {
+    static func render(_ r: StatusReport) -> String {
+        var out = "state \(r.state)\(r.stateReason.isEmpty ? "" : " (\(r.stateReason))")  health \(r.healthy ? "ok" : r.health)\n"
+        out += "lag \(seconds(r.lagSeconds))  last commit \(r.lastCommit ?? "-")  committed LSN \(r.committedLSN)  "
+            + "WAL behind \(bytes(Int64(clamping: r.walBehindBytes)))\n"
+        if r.slot.exists {
+            out += "slot \(r.slot.name): \(r.slot.active == true ? "active" : "inactive"), wal_status \(r.slot.walStatus ?? "-"), "
+                + "retained WAL \(r.slot.retainedBytes.map(bytes) ?? "-")\(r.slot.warning ? "  WARNING: above \(bytes(r.slot.warnBytes))" : "")\n"
+        } else {
+            out += "slot \(r.slot.name): \(r.slot.checkedAt == nil ? "not read yet" : "missing")\n"
+        }
+        if r.state == "snapshot" {
+            let copied = r.tables.reduce(0) { $0 + ($1.snapshotRows ?? 0) }
+            let expected = r.tables.reduce(Int64(0)) { $0 + ($1.snapshotExpectedRows ?? 0) }
+            out += "snapshot: \(copied) of ~\(expected) rows" + (expected > 0 ? String(format: " (%.0f%%)", min(100, Double(copied) * 100 / Double(expected))) : "") + "\n"
+        }
+        let header = ["TABLE", "ROWS", "PARTS", "INS/UPD/DEL", "LAST COMMIT", "LAG"]
+        var rows = [header]
+        for t in r.tables {
+            let applied = "\(t.applied["insert"] ?? 0)/\(t.applied["update"] ?? 0)/\(t.applied["delete"] ?? 0)"
+            rows.append([t.name, String(t.storedRows), String(t.parts), applied, t.lastCommit ?? "-",
+                         t.lastCommit == nil ? "-" : seconds(r.lagSeconds)])
+        }
+        let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+        for row in rows {
+            out += row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ") + "\n"
+        }
+        return out
+    }
+
+    static func seconds(_ s: Double?) -> String { s.map { String(format: "%.2fs", $0) } ?? "-" }
+
+    static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n), i = 0
+        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+    }
+}
