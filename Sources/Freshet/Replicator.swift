@@ -242,7 +242,11 @@ public final class Replicator: @unchecked Sendable {
             }
             switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
             case let .element(events):
-                do { for event in events { try applier.handle(event) } } catch { applyError = error; break loop }
+                do {
+                    for event in events { try applier.handle(event) }
+                    try applier.tick()
+                } catch { applyError = error; break loop }
+                if stopRequested.isSet { break loop }
             case .timedOut:
                 do { try applier.tick() } catch { applyError = error; break loop }
                 if stopRequested.isSet { break loop }

@@ -87,11 +87,13 @@ final class StreamApplier {
         }
     }
 
-    /// Called when no message arrived for a while: commits what is pending once it is old enough.
+    /// Called regularly (after each chunk of messages, and when none arrive): commits what is pending once it is old
+    /// enough — also while messages keep coming without a Commit (e.g. a shutting-down server's keepalives).
     func tick() throws {
-        if !inTransaction, let since = pendingSince, Date().timeIntervalSince(since) >= limits.maxAge {
+        guard !inTransaction else { return }
+        if let since = pendingSince, Date().timeIntervalSince(since) >= limits.maxAge {
             try flush()
-        } else if !inTransaction, pendingSince == nil, appliedUpTo > committedUpTo {
+        } else if pendingSince == nil, appliedUpTo > committedUpTo, Date().timeIntervalSince(lastIdleCheckpoint) >= limits.maxAge {
             try flush()   // transactions that touched no replicated table (e.g. heartbeats) still move the checkpoint
         }
     }
