@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Parquet
 
 /// Corrupt input must end in a typed `ParquetError`: never a crash, a trap or a hang.
 final class CorruptionTests: XCTestCase {
     private func sampleFile(_ dir: TempDir, compression: Compression) throws -> [UInt8] {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SeededRandom(seed: 3)
         let types: [ColumnType] = [.int64, .string, .boolean, .decimal(precision: 30, scale: 2), .double, .int16, .uuid]
         let cols = types.enumerated().map { Column("c\($0.offset)", $0.element, nullable: $0.offset % 2 == 0) }
         let data = cols.enumerated().map { TestData.column($0.element.type, rows: 600, nullRate: $0.element.nullable ? 0.2 : 0, rng: &rng,
@@ -72,7 +73,7 @@ final class CorruptionTests: XCTestCase {
 
     func testRandomByteFlipsNeverCrash() throws {
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 77)
+        var rng = SeededRandom(seed: 77)
         for compression in [Compression.none, .lz4Raw] {
             let bytes = try sampleFile(dir, compression: compression)
             var failures = 0
@@ -92,7 +93,7 @@ final class CorruptionTests: XCTestCase {
 
     func testGarbagePageBodiesAndLZ4() throws {
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 5)
+        var rng = SeededRandom(seed: 5)
         let bytes = try sampleFile(dir, compression: .lz4Raw)
         let r = try ParquetFileReader(path: dir.file("sample-lz4Raw.parquet"))
         _ = r

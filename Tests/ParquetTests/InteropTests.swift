@@ -74,7 +74,7 @@ final class InteropTests: XCTestCase {
     func testDuckDBAndPyArrowReadFreshetFiles() throws {
         _ = try TestEnvironment.python()
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 11)
+        var rng = SeededRandom(seed: 11)
         var cols: [Column] = []
         var data: [ColumnBuffer] = []
         let rows = 3000
@@ -221,7 +221,7 @@ final class StatisticsPruningTests: XCTestCase {
     func testDuckDBFilterCountsMatchTheData() throws {
         _ = try TestEnvironment.python()
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 31)
+        var rng = SeededRandom(seed: 31)
         let rows = 20_000
         let schema = Schema([Column("i", .int64), Column("s", .string), Column("d", .double), Column("dec", .decimal(precision: 30, scale: 2))])
         let data = schema.columns.map { TestData.column($0.type, rows: rows, nullRate: 0.1, rng: &rng) }

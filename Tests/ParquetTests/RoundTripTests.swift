@@ -1,10 +1,11 @@
+import TestSupport
 import XCTest
 @testable import Parquet
 
 final class RoundTripTests: XCTestCase {
     func testEveryTypeWithNullsAndBothCodecs() throws {
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 7)
+        var rng = SeededRandom(seed: 7)
         for compression in [Compression.none, .lz4Raw] {
             for rows in [0, 1, 2, 1000] {
                 var cols: [Column] = []
@@ -98,7 +99,7 @@ final class RoundTripTests: XCTestCase {
 
     func testManyRowGroupsAndPagesAndBatches() throws {
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 99)
+        var rng = SeededRandom(seed: 99)
         let types: [ColumnType] = [.int64, .string, .decimal(precision: 12, scale: 2), .boolean, .uuid]
         let rows = 50_000
         let cols = types.enumerated().map { Column("c\($0.offset)", $0.element, nullable: $0.offset % 2 == 0) }
@@ -128,7 +129,7 @@ final class RoundTripTests: XCTestCase {
 
     func testRowGroupsAreBoundedByBytes() throws {
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 8)
+        var rng = SeededRandom(seed: 8)
         let data = [TestData.column(.bytes, rows: 100_000, nullRate: 0.1, rng: &rng),
                     TestData.column(.int64, rows: 100_000, nullRate: 0, rng: &rng)]
         var o = WriterOptions()
@@ -173,7 +174,7 @@ final class RoundTripTests: XCTestCase {
 
     func testRandomisedProperty() throws {
         let dir = TempDir()
-        var rng = SeededGenerator(seed: 2024)
+        var rng = SeededRandom(seed: 2024)
         for round in 0..<25 {
             let ncols = Int.random(in: 1...6, using: &rng)
             let rows = [0, 1, 7, 100, 3000, 20_001].randomElement(using: &rng)!

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Parquet
 
@@ -15,11 +16,11 @@ final class TempDir {
 
 /// Builds random column data for a column type, with an optional null probability.
 enum TestData {
-    static func column(_ type: ColumnType, rows: Int, nullRate: Double, rng: inout SeededGenerator,
+    static func column(_ type: ColumnType, rows: Int, nullRate: Double, rng: inout SeededRandom,
                        distinct: Int? = nil) -> ColumnBuffer {
         var validity: [Bool]? = nullRate > 0 ? (0..<rows).map { _ in Double.random(in: 0..<1, using: &rng) >= nullRate } : nil
         if validity?.allSatisfy({ $0 }) == true { validity = nil }
-        func pick<T>(_ make: (inout SeededGenerator) -> T) -> [T] {
+        func pick<T>(_ make: (inout SeededRandom) -> T) -> [T] {
             if let distinct {
                 let pool = (0..<distinct).map { _ in make(&rng) }
                 return (0..<rows).map { _ in pool[Int.random(in: 0..<distinct, using: &rng)] }

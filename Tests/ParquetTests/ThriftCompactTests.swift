@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Parquet
 
@@ -171,7 +172,7 @@ final class ThriftCompactTests: XCTestCase {
     }
 
     func testRLEHybridRandomRoundTrip() throws {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SeededRandom(seed: 42)
         for _ in 0..<300 {
             let width = Int.random(in: 1...20, using: &rng)
             let n = Int.random(in: 0...3000, using: &rng)
@@ -201,15 +202,3 @@ final class ThriftCompactTests: XCTestCase {
     }
 }
 
-/// SplitMix64: a small seeded generator so randomised tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
