@@ -109,3 +109,62 @@ final class AtomicBool: @unchecked Sendable {
         set { lock.lock(); v = newValue; lock.unlock() }
     }
 }
+
+/// Crashes in the middle of long copies: the initial snapshot and a resync both start over cleanly.
+final class CrashDuringCopyTests: XCTestCase {
+    typealias Scenario = EndToEndTests.Scenario
+
+    func testSIGKILLDuringInitialSnapshotRestartsItCleanly() throws {
+        let scenario = try Scenario(rows: 60000)
+        defer { scenario.cleanup() }
+        var process = try scenario.start()
+        let end = Date().addingTimeInterval(60)
+        while !process.log.contains("snapshot.start") && Date() < end { usleep(5_000) }
+        usleep(150_000)
+        XCTAssertEqual(scenario.checkpoint, .zero, "the snapshot should still be copying when killed")
+        process.signal(SIGKILL)
+        process.wait(timeout: 10)
+        process = try scenario.start()
+        try scenario.waitCaughtUp()
+        XCTAssertTrue(process.log.contains("snapshot.restart"), process.log)
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0)
+        try scenario.compare()
+        let verify = try runFreshet(["verify", "--store", scenario.store])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+    }
+
+    func testSIGKILLDuringResyncRestartsItAtTheNextStart() throws {
+        let scenario = try Scenario(rows: 60000)
+        defer { scenario.cleanup() }
+        var process = try scenario.start()
+        var end = Date().addingTimeInterval(120)
+        while scenario.checkpoint == .zero && Date() < end { usleep(50_000) }
+        // Drift to repair: a change made while nobody listens to the slot is gone for good.
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0)
+        try scenario.pg.sql.query("SELECT pg_drop_replication_slot($1)", [scenario.slot])
+        try scenario.pg.sql.execute("UPDATE \(SQLQuoting.identifier(scenario.schema)).items SET qty = 424242 WHERE id % 5 = 0")
+        process = try scenario.start()
+        end = Date().addingTimeInterval(60)
+        while !process.log.contains("stream.started") && Date() < end { usleep(20_000) }
+        let request = try runFreshet(["resync", "--all", "--source", scenario.url])
+        XCTAssertEqual(request.status, 0, request.stderr)
+        // Kill while the resync copies.
+        end = Date().addingTimeInterval(60)
+        while !process.log.contains("resync.copy") && Date() < end { usleep(5_000) }
+        process.signal(SIGKILL)
+        process.wait(timeout: 10)
+        let ledger = try String(contentsOfFile: scenario.store + "/resync.json", encoding: .utf8)
+        XCTAssertTrue(ledger.contains("\"copying\"") || ledger.contains("\"pending\""), ledger)
+        // The next start performs it from scratch.
+        process = try scenario.start()
+        end = Date().addingTimeInterval(120)
+        while !process.log.contains("resync.done") && Date() < end { usleep(50_000) }
+        XCTAssertTrue(process.log.contains("resync.done"), process.log)
+        try scenario.waitCaughtUp()
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 30), 0)
+        try scenario.compare()
+    }
+}
