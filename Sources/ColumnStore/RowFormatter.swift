@@ -48,7 +48,8 @@ public enum RowFormat: String, Sendable, CaseIterable {
         return s
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// `s` as a JSON string literal (quotes, escapes, control characters as \\u00XX).
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

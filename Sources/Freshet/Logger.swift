@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 
 /// One line per event on stderr, as text (`2026-11-21T12:00:00.000Z info snapshot.progress table=shop.orders rows=1000`)
@@ -67,19 +68,5 @@ public final class Logger: @unchecked Sendable {
         }
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { RowFormat.jsonString(s) }
 }

@@ -16,8 +16,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
             let message = errorMessage.map { String(cString: $0) } ?? "unparseable"
             if let errorMessage { PQfreemem(errorMessage) }
             // libpq's parse errors quote the offending option, never the whole string; scrub anyway.
-            throw PostgresError.invalidConnectionString(
-                ConnectionSettings.scrub(message.trimmingTrailingNewlines, secret: nil, in: connectionString))
+            // libpq's parse errors name the offending option, never the whole string (or the password).
+            throw PostgresError.invalidConnectionString(message.trimmingTrailingNewlines)
         }
         defer { PQconninfoFree(options) }
         var parameters: [(String, String)] = []
@@ -59,13 +59,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
 
     /// Removes the password from a message that came from libpq or the server.
     public func redact(_ message: String) -> String {
-        ConnectionSettings.scrub(message, secret: password, in: nil)
-    }
-
-    static func scrub(_ message: String, secret: String?, in connectionString: String?) -> String {
-        var out = message
-        if let secret, !secret.isEmpty { out = out.replacingAll(secret, with: "***") }
-        return out
+        guard let password, !password.isEmpty else { return message }
+        return message.replacingAll(password, with: "***")
     }
 }
 

@@ -54,7 +54,7 @@ final class Snapshotter: @unchecked Sendable {
             }
         }
         let tasks = taskList
-        let state = SnapshotState(tables: tables, taskCount: tasks.count)
+        let state = SnapshotState()
         let progress = ProgressReporter(logger: logger, tables: tables.map { ($0.source.qualifiedName, $0.source.estimatedRows) })
         let threadCount = min(workers, tasks.count)
         let group = DispatchGroup()
@@ -146,8 +146,6 @@ private final class SnapshotState: @unchecked Sendable {
     var next = 0
     var staged: [String: StagedParts] = [:]
     var error: Error?
-    let taskCount: Int
-    init(tables: [SnapshotTable], taskCount: Int) { self.taskCount = taskCount }
 
     var failed: Bool { lock.lock(); defer { lock.unlock() }; return error != nil }
 

@@ -125,7 +125,7 @@ final class StreamApplier {
                 if pendingSince == nil { pendingSince = Date() }
                 if oldestPendingCommitMicros == nil { oldestPendingCommitMicros = c.commitTimestamp }
             }
-            stats.lastCommitTimestampMicros = c.commitTimestamp + ReplicationWireTime.postgresEpochOffsetMicros
+            stats.lastCommitTimestampMicros = c.commitTimestamp + PostgresValue.unixEpochOffsetMicros
             if shouldFlush() { try flush() }
         case let .relation(r):
             try relationChanged(r)
@@ -279,7 +279,7 @@ final class StreamApplier {
         confirm(LSN(committedUpTo))
         let now = Date()
         if let oldest = oldestPendingCommitMicros {
-            let lag = now.timeIntervalSince1970 - Double(oldest + ReplicationWireTime.postgresEpochOffsetMicros) / 1e6
+            let lag = now.timeIntervalSince1970 - Double(oldest + PostgresValue.unixEpochOffsetMicros) / 1e6
             stats.recordCommit(rows: rows, lagSeconds: lag)
         }
         stats.committedLSN = committedUpTo
@@ -289,9 +289,4 @@ final class StreamApplier {
         oldestPendingCommitMicros = nil
         lastIdleCheckpoint = now
     }
-}
-
-/// Postgres timestamps count microseconds from 2000-01-01; Unix time from 1970-01-01.
-enum ReplicationWireTime {
-    static let postgresEpochOffsetMicros: Int64 = 946_684_800_000_000
 }

@@ -123,14 +123,14 @@ public final class ReplicationStream: @unchecked Sendable {
             guard bytes.count >= 25 else { throw PostgresError.protocolViolation("XLogData of \(bytes.count) bytes") }
             let start = LSN(ReplicationWire.readBE64(bytes, 1))
             let end = LSN(ReplicationWire.readBE64(bytes, 9))
-            let time = Int64(bitPattern: ReplicationWire.readBE64(bytes, 17)) + ReplicationWire.postgresEpochOffsetMicros
+            let time = Int64(bitPattern: ReplicationWire.readBE64(bytes, 17)) + PostgresValue.unixEpochOffsetMicros
             if start > received { received = start }
             return .data(XLogData(startLSN: start, walEnd: end, serverTimeMicros: time,
                                   payload: Array(bytes[25...])))
         case UInt8(ascii: "k"):
             guard bytes.count >= 18 else { throw PostgresError.protocolViolation("keepalive of \(bytes.count) bytes") }
             let walEnd = LSN(ReplicationWire.readBE64(bytes, 1))
-            let time = Int64(bitPattern: ReplicationWire.readBE64(bytes, 9)) + ReplicationWire.postgresEpochOffsetMicros
+            let time = Int64(bitPattern: ReplicationWire.readBE64(bytes, 9)) + PostgresValue.unixEpochOffsetMicros
             let reply = bytes[17] != 0
             if walEnd > serverWALEnd { serverWALEnd = walEnd }
             if reply { try sendStatus() }

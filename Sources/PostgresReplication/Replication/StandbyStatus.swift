@@ -1,8 +1,5 @@
 /// Messages of the replication sub-protocol carried inside CopyData (pg-replication reference §3).
 enum ReplicationWire {
-    /// Microseconds between the Unix epoch and the PostgreSQL epoch (2000-01-01 00:00 UTC).
-    static let postgresEpochOffsetMicros: Int64 = 946_684_800_000_000
-
     /// A standby status update `'r'`: written, flushed and applied LSNs, client time, reply-requested flag.
     static func standbyStatus(written: LSN, flushed: LSN, applied: LSN, nowMicros: Int64, replyRequested: Bool) -> [UInt8] {
         var bytes: [UInt8] = [UInt8(ascii: "r")]
@@ -10,7 +7,7 @@ enum ReplicationWire {
         appendBE(&bytes, written.value)
         appendBE(&bytes, flushed.value)
         appendBE(&bytes, applied.value)
-        appendBE(&bytes, UInt64(bitPattern: nowMicros - postgresEpochOffsetMicros))
+        appendBE(&bytes, UInt64(bitPattern: nowMicros - PostgresValue.unixEpochOffsetMicros))
         bytes.append(replyRequested ? 1 : 0)
         return bytes
     }
