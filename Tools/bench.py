@@ -8,8 +8,9 @@
 Runs on the sandbox PostgreSQL (Tools/pg-sandbox) in a database of its own, `freshet_bench`, made fresh for every
 invocation from a template database holding the demo shop schema (Schemas/demo-shop.sql) seeded with
 `shop.seed(N)`: N orders (default 1,000,000), N/10 customers, 20 shops and ~2.5 line items per order, so every
-invocation (and every --freshet binary compared) sees the same data. Each measure runs K times (default 3) and the
-median is reported. Work files (stores, logs) live in ${TMPDIR:-/tmp}/freshet-bench.
+invocation (and every --freshet binary compared) sees the same data. Each measure runs K times (default 3; all runs
+of one measure before the next, so the snapshots read the data as seeded) and the median of the runs is reported
+for every number, peak RSS included. Work files (stores, logs) live in ${TMPDIR:-/tmp}/freshet-bench.
 
 Measures
   1. snapshot: `freshet run` into a fresh store (new slot and publication) until its log says `snapshot.committed`
@@ -17,14 +18,17 @@ Measures
      after the other to /dev/null (its byte count, measured once, gives the MB/s of both), and versus
      `pg_dump -Fc -Z0 --schema=shop` to /dev/null (what a nightly clone costs). Ratio = COPY time / Freshet time.
   2. catch-up: three backlogs, each made while Freshet is stopped and ended by a marker transaction
-     (`pg_logical_emit_message(true, 'freshet', 'bench-end')`, whose LSN is END). A reference slot (pgoutput) is
-     created just before the backlog is made, so it sits at the same point as Freshet's slot. `freshet run` (resuming
+     (`pg_logical_emit_message(true, 'freshet', 'bench-end')`, whose LSN is END). First an untimed `freshet run`
+     brings the store up to the current WAL position; then a reference slot (pgoutput) is created, so both slots sit
+     at the same point and neither decoder reads WAL the other does not. `freshet run` (resuming
      its slot; its time includes start-up) is done when STORE/store.json's checkpointLSN >= END; `pg_recvlogical
      --endpos=END` drains the reference slot to /dev/null. The order of the two alternates between runs (the second
      reader finds the WAL in the page cache). Ratio = pg_recvlogical time / Freshet time.
        a. one big transaction: UPDATE of --big-tx-rows line items (default 1,000,000); rows/s.
        b. --small-tx one-row UPDATE transactions on shop.orders (default 200,000), pgbench at full speed, 4 clients; tx/s.
        c. mixed: Tools/loadgen at --rate tx/s (default 3000) for --backlog-seconds (default 15); tx/s.
+     Also reported: the time of the sync run before each backlog (start-up plus one marker, nothing to catch
+     up), to show how much of Freshet's catch-up time is start-up.
      Transactions come from pgbench's "number of transactions actually processed", rows from the statement's
      command tag (a) or from the pg_stat_user_tables insert/update/delete counters of the shop tables (b, c).
   3. freshness: `freshet run` caught up (with --metrics on a free loopback port, --max-age-ms passed through when
@@ -331,6 +335,8 @@ class Freshet:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
                 raise BenchError("freshet did not exit within 120 s of SIGTERM")
+        if self.proc is None:
+            return None
         self.log_file.close()
         if self.proc.returncode != 0:
             log(f"warning: freshet exited with status {self.proc.returncode} after SIGTERM; log ends:\n{self.log_tail(5)}")
@@ -402,6 +408,18 @@ class Bench:
         """Emits a marker and waits until the running Freshet f has it in its store."""
         _, end = self.pg.emit_marker()
         f.wait_checkpoint(end)
+
+    def sync_store(self, log_name):
+        """Brings the store up to the current WAL position with a `freshet run`; returns its seconds (start-up
+        plus a marker round trip when there is nothing to catch up)."""
+        f = self.freshet(log_name)
+        t0 = time.monotonic()
+        f.start()
+        try:
+            self.catch_up(f)
+            return time.monotonic() - t0
+        finally:
+            f.stop()
 
     def ensure_store(self):
         """A store exists (made by an untimed snapshot if phase 1 did not run); measures its size once."""
@@ -525,6 +543,8 @@ class Bench:
         return seconds, rss
 
     def backlog(self, i, kind, make):
+        # Freshet's slot and the reference slot start at (nearly) the same WAL position: neither reads extra WAL.
+        self.record("startup_s", self.sync_store(f"catchup-{kind}-sync.log"))
         self.pg.query(f"SELECT pg_create_logical_replication_slot('{REF_SLOT}', 'pgoutput')")
         try:
             made = make()
@@ -616,11 +636,7 @@ class Bench:
 
     def phase_query(self, i):
         self.ensure_store()
-        f = self.freshet("query-sync.log").start()
-        try:
-            self.catch_up(f)
-        finally:
-            f.stop()
+        self.sync_store("query-sync.log")
         duck_rows, duck_s = self.duckdb_query()
         pg_rows, pg_s = self.postgres_query()
         check_same_result(duck_rows, pg_rows)
@@ -639,10 +655,10 @@ class Bench:
         log(f"{self.facts['rows']:,} rows in the shop tables, {mib(self.facts['pg_bytes'])} in PostgreSQL; "
             "warming up (untimed COPY) ...")
         _, self.facts["copy_bytes"] = self.copy_tables(count_bytes=True)
-        phases = [p for p in PHASES if p in self.a.only]
-        for i in range(1, self.a.runs + 1):
-            for p in phases:
-                log(f"run {i} of {self.a.runs}: {p}")
+        # Each measure K times before the next, so every snapshot reads the data as seeded (no catch-up yet).
+        for p in [p for p in PHASES if p in self.a.only]:
+            for i in range(1, self.a.runs + 1):
+                log(f"{p}: run {i} of {self.a.runs}")
                 getattr(self, "phase_" + p)(i)
         self.pg.drop_bench_objects()
 
@@ -732,6 +748,8 @@ def main_table(b):
                          f"{fmt_int(count / fs)} {unit}/s ({fs:.2f} s, incl. start-up)",
                          f"pg_recvlogical: {fmt_int(count / rs)} {unit}/s ({rs:.2f} s)",
                          f"{ratio:.2f}", f"≥ {T_CATCHUP}: {verdict(ratio >= T_CATCHUP)}"])
+        rows.append(["… of which start-up: `freshet run` with nothing to catch up, until a marker is in the store",
+                     f"{b.med('startup_s'):.2f} s", "", "", ""])
     for name, label in [("snap_rss", "peak RSS, initial snapshot"), ("big_rss", "peak RSS, catch-up of one big transaction"),
                         ("fresh_rss", "peak RSS, freshness under load")]:
         if b.results.get(name):
