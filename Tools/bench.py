@@ -182,8 +182,8 @@ class Postgres:
     def __init__(self, url):
         self.url = url
 
-    def query(self, sql, db_url=None):
-        out = run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", db_url or self.url, "-c", sql],
+    def query(self, sql):
+        out = run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql],
                   env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"))
         return out.stdout.strip()
 
