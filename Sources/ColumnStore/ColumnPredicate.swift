@@ -89,15 +89,17 @@ struct BoundPredicate {
 
 extension RowBatch {
     /// Compares column `ac` of row `ar` with column `bc` of row `br` (same storage class; NULLs first).
+    @inline(__always)
     static func compareColumn(_ a: RowBatch, _ ar: Int, _ ac: Int, _ b: RowBatch, _ br: Int, _ bc: Int) -> Int {
-        let ab = a.buffers[ac], bb = b.buffers[bc]
-        let an = ab.nulls[ar], bn = bb.nulls[br]
+        // No local copies of the ColumnBuffers (each copy retains eight arrays): this runs per row in sorts and merges.
+        let an = a.buffers[ac].nulls[ar], bn = b.buffers[bc].nulls[br]
         if an || bn { return an == bn ? 0 : (an ? -1 : 1) }
-        switch ab.storage {
-        case .int64: let x = ab.ints[ar], y = bb.ints[br]; return x == y ? 0 : (x < y ? -1 : 1)
-        case .double: let x = ab.doubles[ar], y = bb.doubles[br]; return x == y ? 0 : (x < y ? -1 : 1)
-        case .int128: let x = ab.wides[ar], y = bb.wides[br]; return x == y ? 0 : (x < y ? -1 : 1)
-        case .bytes: return compareBytes(ab.arena, ab.range(ar), bb.arena, bb.range(br))
+        switch a.buffers[ac].storage {
+        case .int64: let x = a.buffers[ac].ints[ar], y = b.buffers[bc].ints[br]; return x == y ? 0 : (x < y ? -1 : 1)
+        case .double: let x = a.buffers[ac].doubles[ar], y = b.buffers[bc].doubles[br]; return x == y ? 0 : (x < y ? -1 : 1)
+        case .int128: let x = a.buffers[ac].wides[ar], y = b.buffers[bc].wides[br]; return x == y ? 0 : (x < y ? -1 : 1)
+        case .bytes:
+            return compareBytes(a.buffers[ac].arena, a.buffers[ac].range(ar), b.buffers[bc].arena, b.buffers[bc].range(br))
         }
     }
 }

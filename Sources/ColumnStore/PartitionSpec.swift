@@ -87,13 +87,12 @@ public enum PartitionSpec: Sendable, Hashable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         @inline(__always) func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         for k in keys {
-            let buf = batch.buffers[k]
-            if buf.nulls[row] { mix(0); continue }
-            switch buf.storage {
-            case .int64: withUnsafeBytes(of: buf.ints[row].littleEndian) { for b in $0 { mix(b) } }
-            case .double: withUnsafeBytes(of: buf.doubles[row].bitPattern.littleEndian) { for b in $0 { mix(b) } }
-            case .int128: withUnsafeBytes(of: buf.wides[row].littleEndian) { for b in $0 { mix(b) } }
-            case .bytes: for b in buf.arena[buf.range(row)] { mix(b) }
+            if batch.buffers[k].nulls[row] { mix(0); continue }
+            switch batch.buffers[k].storage {
+            case .int64: withUnsafeBytes(of: batch.buffers[k].ints[row].littleEndian) { for b in $0 { mix(b) } }
+            case .double: withUnsafeBytes(of: batch.buffers[k].doubles[row].bitPattern.littleEndian) { for b in $0 { mix(b) } }
+            case .int128: withUnsafeBytes(of: batch.buffers[k].wides[row].littleEndian) { for b in $0 { mix(b) } }
+            case .bytes: for b in batch.buffers[k].arena[batch.buffers[k].range(row)] { mix(b) }
             }
             mix(0xff)
         }

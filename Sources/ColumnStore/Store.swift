@@ -306,10 +306,16 @@ public final class Store: @unchecked Sendable {
                 m.sequence += 1
                 next.append(m)
             }
-            for m in next {
-                try writeManifest(m)
-                try crashHook?(.afterManifest(m.table))
+            // The tables' manifests are independent (each directory fsynced on its own): written in parallel, so a
+            // commit of several tables costs about one manifest's fsyncs. A crash part-way leaves each old or new.
+            let urls = next.map { manifestURL($0.table) }, names = next.map(\.table)
+            let encoded = try next.map { try $0.encoded() }
+            let errors = Parallel.forEach(next.count) { [crashHook] i in
+                try DurableFile.replace(urls[i], with: encoded[i]) { try crashHook?(.beforeManifestRename(names[i])) }
             }
+            for (m, e) in zip(next, errors) where e == nil { tables[m.table] = .ready(m) }
+            if let e = errors.compactMap({ $0 }).first { throw e }
+            for m in next { try crashHook?(.afterManifest(m.table)) }
             try crashHook?(.beforeCheckpoint)
             if commit.upTo > identityValue.checkpointLSN {
                 var id = identityValue
@@ -319,36 +325,62 @@ public final class Store: @unchecked Sendable {
             }
         }
         collectGarbage()
+        // New parts may complete a run to merge: frequent small commits must not pile up parts until the merger's
+        // next timed pass (each part makes every later manifest write and every read slower).
+        if !commit.tables.isEmpty { wakeMerger() }
     }
 
     /// Swaps a merge's inputs for its outputs in the latest manifest (commits made meanwhile are kept).
     /// Returns false (and removes the outputs) when an input is gone, e.g. after a truncate.
+    ///
+    /// The new manifest is written and fsynced outside the store lock, and only renamed into place under it when no
+    /// commit changed the table meanwhile (else it is rebuilt from the newer manifest): the apply thread's stage and
+    /// commit never wait for a merge's fsyncs, which take tens of milliseconds while the disk is busy.
     func commitMerge(table: String, inputs: [PartEntry], outputs: [PartEntry]) throws -> Bool {
-        try lock.withLock {
-            var m = try readyManifest(table)
-            let gone = Set(inputs.map(\.path))
-            let present = Set(m.parts.map(\.path))
-            guard gone.isSubset(of: present) else {
+        let gone = Set(inputs.map(\.path))
+        while true {
+            let base = try manifest(table)
+            guard gone.isSubset(of: Set(base.parts.map(\.path))) else {
                 for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
                 return false
             }
-            let generation = inputs.first?.generation ?? m.generation
-            var kept = [PartEntry](), inserted = false
-            // Outputs take the place of the first input so part order (newest last) stays meaningful.
-            for p in m.parts {
-                if gone.contains(p.path) {
-                    if !inserted {
-                        kept += outputs.map { var o = $0; o.generation = generation; return o }
-                        inserted = true
-                    }
-                } else { kept.append(p) }
+            let next = Self.replacing(gone, by: outputs, in: base)
+            let url = manifestURL(table)
+            let tmp = DurableFile.temporaryURL(for: url)
+            try DurableFile.writeNew(try next.encoded(), to: tmp)
+            let installed: Bool = try lock.withLock {
+                guard case let .ready(current)? = tables[table], current.sequence == base.sequence else { return false }
+                try crashHook?(.beforeManifestRename(table))
+                try DurableFile.check(rename(tmp.path, url.path), "rename", url.path)
+                tables[table] = .ready(next)
+                return true
             }
-            m.parts = kept
-            m.sequence += 1
-            try writeManifest(m)
-            retireLocked(inputs, table: table)
+            guard installed else { DurableFile.remove(tmp); continue }
+            // The rename is durable once the directory is; the inputs are only retired (deleted after the grace
+            // period) after that, so a crash before it finds the old manifest with all of its parts.
+            try DurableFile.syncDirectory(url.deletingLastPathComponent())
+            lock.withLock { retireLocked(inputs, table: table) }
             return true
         }
+    }
+
+    /// `m` with the parts in `gone` replaced by `outputs` at the place of the first of them (part order, newest last,
+    /// stays meaningful); the outputs keep the inputs' generation.
+    private static func replacing(_ gone: Set<String>, by outputs: [PartEntry], in m: Manifest) -> Manifest {
+        var m = m
+        let generation = m.parts.first(where: { gone.contains($0.path) })?.generation ?? m.generation
+        var kept = [PartEntry](), inserted = false
+        for p in m.parts {
+            if gone.contains(p.path) {
+                if !inserted {
+                    kept += outputs.map { var o = $0; o.generation = generation; return o }
+                    inserted = true
+                }
+            } else { kept.append(p) }
+        }
+        m.parts = kept
+        m.sequence += 1
+        return m
     }
 
     // MARK: garbage

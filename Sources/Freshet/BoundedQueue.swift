@@ -43,6 +43,9 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return .element(element)
     }
 
+    /// True when nothing waits to be popped (the consumer has caught up with the producer).
+    var isEmpty: Bool { condition.lock(); defer { condition.unlock() }; return head == items.count }
+
     func close() {
         condition.lock(); isClosed = true; condition.broadcast(); condition.unlock()
     }

@@ -64,8 +64,9 @@ public struct Config: Sendable, Equatable {
     public struct BatchLimits: Sendable, Equatable {
         public var maxRows: Int = 200_000
         public var maxBytes: Int = 64 << 20
-        /// Oldest pending change, in seconds: bounds freshness.
-        public var maxAge: Double = 0.5
+        /// Age of the oldest pending change (from its receipt), in seconds, at which the batch is committed once the
+        /// received stream is applied: bounds freshness. Commit-to-visible ≈ this plus one store commit.
+        public var maxAge: Double = 0.1
         public init() {}
     }
 

@@ -187,7 +187,9 @@ public final class Replicator: @unchecked Sendable {
             schemaChanged: { [self] table, oid, added in try warnAboutDefaults(table, oid: oid, added: added, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
-        let queue = BoundedQueue<[ReplicationEvent]>(budget: Replicator.queueBudgetBytes)
+        // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
+        // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
+        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: Replicator.queueBudgetBytes)
         let readerError = ErrorBox()
         let readerDone = DispatchSemaphore(value: 0)
         let readerStop = AtomicFlag()
@@ -206,7 +208,7 @@ public final class Replicator: @unchecked Sendable {
                         if chunk.count < 1024 { continue }
                     }
                     if !chunk.isEmpty {
-                        if !queue.push(chunk, cost: cost) { return }
+                        if !queue.push((chunk, Date()), cost: cost) { return }
                         chunk = []
                         chunk.reserveCapacity(64)
                         cost = 0
@@ -224,31 +226,32 @@ public final class Replicator: @unchecked Sendable {
         var applyError: Error?
         var lastProgress = Date()
         var lastTransactions = stats.transactions
-        var lastCommits = stats.commits
+        var lastLagSamples = stats.lagSamplesTotal
         loop: while true {
             if Date().timeIntervalSince(lastProgress) >= progressInterval {
                 let tx = stats.transactions
                 let behind = stats.serverWALEnd > stats.committedLSN ? stats.serverWALEnd - stats.committedLSN : 0
-                let commitsSince = stats.commits - lastCommits
-                let p50 = stats.lagQuantile(0.5, lastSamples: commitsSince).map { Int($0 * 1000) } ?? -1
-                let p99 = stats.lagQuantile(0.99, lastSamples: commitsSince).map { Int($0 * 1000) } ?? -1
+                let samplesSince = stats.lagSamplesTotal - lastLagSamples
+                let p50 = stats.lagQuantile(0.5, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
+                let p99 = stats.lagQuantile(0.99, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
                 logger.info("stream.progress", ["tx_per_s": Int(Double(tx - lastTransactions) / Date().timeIntervalSince(lastProgress)),
                                                  "rows": stats.rowsApplied, "commits": stats.commits,
                                                  "lag_p50_ms": p50, "lag_p99_ms": p99, "wal_behind_bytes": behind,
                                                  "committed": LSN(stats.committedLSN).description])
-                lastCommits = stats.commits
+                lastLagSamples = stats.lagSamplesTotal
                 lastProgress = Date()
                 lastTransactions = tx
             }
             switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
-            case let .element(events):
+            case let .element(chunk):
                 do {
-                    for event in events { try applier.handle(event) }
-                    try applier.tick()
+                    applier.receivedAt = chunk.receivedAt
+                    for event in chunk.events { try applier.handle(event) }
+                    try applier.tick(caughtUp: queue.isEmpty)
                 } catch { applyError = error; break loop }
                 if stopRequested.isSet { break loop }
             case .timedOut:
-                do { try applier.tick() } catch { applyError = error; break loop }
+                do { try applier.tick(caughtUp: true) } catch { applyError = error; break loop }
                 if stopRequested.isSet { break loop }
             case .closed:
                 break loop
@@ -260,8 +263,8 @@ public final class Replicator: @unchecked Sendable {
         readerDone.wait()
         // Apply what was already received (complete transactions only get committed).
         if applyError == nil {
-            drain: while case let .element(events) = queue.pop(timeout: 0) {
-                do { for event in events { try applier.handle(event) } } catch { applyError = error; break drain }
+            drain: while case let .element(chunk) = queue.pop(timeout: 0) {
+                do { for event in chunk.events { try applier.handle(event) } } catch { applyError = error; break drain }
             }
         }
         if applyError == nil { try applier.flush() }

@@ -11,6 +11,7 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _values: [String: Double] = [:]
     private var _lagSamples: [Double] = []
     private var _lagHistogram = HistogramCounts(bounds: ReplicatorStats.lagBuckets)
+    private var _storeCommitHistogram = HistogramCounts(bounds: ReplicatorStats.storeCommitBuckets)
     private var _state = ReplicatorState.starting
     private var _stateReason = ""
     private var _errors: [String: Int] = [:]
@@ -72,19 +73,26 @@ public final class ReplicatorStats: @unchecked Sendable {
     /// Commit-to-visible lag of the last store commit (oldest transaction in it), seconds.
     public var lastLagSeconds: Double { read("last_lag") }
 
-    func recordCommit(rows: Int, lagSeconds: Double) {
+    /// Records a store commit that made `rows` visible, with the commit-to-visible lag of each source transaction in
+    /// it (source commit time to store commit durable).
+    func recordCommit(rows: Int, transactionLags: [Double], duration: Double) {
         lock.lock()
-        _lagHistogram.observe(lagSeconds)
+        _storeCommitHistogram.observe(duration)
+        for lag in transactionLags { _lagHistogram.observe(lag) }
         _values["last_lag_at"] = Date().timeIntervalSince1970
         _values["commits", default: 0] += 1
         _values["rows_committed", default: 0] += Double(rows)
-        _values["last_lag"] = lagSeconds
-        _lagSamples.append(lagSeconds)
-        if _lagSamples.count > 10_000 { _lagSamples.removeFirst(5_000) }
+        _values["last_lag"] = transactionLags.max() ?? 0
+        _lagSamples.append(contentsOf: transactionLags.suffix(10_000))
+        if _lagSamples.count > 20_000 { _lagSamples.removeFirst(_lagSamples.count - 10_000) }
+        _values["lag_samples_total", default: 0] += Double(transactionLags.count)
         lock.unlock()
     }
 
-    /// The p-quantile (0…1) of the lag samples recorded since `since` samples ago (nil without samples).
+    /// Transactions whose commit-to-visible lag was recorded since start.
+    public var lagSamplesTotal: Int { Int(read("lag_samples_total")) }
+
+    /// The p-quantile (0…1) of the last `n` per-transaction lag samples (nil without samples).
     public func lagQuantile(_ p: Double, lastSamples n: Int) -> Double? {
         lock.lock(); let recent = _lagSamples.suffix(n).sorted(); lock.unlock()
         guard !recent.isEmpty else { return nil }
@@ -97,7 +105,7 @@ public final class ReplicatorStats: @unchecked Sendable {
 
 extension ReplicatorStats {
     /// Upper bounds (seconds) of the commit-to-visible lag histogram buckets.
-    public static let lagBuckets: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+    public static let lagBuckets: [Double] = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60]
 
     /// The current state and, when not streaming, why (e.g. the connection error).
     public var state: (state: ReplicatorState, reason: String) {
@@ -118,6 +126,12 @@ extension ReplicatorStats {
 
     /// When the current state began.
     public var stateSince: Date { Date(timeIntervalSince1970: read("state_since")) }
+
+    /// Upper bounds (seconds) of the store commit duration histogram buckets.
+    public static let storeCommitBuckets: [Double] = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5]
+
+    /// Bucket counts, sum and count of store commit durations.
+    public var storeCommitHistogram: HistogramCounts { lock.lock(); defer { lock.unlock() }; return _storeCommitHistogram }
 
     /// Cumulative bucket counts, sum and count of the commit-to-visible lag.
     public var lagHistogram: HistogramCounts { lock.lock(); defer { lock.unlock() }; return _lagHistogram }

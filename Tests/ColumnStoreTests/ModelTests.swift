@@ -129,14 +129,16 @@ final class ModelTests: XCTestCase {
             let committedTables: Set<String>
             let sortedNames = commit.tables.keys.sorted()
             switch crashDice {
-            case 0 where !sortedNames.isEmpty: // temp manifest written, not renamed: nothing visible
-                let victim = sortedNames[0]
+            case 0 where !sortedNames.isEmpty:
+                // One table's temp manifest written, not renamed; the commit's other tables are written in parallel
+                // and are new: a partial commit (no checkpoint).
+                let victim = sortedNames[Int.random(in: 0..<sortedNames.count, using: &rng)]
                 store.crashHook = { if case let .beforeManifestRename(t) = $0, t == victim { throw SimulatedCrash() } }
-                committedTables = []
-            case 1 where !sortedNames.isEmpty: // first table's manifest committed, then crash
+                committedTables = Set(sortedNames).subtracting([victim])
+            case 1 where !sortedNames.isEmpty: // every manifest durable, crash before the checkpoint is written
                 let victim = sortedNames[0]
                 store.crashHook = { if case let .afterManifest(t) = $0, t == victim { throw SimulatedCrash() } }
-                committedTables = [victim]
+                committedTables = Set(sortedNames)
             case 2: // all manifests, no checkpoint
                 store.crashHook = { if case .beforeCheckpoint = $0 { throw SimulatedCrash() } }
                 committedTables = Set(sortedNames)

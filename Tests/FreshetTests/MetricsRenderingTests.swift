@@ -167,6 +167,7 @@ final class MetricsRenderingTests: XCTestCase {
             tables: [.init(name: "s.t\"x", applied: ["insert": 5, "snapshot": 10], parts: 2, storedRows: 15, bytes: 1000, bytesCommitted: 1200, pendingMerges: 0,
                            lastCommit: now, snapshotExpectedRows: 12)],
             transactions: 5, commits: 1, storeCommits: 3, rowsCommitted: 5, spills: 0, reconnects: 0, errors: [:], lagHistogram: h,
+            storeCommitHistogram: HistogramCounts(bounds: ReplicatorStats.storeCommitBuckets),
             lastCommitLag: 0.2, lastCommitLagAt: now.addingTimeInterval(-1), heartbeats: 3, heartbeatLag: 0.01,
             heartbeatArrival: now.addingTimeInterval(-0.5), heartbeatInterval: 5, committedLSN: 1000, serverWALEnd: 1100,
             lastCommit: now, lastStoreCommit: now.addingTimeInterval(-1),

@@ -24,8 +24,11 @@ public enum FreshetMetrics {
 
         // Freshness.
         f.append(.histogram("freshet_commit_lag_seconds",
-                            help: "Commit-to-visible lag of store commits: source commit time of the oldest transaction in the batch to the store commit.",
+                            help: "Commit-to-visible lag per source transaction: its commit time on the source to the store commit that made it durable and visible.",
                             s.lagHistogram))
+        f.append(.histogram("freshet_store_commit_seconds",
+                            help: "Duration of store commits that carried rows: writing the batches' parts, fsyncs, manifests and checkpoint.",
+                            s.storeCommitHistogram))
         gauge("freshet_commit_lag_last_seconds", "Commit-to-visible lag of the last store commit that carried rows.", s.lastCommitLag)
         gauge("freshet_lag_seconds", "Current end-to-end lag: the newer of the last commit lag and the last heartbeat round trip.",
               s.currentLag ?? 0)

@@ -38,6 +38,8 @@ public struct OperationsSnapshot: Sendable {
     public var reconnects: Int
     public var errors: [String: Int]
     public var lagHistogram: HistogramCounts
+    /// Duration of store commits that carried rows (staging the batches, fsyncs, manifests, checkpoint).
+    public var storeCommitHistogram: HistogramCounts
     /// Commit-to-visible lag of the last store commit that carried rows, and when it was measured.
     public var lastCommitLag: Double
     public var lastCommitLagAt: Date?
@@ -105,6 +107,7 @@ extension OperationsSnapshot {
             state: state, stateReason: reason, stateSince: stats.stateSince, tables: tables,
             transactions: stats.transactions, commits: stats.commits, storeCommits: stats.storeCommits, rowsCommitted: stats.rowsCommitted, spills: stats.spills,
             reconnects: stats.reconnects, errors: stats.errors, lagHistogram: stats.lagHistogram,
+            storeCommitHistogram: stats.storeCommitHistogram,
             lastCommitLag: stats.lastLagSeconds, lastCommitLagAt: stats.lastLagAt,
             heartbeats: stats.heartbeats, heartbeatLag: stats.lastHeartbeatLagSeconds, heartbeatArrival: stats.lastHeartbeatArrival,
             heartbeatInterval: config.heartbeatInterval,

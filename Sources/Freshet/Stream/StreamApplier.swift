@@ -40,9 +40,14 @@ final class StreamApplier {
     /// The store checkpoint: everything up to it is durable (and confirmed).
     private(set) var committedUpTo: UInt64
     private var pendingSince: Date?
+    /// When the events being applied were received from the socket (set by the caller per chunk); a batch's age
+    /// counts from the receipt of its first transaction.
+    var receivedAt = Date()
     private var rowsSinceCheck = 0
     private var pendingRows = 0
-    private var oldestPendingCommitMicros: Int64?
+    /// Source commit times (µs since 2000) of the transactions whose rows wait for the next store commit; each is
+    /// observed in the commit-to-visible histogram when that commit is durable. At most one per pending row.
+    private var pendingCommitMicros: [Int64] = []
     private var lastIdleCheckpoint = Date()
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
@@ -89,14 +94,23 @@ final class StreamApplier {
 
     /// Called regularly (after each chunk of messages, and when none arrive): commits what is pending once it is old
     /// enough — also while messages keep coming without a Commit (e.g. a shutting-down server's keepalives).
-    func tick() throws {
+    ///
+    /// `caughtUp` says nothing more is queued. A batch is committed at `maxAge` only then; while events are still
+    /// queued (catching up, or a burst that arrived during the last commit) it keeps growing until `behindAge`, so a
+    /// backlog is drained in large commits instead of one per chunk.
+    func tick(caughtUp: Bool) throws {
         guard !inTransaction else { return }
-        if let since = pendingSince, Date().timeIntervalSince(since) >= limits.maxAge {
-            try flush()
-        } else if pendingSince == nil, appliedUpTo > committedUpTo, Date().timeIntervalSince(lastIdleCheckpoint) >= limits.maxAge {
+        let now = Date()
+        if let since = pendingSince {
+            let age = now.timeIntervalSince(since)
+            if age >= limits.maxAge && (caughtUp || age >= behindAge) { try flush() }
+        } else if appliedUpTo > committedUpTo, now.timeIntervalSince(lastIdleCheckpoint) >= max(limits.maxAge, 1) {
             try flush()   // transactions that touched no replicated table (e.g. heartbeats) still move the checkpoint
         }
     }
+
+    /// The age at which a batch is committed even though more events are queued.
+    private var behindAge: Double { max(1, 4 * limits.maxAge) }
 
     /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart).
     func abandonStaged() {
@@ -122,11 +136,11 @@ final class StreamApplier {
             if end > appliedUpTo { appliedUpTo = end }
             stats.transactions += 1
             if pendingRows > 0 || writersByName.values.contains(where: { $0.truncatePending }) {
-                if pendingSince == nil { pendingSince = Date() }
-                if oldestPendingCommitMicros == nil { oldestPendingCommitMicros = c.commitTimestamp }
+                if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
+                pendingCommitMicros.append(c.commitTimestamp)
             }
             stats.lastCommitTimestampMicros = c.commitTimestamp + PostgresValue.unixEpochOffsetMicros
-            if shouldFlush() { try flush() }
+            if overLimits() { try flush() }   // the age is checked by `tick`, once the chunk is applied
         case let .relation(r):
             try relationChanged(r)
         case let .insert(i):
@@ -243,7 +257,7 @@ final class StreamApplier {
             rowsSinceCheck = 0
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
-                for w in writersByName.values { try w.stage(store: store, openVersion: transactionFinalLSN + 1) }
+                try stageAll(openVersion: transactionFinalLSN + 1)
                 pendingRows = 0
                 stats.spills += 1
             }
@@ -255,18 +269,31 @@ final class StreamApplier {
         return writersByName.values.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
     }
 
-    private func shouldFlush() -> Bool {
-        if overLimits() { return true }
-        if let since = pendingSince, Date().timeIntervalSince(since) >= limits.maxAge { return true }
-        return false
+
+    /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
+    /// thread only; `Store.stage` is thread-safe): encoding uses the cores and the fsyncs overlap.
+    private func stageAll(openVersion: UInt64?) throws {
+        // Each writer goes to exactly one thread, and the applier waits for all of them.
+        nonisolated(unsafe) let pending = writersByName.values.filter { $0.pendingRows > 0 }
+        let store = store
+        if pending.count <= 1 {
+            for w in pending { try w.stage(store: store, openVersion: openVersion) }
+            return
+        }
+        let errors = ErrorBox()
+        DispatchQueue.concurrentPerform(iterations: pending.count) { i in
+            do { try pending[i].stage(store: store, openVersion: openVersion) } catch { errors.set(error) }
+        }
+        if let error = errors.error { throw error }
     }
 
     /// Stages every batch and commits all staged parts and truncates with checkpoint `upTo`, then confirms it.
     private func commit(upTo: UInt64) throws {
+        let started = Date()
         var commit = StoreCommit(upTo: upTo)
         var rows = 0
+        try stageAll(openVersion: nil)
         for w in writersByName.values.sorted(by: { $0.name < $1.name }) where w.hasWork {
-            try w.stage(store: store, openVersion: nil)
             let change = w.takeChange()
             if change.truncate { commit.truncate(w.name) }
             if let staged = change.staged { rows += staged.rows; commit.add(staged) }
@@ -278,15 +305,16 @@ final class StreamApplier {
         committedUpTo = max(committedUpTo, upTo)
         confirm(LSN(committedUpTo))
         let now = Date()
-        if let oldest = oldestPendingCommitMicros {
-            let lag = now.timeIntervalSince1970 - Double(oldest + PostgresValue.unixEpochOffsetMicros) / 1e6
-            stats.recordCommit(rows: rows, lagSeconds: lag)
+        if !pendingCommitMicros.isEmpty {
+            let nowMicros = Int64(now.timeIntervalSince1970 * 1e6) - PostgresValue.unixEpochOffsetMicros
+            stats.recordCommit(rows: rows, transactionLags: pendingCommitMicros.map { Double(nowMicros - $0) / 1e6 },
+                               duration: now.timeIntervalSince(started))
         }
         stats.committedLSN = committedUpTo
         stats.lastStoreCommit = now
         pendingRows = 0
         pendingSince = nil
-        oldestPendingCommitMicros = nil
+        pendingCommitMicros.removeAll(keepingCapacity: pendingCommitMicros.count < 65_536)
         lastIdleCheckpoint = now
     }
 }
