@@ -54,8 +54,10 @@ struct PartFileWriter {
     private let writer: ParquetFileWriter
     private let columns: [ColumnDefinition]
 
-    init(url: URL, columns: [ColumnDefinition], rowGroupRows: Int, metadata: [(key: String, value: String)]) throws {
+    init(url: URL, columns: [ColumnDefinition], rowGroupRows: Int, metadata: [(key: String, value: String)],
+         syncDirectory: Bool = true) throws {
         var opts = WriterOptions()
+        opts.syncDirectory = syncDirectory
         opts.rowGroupRows = rowGroupRows
         opts.keyValueMetadata = metadata
         opts.compression = .lz4Raw

@@ -56,7 +56,7 @@ public enum PartitionSpec: Sendable, Hashable {
         switch self {
         case .none: return "all"
         case let .keyHash(n):
-            return "h=" + ValueText.pad(Int64(PartitionSpec.hashKey(batch, row, keyIndexes) % UInt64(n)), 3)
+            return PartitionSpec.keyHashName(Int(PartitionSpec.hashKey(batch, row, keyIndexes) % UInt64(n)))
         case .value:
             guard let c = columnIndex, !batch.isNull(row, c), !batch.isUnchanged(row, c),
                   let text = ValueText.render(batch, row, c) else { return "null" }
@@ -71,6 +71,27 @@ public enum PartitionSpec: Sendable, Hashable {
             }
             return PartitionSpec.bucketName(days: days, bucket)
         }
+    }
+
+    /// Directory name of hash bucket `bucket` of a `keyHash` partitioning.
+    static func keyHashName(_ bucket: Int) -> String { "h=" + ValueText.pad(Int64(bucket), 3) }
+
+    /// The rows of `batch` grouped by partition name (row indexes in batch order).
+    func rowsByPartition(_ batch: RowBatch, columnIndex: Int?, keyIndexes: [Int]) -> [String: [Int]] {
+        guard case let .keyHash(n) = self else {
+            var out = [String: [Int]]()
+            for r in 0..<batch.count {
+                out[partition(of: batch, row: r, columnIndex: columnIndex, keyIndexes: keyIndexes), default: []].append(r)
+            }
+            return out
+        }
+        // Hash buckets by number, named once per bucket (not a String per row); one bucket needs no hashing at all.
+        if n == 1 { return batch.count == 0 ? [:] : [PartitionSpec.keyHashName(0): Array(0..<batch.count)] }
+        var buckets = [[Int]](repeating: [], count: n)
+        for r in 0..<batch.count { buckets[Int(PartitionSpec.hashKey(batch, r, keyIndexes) % UInt64(n))].append(r) }
+        var out = [String: [Int]]()
+        for (i, rows) in buckets.enumerated() where !rows.isEmpty { out[PartitionSpec.keyHashName(i)] = rows }
+        return out
     }
 
     static func bucketName(days: Int64, _ bucket: TimeBucket) -> String {

@@ -264,6 +264,9 @@ public struct RowBatch: Sendable {
 
     /// The rows sorted by (key, _version); rows equal in both keep their order.
     func sorted(keys: [Int]) -> RowBatch {
+        // Snapshots read tables in heap order, which for serial keys is usually key order already: one pass of
+        // comparisons instead of a sort plus a copy of every column.
+        if isSorted(keys: keys) { return self }
         var perm = Array(0..<count)
         perm.sort { i, j in
             let c = RowBatch.compareKeys(self, i, self, j, keys)
@@ -272,6 +275,16 @@ public struct RowBatch: Sendable {
             return i < j
         }
         return gathered(perm)
+    }
+
+    /// True when the rows are already in (key, _version) order.
+    func isSorted(keys: [Int]) -> Bool {
+        guard count > 1 else { return true }
+        for r in 1..<count {
+            let c = RowBatch.compareKeys(self, r - 1, self, r, keys)
+            if c > 0 || c == 0 && versions[r - 1] > versions[r] { return false }
+        }
+        return true
     }
 
     /// A batch holding the rows at `rows`, in that order.

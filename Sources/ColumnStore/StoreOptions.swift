@@ -17,6 +17,19 @@ public struct StoreOptions: Sendable {
     public var mergeFanIn = 4
     /// …and takes at most this many parts.
     public var mergeMaxParts = 16
+    /// A staged part of at most this many rows starts at level 0; each `mergeFanIn`-fold more rows is one level up
+    /// (see `level(forRows:)`).
+    public var levelBaseRows = 1_024
+
+    /// The level of a newly staged part of `rows` rows: its size tier. Merges combine only parts of one level, so a
+    /// snapshot's million-row part (level 5) is not rewritten by every merge of a few small streaming commits; it
+    /// merges once streaming has built parts of its own size.
+    public func level(forRows rows: Int) -> Int {
+        var level = 0, tier = max(1, levelBaseRows)
+        let fanIn = max(2, mergeFanIn)
+        while rows > tier && level < 30 { level += 1; tier = tier.multipliedReportingOverflow(by: fanIn).overflow ? Int.max : tier * fanIn }
+        return level
+    }
 
     public init() {}
 

@@ -65,6 +65,22 @@ func bench(_ dir: URL, rows total: Int) throws {
     func rate(_ n: Int, _ s: Double) -> String { String(format: "%10.0f rows/s  (%d rows, %.2f s)", Double(n) / s, n, s) }
 
     print("freshet store benchmark (\(total) rows, orders-like table, 6 columns)")
+    // Small commits, as streaming makes them at a steady load: where the time of one goes.
+    do {
+        let t = "bench.commit_100"
+        try store.defineTable(t, schema: schema)
+        var stage = 0.0, commit = 0.0
+        let commits = 200
+        for i in 0..<commits {
+            var c = StoreCommit(upTo: lsn)
+            let b = batch(i * 100, 100, version: lsn, update: false)
+            stage += try timed { c.add(try store.stage(b, table: t)) }
+            commit += try timed { try store.commit(c) }
+            lsn += 1
+        }
+        line("commit of 100 rows: stage / commit", String(format: "%.2f ms / %.2f ms per commit", stage * 1000 / Double(commits),
+                                                       commit * 1000 / Double(commits)))
+    }
     for size in [1_000, 10_000, 100_000] {
         let t = "bench.commit_\(size)"
         try store.defineTable(t, schema: schema)
