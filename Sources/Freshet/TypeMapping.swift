@@ -73,7 +73,9 @@ public enum ColumnConverter: Sendable, Equatable {
     /// Whether binary COPY sends this type's own binary form (otherwise the snapshot casts it to text).
     var readsNativeBinary: Bool {
         switch self {
-        case .text: return false   // text-like types are UTF-8 either way; other types arrive as ::text
+        // Text-like types are UTF-8 either way. Unconstrained numeric is stored as PostgreSQL's own text form: the
+        // snapshot reads it as ::text (as pgoutput sends it) instead of formatting the binary form itself.
+        case .text, .numericText: return false
         default: return true
         }
     }
@@ -112,12 +114,7 @@ public enum ColumnConverter: Sendable, Equatable {
                 batch.appendNull(column: column); return false
             }
         case .numericText:
-            if binary {
-                let text = try BinaryValueParser.parseNumeric(raw).description
-                batch.append(text, column: column)
-            } else {
-                batch.append(bytes: raw, column: column)
-            }
+            batch.append(bytes: raw, column: column)   // text in both forms (see `readsNativeBinary`)
         case .date:
             let days = binary ? try BinaryValueParser.parseDateDays(raw) : try TextValueParser.parseDateDays(raw)
             batch.append(Int64(ColumnConverter.unixDays(days)), column: column)

@@ -101,42 +101,47 @@ final class Snapshotter: @unchecked Sendable {
         var staged: StagedParts?
         var rowsInBatch = 0
         let columnCount = table.mappings.count
-        func stageBatch() throws {
-            guard batch.count > 0 else { return }
-            let parts = try store.stage(batch, table: name)
-            if staged == nil { staged = parts } else { staged?.append(parts) }
-            progress.add(table: name, rows: batch.count)
-            if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }
-            stats.count(table: name, .snapshot, batch.count)
-            batch.removeAll()
-            rowsInBatch = 0
-        }
+        let converters = table.mappings.map(\.converter)
+        // No local function captures these variables: captured only by the non-escaping closures below they stay on
+        // the stack with static exclusivity checks (a local function would box them, and every value appended would
+        // pay a dynamic access check — a tenth of the snapshot's CPU in perf).
         try connection.copyOut(sql) { chunk in
             reader.feed(chunk)
             while try reader.nextRow() {
                 guard reader.fieldCount == columnCount else {
                     throw ReplicatorError.snapshotFailed(table: name, reason: "COPY row has \(reader.fieldCount) fields, expected \(columnCount)")
                 }
-                for i in 0..<columnCount {
-                    try reader.withField(i) { raw in
-                        guard let raw else { batch.appendNull(column: i); return }
-                        do {
-                            _ = try table.mappings[i].converter.append(raw, binary: true, to: &batch, column: i)
-                        } catch {
-                            throw ReplicatorError.badValue(table: name, column: table.mappings[i].name, reason: "\(error)")
-                        }
+                try reader.forEachField { i, raw in
+                    guard let raw else { batch.appendNull(column: i); return }
+                    do {
+                        _ = try converters[i].append(raw, binary: true, to: &batch, column: i)
+                    } catch {
+                        throw ReplicatorError.badValue(table: name, column: table.mappings[i].name, reason: "\(error)")
                     }
                 }
                 batch.finishRow(version: version)
                 rowsInBatch += 1
                 if rowsInBatch >= batchRows || (rowsInBatch & 1023 == 0 && batch.approximateBytes >= batchBytes) {
-                    try stageBatch()
+                    try stage(&batch, into: &staged, table: name, progress: progress)
+                    rowsInBatch = 0
                 }
             }
         }
         try reader.finish()
-        try stageBatch()
+        try stage(&batch, into: &staged, table: name, progress: progress)
         return staged
+    }
+
+    /// Stages `batch` as parts of `table`, adds them to `staged` and empties the batch.
+    private func stage(_ batch: inout RowBatch, into staged: inout StagedParts?, table name: String,
+                       progress: ProgressReporter) throws {
+        guard batch.count > 0 else { return }
+        let parts = try store.stage(batch, table: name)
+        if staged == nil { staged = parts } else { staged?.append(parts) }
+        progress.add(table: name, rows: batch.count)
+        if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }
+        stats.count(table: name, .snapshot, batch.count)
+        batch.removeAll()
     }
 }
 

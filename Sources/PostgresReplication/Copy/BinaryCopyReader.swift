@@ -126,6 +126,17 @@ public struct BinaryCopyReader: Sendable {
     }
 
     /// Calls `body` with the bytes of field `index` of the current row, or nil for NULL.
+    /// Calls `body` with each field of the current row in order (nil for NULL). One access to the buffer per row:
+    /// cheaper than `withField` per column when the reader is a captured variable (each call copies the struct).
+    public func forEachField(_ body: (_ index: Int, _ value: UnsafeRawBufferPointer?) throws -> Void) rethrows {
+        try buffer.withUnsafeBytes { all in
+            for i in fields.indices {
+                let f = fields[i]
+                try body(i, f.start < 0 ? nil : UnsafeRawBufferPointer(rebasing: all[f.start..<f.start + f.length]))
+            }
+        }
+    }
+
     public func withField<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
         let field = fields[index]
         guard field.start >= 0 else { return try body(nil) }
