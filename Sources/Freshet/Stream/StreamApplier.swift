@@ -48,7 +48,9 @@ final class StreamApplier {
     /// Source commit times (µs since 2000) of the transactions whose rows wait for the next store commit; each is
     /// observed in the commit-to-visible histogram when that commit is durable. At most one per pending row.
     private var pendingCommitMicros: [Int64] = []
-    private var lastIdleCheckpoint = Date()
+    /// When the last checkpoint-only commit (no rows) was made: those are limited to one a second, so a source busy
+    /// with tables that are not replicated does not cost a commit per batch age. The first one is immediate.
+    private var lastIdleCheckpoint = Date.distantPast
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void,
@@ -104,8 +106,10 @@ final class StreamApplier {
         if let since = pendingSince {
             let age = now.timeIntervalSince(since)
             if age >= limits.maxAge && (caughtUp || age >= behindAge) { try flush() }
-        } else if appliedUpTo > committedUpTo, now.timeIntervalSince(lastIdleCheckpoint) >= max(limits.maxAge, 1) {
-            try flush()   // transactions that touched no replicated table (e.g. heartbeats) still move the checkpoint
+        } else if appliedUpTo > committedUpTo, caughtUp, now.timeIntervalSince(lastIdleCheckpoint) >= 1 {
+            // Transactions that touched no replicated table (heartbeats, markers, other tables) still move the
+            // checkpoint, so the slot does not retain their WAL.
+            try flush()
         }
     }
 
@@ -269,7 +273,6 @@ final class StreamApplier {
         return writersByName.values.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
     }
 
-
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
     /// thread only; `Store.stage` is thread-safe): encoding uses the cores and the fsyncs overlap.
     private func stageAll(openVersion: UInt64?) throws {
@@ -315,6 +318,6 @@ final class StreamApplier {
         pendingRows = 0
         pendingSince = nil
         pendingCommitMicros.removeAll(keepingCapacity: pendingCommitMicros.count < 65_536)
-        lastIdleCheckpoint = now
+        if commit.tables.isEmpty { lastIdleCheckpoint = now }
     }
 }
