@@ -55,9 +55,9 @@ struct PartFileWriter {
     private let columns: [ColumnDefinition]
 
     init(url: URL, columns: [ColumnDefinition], rowGroupRows: Int, metadata: [(key: String, value: String)],
-         syncDirectory: Bool = true) throws {
+         durable: Bool = true) throws {
         var opts = WriterOptions()
-        opts.syncDirectory = syncDirectory
+        opts.durable = durable
         opts.rowGroupRows = rowGroupRows
         opts.keyValueMetadata = metadata
         opts.compression = .lz4Raw

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Writes one part file of one partition from rows already in (key, _version) order, in row groups of bounded size,
-/// then makes it durable: temp file, fsync, rename into `parts/<partition>/`, fsync directory (unless `syncDirectory`
-/// is false: then the commit that lists the part fsyncs the directory).
+/// then makes it durable: temp file, fsync, rename into `parts/<partition>/`, fsync directory (unless `durable` is
+/// false: then the commit that lists the part fsyncs the file and the directory).
 /// The part is not visible to anyone until a manifest commit lists it.
 struct PartWriter {
     let table: String
@@ -12,7 +12,7 @@ struct PartWriter {
     let schemaVersion: Int
     let level: Int
     let rowGroupRows: Int
-    let syncDirectory: Bool
+    let durable: Bool
 
     /// Bounds of the versions the part will hold (exact for staged batches, the inputs' for merges), written to the
     /// file's key/value metadata.
@@ -26,8 +26,8 @@ struct PartWriter {
 
     init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
          schemaVersion: Int, level: Int, rowGroupRows: Int, versionBounds: (min: UInt64, max: UInt64),
-         syncDirectory: Bool = true) throws {
-        self.syncDirectory = syncDirectory
+         durable: Bool = true) throws {
+        self.durable = durable
         self.table = table
         self.tableDirectory = tableDirectory
         self.partition = partition
@@ -78,7 +78,7 @@ struct PartWriter {
                 ("freshet.min_version", String(versionBounds.min)),
                 ("freshet.max_version", String(versionBounds.max)),
                 ("freshet.level", String(level)),
-            ], syncDirectory: syncDirectory)
+            ], durable: durable)
         }
         for r in 0..<pending.count {
             let v = pending.versions[r]

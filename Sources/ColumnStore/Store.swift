@@ -241,10 +241,10 @@ public final class Store: @unchecked Sendable {
 
     /// Writes `batch` (columns of the table's current schema version) as durable part files, one per partition,
     /// sorted by (key, _version). Nothing is visible until the parts are committed.
-    /// With `syncDirectory` false the part files are fsynced but their directory entries are left to `commit`, which
-    /// fsyncs the directories of every part it commits (in parallel with writing the manifests): a streaming commit
-    /// then saves one fsync round. Parts staged so must go through `commit`.
-    public func stage(_ batch: RowBatch, table: String, syncDirectory: Bool = true) throws -> StagedParts {
+    /// With `deferFsync` the part files are written and renamed into place but neither they nor their directory
+    /// entries are fsynced: `commit` fsyncs every part it commits and their directories, in parallel with writing the
+    /// manifests, so a streaming commit waits for one round of fsyncs less. Parts staged so must go through `commit`.
+    public func stage(_ batch: RowBatch, table: String, deferFsync: Bool = false) throws -> StagedParts {
         try writable()
         let m = try manifest(table)
         // Usually the latest schema version; an earlier one when another writer (a resync) defined a newer version
@@ -263,7 +263,7 @@ public final class Store: @unchecked Sendable {
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
                                    rowGroupRows: options.rowGroupRows,
-                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), syncDirectory: syncDirectory)
+                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync)
             do {
                 try w.append(sorted: sorted)
                 if let e = try w.finish() { staged.parts.append(e) }
@@ -307,7 +307,8 @@ public final class Store: @unchecked Sendable {
                 next.append(m)
             }
             // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent):
-            //  1. the directories of the new parts (their entries), and the new manifests and checkpoint as temp files;
+            //  1. the new parts and their directories (a no-op for parts staged durably), and the new manifests and
+            //     the checkpoint as temp files;
             //  2. each manifest renamed into place and its directory fsynced — a crash part-way leaves each table old
             //     or new, and the checkpoint not moved;
             //  3. the checkpoint renamed into place and the store directory fsynced.
@@ -321,13 +322,17 @@ public final class Store: @unchecked Sendable {
                 checkpoint = (id, DurableFile.temporaryURL(for: storeFile))
                 files.append((checkpoint!.temp, try id.encoded()))
             }
-            let partDirectories = Set(commit.tables.flatMap { table, change in
-                change.staged.flatMap { $0.parts.map { self.tableDirectory(table).appendingPathComponent($0.path).deletingLastPathComponent() } }
-            }).sorted { $0.path < $1.path }
+            let partFiles = commit.tables.flatMap { table, change in
+                change.staged.flatMap { $0.parts.map { self.tableDirectory(table).appendingPathComponent($0.path) } }
+            }
+            let partDirectories = Set(partFiles.map { $0.deletingLastPathComponent() }).sorted { $0.path < $1.path }
             let writes = files
-            let round1 = Parallel.forEach(partDirectories.count + writes.count) { i in
-                if i < partDirectories.count { try DurableFile.syncDirectory(partDirectories[i]) } else {
-                    try DurableFile.writeNew(writes[i - partDirectories.count].1, to: writes[i - partDirectories.count].0)
+            let round1 = Parallel.forEach(partFiles.count + partDirectories.count + writes.count) { i in
+                if i < partFiles.count { try DurableFile.syncFile(partFiles[i]) } else if i < partFiles.count + partDirectories.count {
+                    try DurableFile.syncDirectory(partDirectories[i - partFiles.count])
+                } else {
+                    let w = writes[i - partFiles.count - partDirectories.count]
+                    try DurableFile.writeNew(w.1, to: w.0)
                 }
             }
             if let e = round1.compactMap({ $0 }).first {

@@ -191,7 +191,7 @@ final class TableWriter {
             guard let openVersion else { preconditionFailure("open-transaction rows without a version") }
             batch.setVersions(openVersion, from: openTransactionStart)
         }
-        let parts = try store.stage(batch, table: name, syncDirectory: false)   // `Store.commit` fsyncs the directory
+        let parts = try store.stage(batch, table: name, deferFsync: true)   // `Store.commit` fsyncs the parts
         if staged == nil { staged = parts } else { staged?.append(parts) }
         batch.removeAll()
         openTransactionStart = 0

@@ -45,13 +45,13 @@ struct DurableFile {
         offset += Int64(buf.count)
     }
 
-    /// Flushes, optionally fsyncs, and renames into place (then fsyncs the directory when `durable` and `syncDirectory`).
-    mutating func commit(durable: Bool, syncDirectory: Bool = true) throws {
+    /// Flushes, optionally fsyncs, and renames into place.
+    mutating func commit(durable: Bool) throws {
         if durable, fsync(fd) != 0 { throw ParquetError.io(path: tempPath, operation: "fsync", errno: errno) }
         guard close(fd) == 0 else { fd = -1; throw ParquetError.io(path: tempPath, operation: "close", errno: errno) }
         fd = -1
         guard rename(tempPath, path) == 0 else { throw ParquetError.io(path: path, operation: "rename", errno: errno) }
-        if durable && syncDirectory {
+        if durable {
             let slash = path.lastIndex(of: "/")
             let dir = slash.map { String(path[..<$0]) } ?? "."
             let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -160,7 +160,7 @@ public final class ParquetFileWriter {
             let len = UInt32(footer.count)
             try file.write((0..<4).map { UInt8(truncatingIfNeeded: len >> (8 * UInt32($0))) })
             try file.write(Magic.bytes)
-            try file.commit(durable: options.durable, syncDirectory: options.syncDirectory)
+            try file.commit(durable: options.durable)
             finished = true
             return WrittenFile(path: path, byteCount: file.offset, crc32: file.crc.value, rowCount: totalRows,
                                rowGroupCount: rowGroups.count)

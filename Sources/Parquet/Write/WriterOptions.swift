@@ -32,9 +32,6 @@ public struct WriterOptions: Sendable {
     public var fileMode: UInt32 = 0o640
     /// fsync the file and its directory on close (turn off only in tests and benchmarks).
     public var durable: Bool = true
-    /// With `durable`, also fsync the directory after the rename. Turn off only when the caller fsyncs the directory
-    /// itself before anything refers to the file (e.g. once for several files written together).
-    public var syncDirectory: Bool = true
 
     public init() {}
 }
