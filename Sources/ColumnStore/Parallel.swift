@@ -1,10 +1,11 @@
 import Foundation
 
-/// Runs independent work items on the available cores.
-enum Parallel {
+/// Runs independent work items on the available cores (the store's commit rounds; the replicator's staging of
+/// several tables).
+public enum Parallel {
     /// Calls `body(i)` for every `i` in `0..<count`, concurrently when `count > 1`; returns each item's error (nil
     /// for the items that succeeded). Items must not share mutable state.
-    static func forEach(_ count: Int, _ body: @Sendable (Int) throws -> Void) -> [Error?] {
+    public static func forEach(_ count: Int, _ body: @Sendable (Int) throws -> Void) -> [Error?] {
         if count <= 1 {
             return (0..<count).map { i in
                 do { try body(i); return nil } catch { return error }

@@ -327,15 +327,11 @@ public final class Store: @unchecked Sendable {
             }
             let partDirectories = Set(partFiles.map { $0.deletingLastPathComponent() }).sorted { $0.path < $1.path }
             let writes = files
-            let round1 = Parallel.forEach(partFiles.count + partDirectories.count + writes.count) { i in
-                if i < partFiles.count { try DurableFile.syncFile(partFiles[i]) } else if i < partFiles.count + partDirectories.count {
-                    try DurableFile.syncDirectory(partDirectories[i - partFiles.count])
-                } else {
-                    let w = writes[i - partFiles.count - partDirectories.count]
-                    try DurableFile.writeNew(w.1, to: w.0)
-                }
-            }
-            if let e = round1.compactMap({ $0 }).first {
+            let round1Jobs: [@Sendable () throws -> Void] =
+                partFiles.map { u in { @Sendable in try DurableFile.syncFile(u) } }
+                + partDirectories.map { u in { @Sendable in try DurableFile.syncDirectory(u) } }
+                + writes.map { f in { @Sendable in try DurableFile.writeNew(f.1, to: f.0) } }
+            if let e = Parallel.forEach(round1Jobs.count, { try round1Jobs[$0]() }).compactMap({ $0 }).first {
                 for f in writes { DurableFile.remove(f.0) }
                 throw e
             }

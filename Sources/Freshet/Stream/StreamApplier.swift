@@ -279,15 +279,8 @@ final class StreamApplier {
         // Each writer goes to exactly one thread, and the applier waits for all of them.
         nonisolated(unsafe) let pending = writersByName.values.filter { $0.pendingRows > 0 }
         let store = store
-        if pending.count <= 1 {
-            for w in pending { try w.stage(store: store, openVersion: openVersion) }
-            return
-        }
-        let errors = ErrorBox()
-        DispatchQueue.concurrentPerform(iterations: pending.count) { i in
-            do { try pending[i].stage(store: store, openVersion: openVersion) } catch { errors.set(error) }
-        }
-        if let error = errors.error { throw error }
+        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(store: store, openVersion: openVersion) }
+        if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
     /// Stages every batch and commits all staged parts and truncates with checkpoint `upTo`, then confirms it.
