@@ -128,7 +128,7 @@ extension Store {
         func writer(_ partition: String) throws -> PartWriter {
             if let w = writers[partition] { return w }
             return try PartWriter(table: table, tableDirectory: dir, partition: partition, columns: columns,
-                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows,
+                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
                                   versionBounds: bounds)
         }
         do {

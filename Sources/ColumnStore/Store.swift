@@ -262,7 +262,7 @@ public final class Store: @unchecked Sendable {
             let versions = sorted.versions
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
-                                   rowGroupRows: options.rowGroupRows,
+                                   rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
                                    versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync)
             do {
                 try w.append(sorted: sorted)

@@ -15,8 +15,6 @@ public final class Replicator: @unchecked Sendable {
 
     /// Seconds between `stream.progress` log lines.
     public var progressInterval: Double = 10
-    /// Replication messages waiting for the apply thread, bounded in bytes.
-    static let queueBudgetBytes = 64 << 20
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -33,6 +31,7 @@ public final class Replicator: @unchecked Sendable {
     /// Runs until `requestStop`. Setup problems (bad config, source not ready, foreign store) throw at once;
     /// connection losses while streaming are retried.
     public func run() throws {
+        MemoryBudget.limitMallocArenas()
         // Bound before setup: an address in use fails before anything is created on the source.
         let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
         defer { operations.stop() }
@@ -189,7 +188,7 @@ public final class Replicator: @unchecked Sendable {
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
         // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
-        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: Replicator.queueBudgetBytes)
+        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: MemoryBudget.queueBytes)
         let readerError = ErrorBox()
         let readerDone = DispatchSemaphore(value: 0)
         let readerStop = AtomicFlag()
@@ -203,7 +202,7 @@ public final class Replicator: @unchecked Sendable {
                 while !stopRequested.isSet && !readerStop.isSet {
                     // Take what is already buffered without waiting; wait only when the chunk is empty.
                     if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
-                        if case let .data(x) = event { cost += x.payload.count + 64 } else { cost += 64 }
+                        if case let .data(x) = event { cost += x.payload.count + MemoryBudget.queuedMessageOverhead } else { cost += MemoryBudget.queuedMessageOverhead }
                         chunk.append(event)
                         if chunk.count < 1024 { continue }
                     }
