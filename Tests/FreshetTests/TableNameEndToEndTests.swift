@@ -93,6 +93,11 @@ final class TableNameEndToEndTests: XCTestCase {
         }
         try waitCaughtUp()
 
+        func manifestField(_ t: Table, _ field: String) -> Int {
+            guard let data = FileManager.default.contents(atPath: "\(store)/tables/\(t.directory)/manifest.json"),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return -1 }
+            return (json[field] as? NSNumber)?.intValue ?? -1
+        }
         // The merger merges the streamed parts of the colliding tables (it used to die on their manifests).
         func levels(_ t: Table) -> [Int] {
             guard let data = FileManager.default.contents(atPath: "\(store)/tables/\(t.directory)/manifest.json"),
@@ -117,6 +122,18 @@ final class TableNameEndToEndTests: XCTestCase {
             XCTAssertEqual(try scanRows(t.cli, store: store), expected, "freshet scan \(t.cli)")
             XCTAssertEqual(try duckDBRows(t.cli, store: store), expected, "DuckDB over freshet sql \(t.cli)")
         }
+        // An online resync of one colliding table, named in the quoted syntax, replaces only that table.
+        let generationsBefore = tables.prefix(2).map { manifestField($0, "generation") }
+        let resync = try runFreshet(["resync", tables[1].cli, "--source", url, "--store", store, "--wait"])
+        XCTAssertEqual(resync.status, 0, resync.stdout + resync.stderr + process.log)
+        XCTAssertTrue(resync.stdout.contains("done: switched"), resync.stdout)
+        try waitCaughtUp()
+        for t in tables.prefix(2) {
+            XCTAssertEqual(try scanRows(t.cli, store: store), try sql.query("SELECT id, v, n FROM \(t.quoted) ORDER BY id").rows,
+                           "after the resync: \(t.cli)")
+        }
+        XCTAssertEqual(tables.prefix(2).map { manifestField($0, "generation") }, [generationsBefore[0], generationsBefore[1] + 1])
+
         let scanExcluded = try runFreshet(["scan", excluded.cli, "--store", store])
         XCTAssertNotEqual(scanExcluded.status, 0)
         XCTAssertTrue(scanExcluded.stderr.contains("unknown table \(excluded.cli)"), scanExcluded.stderr)
