@@ -243,6 +243,10 @@ public final class Store: @unchecked Sendable {
         try partitioning.validate(schema, table: table)
         return try lock.withLock {
             if tables[table] == nil {
+                // An older Freshet's directory for another table may be spelled like this table's today.
+                if let other = legacyDirectories.first(where: { $0.value == name.directoryName })?.key {
+                    throw StoreError.invalidSchema(table: table, reason: "its directory \(name.directoryName) holds table \(other) (written by an older Freshet)")
+                }
                 let m = Manifest(formatVersion: Manifest.currentFormatVersion, table: table, sequence: 1, generation: 1,
                                  committedLSN: 0, keyColumns: schema.keyColumns, partitioning: partitioning,
                                  schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])

@@ -103,6 +103,27 @@ final class StoreNameTests: XCTestCase {
         XCTAssertEqual(try Subprocess.run(freshet, ["verify", "--store", dir.path]).status, 0)
     }
 
+    /// An old directory `public.a%2Fb` (table `a%2Fb`) is what `public."a/b"` encodes to today: the old table keeps it,
+    /// and the new table is refused rather than mixed into it.
+    func testOldDirectorySpelledLikeANewTableIsNotShared() throws {
+        let dir = try makeTempDirectory(self)
+        do {
+            let store = try Store.open(at: dir, identity: testIdentity)
+            try store.defineTable("public.a%2Fb", schema: ModelSchema.schema(ModelSchema.base))
+            try commit(store, "public.a%2Fb", ids: 0..<3, name: "old", version: 10)
+            store.close()
+        }
+        let tables = dir.appendingPathComponent("tables")
+        try FileManager.default.moveItem(at: tables.appendingPathComponent("public.a%252Fb"), to: tables.appendingPathComponent("public.a%2Fb"))
+        let store = try Store.open(at: dir)
+        XCTAssertEqual(store.tableNames, ["public.a%2Fb"])
+        XCTAssertEqual(try ModelSchema.readAll(store, "public.a%2Fb").count, 3)
+        XCTAssertThrowsError(try store.defineTable("public.a/b", schema: ModelSchema.schema(ModelSchema.base))) {
+            XCTAssertTrue("\($0)".contains("holds table public.a%2Fb"), "\($0)")
+        }
+        XCTAssertEqual(store.verify(), [])
+    }
+
     /// Manifests made inconsistent by hand (and the shared directory an older Freshet gave `"public.dotted".name` and
     /// `public."dotted.name"`): `verify` names each problem and fails; readers and the merger get typed errors.
     func testVerifyReportsInconsistentManifests() throws {
