@@ -11,9 +11,12 @@ import Foundation
 ///   joined with `.`, so a plain name keeps the layout older stores have (`public.orders`). Names whose encoding
 ///   exceeds `maxPlainDirectoryBytes` are cut and end in `~` and a 64-bit hash (see `directoryName`).
 public struct TableName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The schema's name as PostgreSQL has it (no quoting).
     public let schema: String
+    /// The table's name as PostgreSQL has it (no quoting).
     public let table: String
 
+    /// The name of `schema`.`table`, each as PostgreSQL has it.
     public init(schema: String, table: String) {
         self.schema = schema
         self.table = table
@@ -21,7 +24,9 @@ public struct TableName: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Why a text is not a table name.
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The text given.
         public let text: String
+        /// What is wrong with it (`unterminated quote`, `more than two parts`, ...).
         public let reason: String
         public var description: String {
             "table names are schema.table, a part in double quotes when it contains a dot or a quote (\"public.dotted\".name, public.\"dotted.name\"); got \(text) (\(reason))"
