@@ -7,6 +7,7 @@ import Foundation
 /// STORE/tables/<schema>.<table>/manifest.json
 /// STORE/tables/<schema>.<table>/parts/<partition>/<part>.parquet
 /// ```
+/// Tables are named by `TableName.qualifiedName`; `<schema>.<table>` is `TableName.directoryName`.
 /// One process writes a store; any number read it (`StoreOptions.readOnly`). Thread-safe.
 public final class Store: @unchecked Sendable {
     /// The store directory.
@@ -206,7 +207,7 @@ public final class Store: @unchecked Sendable {
     /// The LSN to confirm to Postgres and to resume streaming from.
     public var checkpointLSN: UInt64 { identity.checkpointLSN }
 
-    /// Names of the tables (`schema.table`), sorted.
+    /// Names of the tables (`TableName.qualifiedName`, e.g. `public.orders`, `"public.dotted".name`), sorted.
     public var tableNames: [String] { lock.withLock { tables.keys.sorted() } }
 
     /// The table's committed manifest (a snapshot: later commits do not change it).
