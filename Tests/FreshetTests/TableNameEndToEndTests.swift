@@ -43,6 +43,7 @@ final class TableNameEndToEndTests: XCTestCase {
             _ = try? sql.execute("DROP SCHEMA IF EXISTS \(SQLQuoting.identifier(s)) CASCADE; DROP SCHEMA IF EXISTS \(SQLQuoting.identifier(dotted)) CASCADE")
             try? FileManager.default.removeItem(atPath: store)
             try? FileManager.default.removeItem(atPath: store + ".json")
+            try? FileManager.default.removeItem(atPath: logPath)   // failures quote it
         }
         try sql.execute("CREATE SCHEMA \(SQLQuoting.identifier(s)); CREATE SCHEMA \(SQLQuoting.identifier(dotted))")
         for (i, t) in (tables + [excluded]).enumerated() {
