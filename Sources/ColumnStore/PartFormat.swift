@@ -180,6 +180,8 @@ struct PartFileReader {
     private let path: String
 
     var rowGroupCount: Int { reader.rowGroups.count }
+    /// Rows the file's footer says it holds.
+    var rowCount: Int { Int(reader.rowCount) }
     var metadata: [String: String] { reader.keyValueMetadata }
 
     /// Reads row group `index`, decoding only the table columns named in `wanted` (nil = all).

@@ -38,7 +38,9 @@ public final class Replicator: @unchecked Sendable {
         let setup = try prepare()
         operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
-        setup.store.startMerger()
+        setup.store.startMerger { [logger] table, error in
+            logger.warn("store.merge_failed", ["table": table, "error": error.description, "note": "retried on the next pass; `freshet verify` checks the store"])
+        }
         defer { setup.store.stopMerger() }
         let resync = ResyncWorker(replicator: self, store: setup.store, settings: settings)
         resync.start()
@@ -277,7 +279,7 @@ public final class Replicator: @unchecked Sendable {
     }
 
     private func resolveTable(_ r: RelationMessage, setup: Setup, catalog: SourceCatalog) throws -> TableSetup? {
-        let name = "\(r.namespace).\(r.name)"
+        let name = r.tableName.qualifiedName
         if config.exclude.contains(name) { return nil }
         if !config.tables.isEmpty && !config.tables.contains(name) { return nil }
         if config.tables.isEmpty && !config.schemas.contains(r.namespace) { return nil }
