@@ -108,4 +108,35 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(r2.stderr.contains("could not connect to postgresql://u:***@127.0.0.1:1/db"), r2.stderr)
         XCTAssertFalse(r2.stderr.contains("topsecret"), r2.stderr)
     }
+
+    func testNumbersOutOfRangeInTheConfigAndZeroOnTheCommandLineAreUsageErrors() throws {
+        let config = NSTemporaryDirectory() + "freshet-bad-config-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try Data(#"{"source": "postgresql://u:topsecret@127.0.0.1:1/db", "batch": {"maxRows": 1e30}}"#.utf8).write(to: URL(fileURLWithPath: config))
+        let r = try runFreshet(["run", "--config", config])
+        XCTAssertEqual(r.status, 2, "rc \(r.status): \(r.stderr)")   // not 132 (a crash)
+        XCTAssertTrue(r.stderr.contains("batch.maxRows: must be a whole number"), r.stderr)
+        try Data("{\"source\": \"x\",\n \"source\": \"y\"}".utf8).write(to: URL(fileURLWithPath: config))
+        let dup = try runFreshet(["run", "--config", config])
+        XCTAssertEqual(dup.status, 2)
+        XCTAssertTrue(dup.stderr.contains("line 2, column 2: duplicate key \"source\""), dup.stderr)
+        for option in ["--max-rows", "--max-age-ms", "--progress-seconds", "--health-max-lag-seconds", "--slot-warn-bytes"] {
+            let zero = try runFreshet(["run", "--source", "postgresql://127.0.0.1:1/db", "--store", "/nonexistent", option, "0"])
+            XCTAssertEqual(zero.status, 2, "\(option) 0: \(zero.stderr)")
+            XCTAssertTrue(zero.stderr.contains("\(option) needs a positive integer, got 0"), zero.stderr)
+        }
+    }
+
+    func testHelpOnEveryCommandPrintsUsageAndExitsZero() throws {
+        for command in ["run", "resync", "scan", "sql", "verify", "compact", "status", "drop"] {
+            for flag in ["--help", "-h"] {
+                let r = try runFreshet([command, flag])
+                XCTAssertEqual(r.status, 0, "freshet \(command) \(flag): \(r.stderr)")
+                XCTAssertTrue(r.stdout.hasPrefix("usage: freshet \(command)"), "freshet \(command) \(flag): \(r.stdout)")
+            }
+        }
+        // After other arguments too, and the top level.
+        XCTAssertEqual(try runFreshet(["scan", "public.t", "--store", "/nonexistent", "--help"]).status, 0)
+        XCTAssertEqual(try runFreshet(["--help"]).status, 0)
+    }
 }
