@@ -45,9 +45,10 @@ public final class Replicator: @unchecked Sendable {
         resync.start()
         defer { resync.stop() }
         resyncWorker = resync
-        var backoff = 0.5
+        var backoff = ReconnectBackoff()
         var first = true
         while !stopRequested.isSet {
+            let attempt = Date()
             do {
                 try stream(setup, snapshotIfNeeded: first)
                 return
@@ -56,9 +57,9 @@ public final class Replicator: @unchecked Sendable {
                 stats.reconnects += 1
                 stats.recordError("stream")
                 stats.setState(.reconnecting, reason: "connection lost: \(error)")
-                logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": backoff])
-                sleepUnlessStopped(backoff)
-                backoff = min(backoff * 2, 30)
+                let wait = backoff.delay(afterRunning: Date().timeIntervalSince(attempt))
+                logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": wait])
+                sleepUnlessStopped(wait)
             }
             first = false
         }
@@ -189,35 +190,10 @@ public final class Replicator: @unchecked Sendable {
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
         // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
-        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: Replicator.queueBudgetBytes)
-        let readerError = ErrorBox()
-        let readerDone = DispatchSemaphore(value: 0)
-        let readerStop = AtomicFlag()
-        // The socket is read on its own thread so decoding and fsync overlap with receiving; keepalives are
-        // answered there at once.
-        Thread.detachNewThread { [stopRequested] in
-            defer { queue.close(); readerDone.signal() }
-            do {
-                var chunk: [ReplicationEvent] = []
-                var cost = 0
-                while !stopRequested.isSet && !readerStop.isSet {
-                    // Take what is already buffered without waiting; wait only when the chunk is empty.
-                    if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
-                        if case let .data(x) = event { cost += x.payload.count + 64 } else { cost += 64 }
-                        chunk.append(event)
-                        if chunk.count < 1024 { continue }
-                    }
-                    if !chunk.isEmpty {
-                        if !queue.push((chunk, Date()), cost: cost) { return }
-                        chunk = []
-                        chunk.reserveCapacity(64)
-                        cost = 0
-                    }
-                }
-            } catch {
-                readerError.set(error)
-            }
-        }
+        let reader = StreamReader(stream: stream, budgetBytes: Replicator.queueBudgetBytes, stopRequested: stopRequested,
+                                  logger: logger)
+        let queue = reader.queue
+        reader.start()
         let heartbeat = config.heartbeatInterval > 0 ? HeartbeatEmitter(settings: settings, interval: config.heartbeatInterval,
                                                                          logger: logger) : nil
         heartbeat?.start()
@@ -258,9 +234,7 @@ public final class Replicator: @unchecked Sendable {
             }
         }
         // Stop the reader, then flush what is complete and confirm it.
-        readerStop.set()
-        queue.close()
-        readerDone.wait()
+        reader.stop()
         // Apply what was already received (complete transactions only get committed).
         if applyError == nil {
             drain: while case let .element(chunk) = queue.pop(timeout: 0) {
@@ -270,7 +244,7 @@ public final class Replicator: @unchecked Sendable {
         if applyError == nil { try applier.flush() }
         applier.abandonStaged()
         if let applyError { throw applyError }
-        if let error = readerError.error, !stopRequested.isSet {
+        if let error = reader.error, !stopRequested.isSet {
             throw error   // lost connection: `run` reconnects and resumes from the store's checkpoint
         }
         try? stream.stop()   // sends the final flush position
