@@ -47,7 +47,7 @@ final class StreamKeepaliveTests: XCTestCase {
         XCTAssertEqual(applied, "5s")
         try sql.execute("CREATE TABLE public.kept (id bigint PRIMARY KEY, pad text); INSERT INTO public.kept VALUES (0, 'x')")
         let store = NSTemporaryDirectory() + "freshet-keepalive-" + UUID().uuidString.prefix(8)
-        defer { try? FileManager.default.removeItem(atPath: store); try? FileManager.default.removeItem(atPath: store + ".log") }
+        defer { removeTemporaryFiles(store) }
         let process = try FreshetProcess(["run", "--source", sandbox.url, "--store", store, "--schema", "public",
                                           "--metrics", "127.0.0.1:0", "--heartbeat-seconds", "0", "--max-age-ms", "100"],
                                          logPath: store + ".log", environment: ["FRESHET_TEST_COMMIT_DELAY_MS": "20000"])
