@@ -21,7 +21,7 @@ final class BadInputTests: XCTestCase {
         try pg.sql.execute("CREATE SCHEMA \(SQLQuoting.identifier(schema)); CREATE TABLE \(SQLQuoting.identifier(schema)).nokey (a int, b text)")
         defer { _ = try? pg.sql.execute("DROP SCHEMA \(SQLQuoting.identifier(schema)) CASCADE") }
         let store = NSTemporaryDirectory() + "freshet-bad-" + pg.prefix
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        defer { removeTemporaryFiles(store) }
         let r = try run(pg.url, store: store, schema: schema)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("has no primary key") && r.stderr.contains("REPLICA IDENTITY FULL"), r.stderr)
@@ -49,7 +49,7 @@ final class BadInputTests: XCTestCase {
         let otherSQL = try Connection(other.url)
         try otherSQL.execute("CREATE TABLE public.t (id int PRIMARY KEY)")
         let store = NSTemporaryDirectory() + "freshet-bad-other-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        defer { removeTemporaryFiles(store) }
         let first = try FreshetProcess(["run", "--source", other.url, "--store", store, "--schema", "public", "--slot", "bad_input_slot",
                                         "--publication", "bad_input_pub", "--metrics", "off"], logPath: store + ".log")
         let end = Date().addingTimeInterval(30)
@@ -125,6 +125,15 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(zero.status, 2, "\(option) 0: \(zero.stderr)")
             XCTAssertTrue(zero.stderr.contains("\(option) needs a positive integer, got 0"), zero.stderr)
         }
+    }
+
+    func testAPasswordWithAnUnencodedAtSignIsNeverPrinted() throws {
+        let store = NSTemporaryDirectory() + "freshet-at-" + UUID().uuidString.prefix(8)
+        defer { removeTemporaryFiles(store) }
+        let r = try runFreshet(["run", "--source", "postgresql://u:qX7p@s3cr3t@127.0.0.1:1/db", "--store", store, "--metrics", "off"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertFalse((r.stdout + r.stderr).contains("s3cr3t") || (r.stdout + r.stderr).contains("qX7p"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("postgresql://u:***@127.0.0.1:1/db"), r.stderr)
     }
 
     func testHelpOnEveryCommandPrintsUsageAndExitsZero() throws {

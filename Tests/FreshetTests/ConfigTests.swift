@@ -86,6 +86,10 @@ final class ConfigTests: XCTestCase {
         let c = try Config.parse(json: Data("{}".utf8), environment: ["FRESHET_SOURCE": "host=h password='a b' dbname=d"])
         XCTAssertEqual(c.redactedSource, "host=h password=*** dbname=d")
         XCTAssertEqual(ConfigRedaction.redact("host=h password=secret dbname=d"), "host=h password=*** dbname=d")
+        // An unencoded '@' in the password: hidden whole, never printed as part of the host.
+        XCTAssertEqual(ConfigRedaction.redact("postgresql://u:top@secret@h:5432/db?sslmode=verify-full&x=a@b"),
+                       "postgresql://u:***@h:5432/db?sslmode=verify-full&x=a@b")
+        XCTAssertEqual(ConfigRedaction.redact("postgresql://u@h/db"), "postgresql://u@h/db")
     }
 
     func testSchemaFileAcceptsTheExampleAndRejectsTypos() throws {
