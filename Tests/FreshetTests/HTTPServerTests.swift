@@ -106,6 +106,15 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(readAll(small, timeout: 5).hasPrefix("HTTP/1.1 200"))
     }
 
+    func testStopDoesNotWaitForTheReadTimeoutOfAnIdleClient() throws {
+        let idle = try idleConnection()
+        defer { close(idle) }
+        Thread.sleep(forTimeInterval: 0.2)
+        let started = Date()
+        server.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.5)
+    }
+
     func testEndOfHead() {
         XCTAssertEqual(HTTPServer.endOfHead(Array("GET / HTTP/1.1\r\n\r\n".utf8)), 18)
         XCTAssertEqual(HTTPServer.endOfHead(Array("GET / HTTP/1.1\n\nrest".utf8)), 16)

@@ -104,7 +104,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard listenFD >= 0, !stopped.isSet else { return }
         stopped.set()
         done.wait()
-        // Each connection ends within its read and send timeouts.
+        // A connection still reading its request ends within a second; one being answered within its send timeout.
         active.wait()
         close(listenFD)
         listenFD = -1
@@ -173,6 +173,7 @@ public final class HTTPServer: @unchecked Sendable {
             if head.count > HTTPServer.maxRequestBytes { return send(fd, .text(431, "request head over 16 KiB")) }
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return send(fd, .text(408, "request timeout")) }
+            if stopped.isSet { return send(fd, .text(503, "stopping")) }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&pfd, 1, Int32(min(left, 1) * 1000) + 1) >= 0 else { return }
             if pfd.revents == 0 { continue }
