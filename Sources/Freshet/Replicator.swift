@@ -15,8 +15,6 @@ public final class Replicator: @unchecked Sendable {
 
     /// Seconds between `stream.progress` log lines.
     public var progressInterval: Double = 10
-    /// Replication messages waiting for the apply thread, bounded in bytes.
-    static let queueBudgetBytes = 64 << 20
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -33,13 +31,16 @@ public final class Replicator: @unchecked Sendable {
     /// Runs until `requestStop`. Setup problems (bad config, source not ready, foreign store) throw at once;
     /// connection losses while streaming are retried.
     public func run() throws {
+        MemoryBudget.limitMallocArenas()
         // Bound before setup: an address in use fails before anything is created on the source.
         let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
         defer { operations.stop() }
         let setup = try prepare()
         operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
-        setup.store.startMerger()
+        setup.store.startMerger { [logger] table, error in
+            logger.warn("store.merge_failed", ["table": table, "error": error.description, "note": "retried on the next pass; `freshet verify` checks the store"])
+        }
         defer { setup.store.stopMerger() }
         let resync = ResyncWorker(replicator: self, store: setup.store, settings: settings)
         resync.start()
@@ -190,7 +191,7 @@ public final class Replicator: @unchecked Sendable {
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
         // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
-        let reader = StreamReader(stream: stream, budgetBytes: Replicator.queueBudgetBytes, stopRequested: stopRequested,
+        let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
                                   logger: logger)
         let queue = reader.queue
         reader.start()
@@ -252,7 +253,7 @@ public final class Replicator: @unchecked Sendable {
     }
 
     private func resolveTable(_ r: RelationMessage, setup: Setup, catalog: SourceCatalog) throws -> TableSetup? {
-        let name = "\(r.namespace).\(r.name)"
+        let name = r.tableName.qualifiedName
         if config.exclude.contains(name) { return nil }
         if !config.tables.isEmpty && !config.tables.contains(name) { return nil }
         if config.tables.isEmpty && !config.schemas.contains(r.namespace) { return nil }

@@ -54,7 +54,7 @@ final class StreamKeepaliveTests: XCTestCase {
         defer { process.signal(SIGTERM); process.wait(timeout: 30) }
         try MetricsTests.waitFor("stream.started") { process.log.contains("stream.started") }
         let endpoint = try MetricsTests.endpoint(process)
-        // The first commit with rows is held 20 s; meanwhile ~105 MB of changes arrive, over the 64 MiB queue.
+        // The first commit with rows is held 20 s; meanwhile ~105 MB of changes arrive, over the 32 MiB queue (MemoryBudget.queueBytes).
         try sql.execute("INSERT INTO public.kept VALUES (1, 'first')")
         sleep(1)
         let bulkStarted = Date()

@@ -61,7 +61,8 @@ final class StreamReader: @unchecked Sendable {
         while !shouldStop {
             // Take what is already buffered without waiting; wait only when the chunk is empty.
             if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
-                if case let .data(x) = event { cost += x.payload.count + 64 } else { cost += 64 }
+                if case let .data(x) = event { cost += x.payload.count }
+                cost += MemoryBudget.queuedMessageOverhead
                 chunk.append(event)
                 if chunk.count < StreamReader.maxChunkEvents { continue }
             }
