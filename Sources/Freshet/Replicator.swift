@@ -51,9 +51,10 @@ public final class Replicator: @unchecked Sendable {
         let watcher = CatalogWatcher(config: config, store: setup.store, ledger: setup.ledger, stats: stats, logger: logger,
                                      requestResync: { try resync.enqueue($0) })
         defer { watcher.stop() }
-        var backoff = 0.5
+        var backoff = ReconnectBackoff()
         var first = true
         while !stopRequested.isSet {
+            let attempt = Date()
             do {
                 try stream(setup, watcher: watcher, startWatcher: first)
                 return
@@ -62,9 +63,9 @@ public final class Replicator: @unchecked Sendable {
                 stats.reconnects += 1
                 stats.recordError("stream")
                 stats.setState(.reconnecting, reason: "connection lost: \(error)")
-                logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": backoff])
-                sleepUnlessStopped(backoff)
-                backoff = min(backoff * 2, 30)
+                let wait = backoff.delay(afterRunning: Date().timeIntervalSince(attempt))
+                logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": wait])
+                sleepUnlessStopped(wait)
             }
             first = false
         }
@@ -187,35 +188,10 @@ public final class Replicator: @unchecked Sendable {
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
         // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
-        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: MemoryBudget.queueBytes)
-        let readerError = ErrorBox()
-        let readerDone = DispatchSemaphore(value: 0)
-        let readerStop = AtomicFlag()
-        // The socket is read on its own thread so decoding and fsync overlap with receiving; keepalives are
-        // answered there at once.
-        Thread.detachNewThread { [stopRequested] in
-            defer { queue.close(); readerDone.signal() }
-            do {
-                var chunk: [ReplicationEvent] = []
-                var cost = 0
-                while !stopRequested.isSet && !readerStop.isSet {
-                    // Take what is already buffered without waiting; wait only when the chunk is empty.
-                    if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
-                        if case let .data(x) = event { cost += x.payload.count + MemoryBudget.queuedMessageOverhead } else { cost += MemoryBudget.queuedMessageOverhead }
-                        chunk.append(event)
-                        if chunk.count < 1024 { continue }
-                    }
-                    if !chunk.isEmpty {
-                        if !queue.push((chunk, Date()), cost: cost) { return }
-                        chunk = []
-                        chunk.reserveCapacity(64)
-                        cost = 0
-                    }
-                }
-            } catch {
-                readerError.set(error)
-            }
-        }
+        let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
+                                  logger: logger)
+        let queue = reader.queue
+        reader.start()
         let heartbeat = config.heartbeatInterval > 0 ? HeartbeatEmitter(settings: settings, interval: config.heartbeatInterval,
                                                                          logger: logger) : nil
         heartbeat?.start()
@@ -256,9 +232,7 @@ public final class Replicator: @unchecked Sendable {
             }
         }
         // Stop the reader, then flush what is complete and confirm it.
-        readerStop.set()
-        queue.close()
-        readerDone.wait()
+        reader.stop()
         // Apply what was already received (complete transactions only get committed).
         if applyError == nil {
             drain: while case let .element(chunk) = queue.pop(timeout: 0) {
@@ -268,7 +242,7 @@ public final class Replicator: @unchecked Sendable {
         if applyError == nil { try applier.flush() }
         applier.abandonStaged()
         if let applyError { throw applyError }
-        if let error = readerError.error, !stopRequested.isSet {
+        if let error = reader.error, !stopRequested.isSet {
             throw error   // lost connection: `run` reconnects and resumes from the store's checkpoint
         }
         try? stream.stop()   // sends the final flush position

@@ -67,7 +67,7 @@ final class EndToEndTests: XCTestCase {
             let end = Date().addingTimeInterval(timeout)
             while checkpoint < target {
                 guard Date() < end else {
-                    throw XCTSkip("store did not catch up to \(target) (at \(checkpoint)); log:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+                    throw TestFailure("store did not catch up to \(target) (at \(checkpoint)); log:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
                 }
                 usleep(100_000)
             }
@@ -90,7 +90,7 @@ final class EndToEndTests: XCTestCase {
             _ = try? sql?.query("SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1", [slot])
             _ = try? sql?.execute("DROP PUBLICATION IF EXISTS \(SQLQuoting.identifier(publication))")
             _ = try? sql?.execute("DROP SCHEMA IF EXISTS \(SQLQuoting.identifier(schema)) CASCADE")
-            try? FileManager.default.removeItem(atPath: store)
+            removeTemporaryFiles(store)
         }
     }
 

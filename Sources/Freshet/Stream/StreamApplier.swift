@@ -340,6 +340,7 @@ final class StreamApplier {
             if let staged = change.staged { rows += staged.rows; commit.add(staged) }
         }
         guard upTo > committedUpTo || !commit.tables.isEmpty else { return }
+        if rows > 0 { TestHooks.delayFirstRowCommit() }
         try store.commit(commit)
         stats.recordStoreCommit(commit)
         for w in writersByName.values where upTo > w.committedLSN { w.committedLSN = upTo }
