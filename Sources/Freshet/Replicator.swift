@@ -40,7 +40,8 @@ public final class Replicator: @unchecked Sendable {
         let setup = try prepare()
         operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
-        setup.store.startMerger { [logger] table, error in
+        setup.store.startMerger { [logger, stats] table, error in
+            stats.recordError("merge")
             logger.warn("store.merge_failed", ["table": table, "error": error.description, "note": "retried on the next pass; `freshet verify` checks the store"])
         }
         defer { setup.store.stopMerger() }
@@ -379,20 +380,4 @@ public final class Replicator: @unchecked Sendable {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end && !stopRequested.isSet { usleep(50_000) }
     }
-}
-
-/// A flag set from one thread and read from others.
-final class AtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    func clear() { lock.lock(); value = false; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Error?
-    func set(_ e: Error) { lock.lock(); if value == nil { value = e }; lock.unlock() }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return value }
 }
