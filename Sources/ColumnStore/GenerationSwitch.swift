@@ -28,7 +28,7 @@ extension Store {
                     rewritten[p.path] = try rewrite(p, of: m, keepingVersionsAbove: cutoff)
                 }
             } catch {
-                for outputs in rewritten.values { for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
+                for outputs in rewritten.values { for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
                 if let snapshot { discard(snapshot) }
                 throw error
             }
@@ -63,11 +63,11 @@ extension Store {
                 collectGarbage()
                 return true
             case .moot:
-                for outputs in rewritten.values { for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
+                for outputs in rewritten.values { for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
                 if let snapshot { discard(snapshot) }
                 return false
             case .retry:
-                for outputs in rewritten.values { for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
+                for outputs in rewritten.values { for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
             }
         }
         if let snapshot { discard(snapshot) }

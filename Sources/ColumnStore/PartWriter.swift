@@ -40,7 +40,7 @@ struct PartWriter {
         self.rowGroupBytes = max(1, rowGroupBytes)
         self.versionBounds = versionBounds
         let dir = tableDirectory.appendingPathComponent("parts").appendingPathComponent(partition)
-        try DurableFile.makeDirectory(dir)
+        try StoreFile.makeDirectory(dir)
         let name = "l\(level)-\(UUID().uuidString.lowercased()).\(PartFormat.fileExtension)"
         relativePath = "parts/\(partition)/\(name)"
         finalURL = dir.appendingPathComponent(name)

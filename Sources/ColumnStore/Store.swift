@@ -49,7 +49,7 @@ public final class Store: @unchecked Sendable {
     /// Takes the store's writer lock so two processes never commit to one store.
     private func lockForWriting() throws {
         let path = url.appendingPathComponent(".writer.lock").path
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, DurableFile.fileMode)
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, StoreFile.fileMode)
         if fd < 0 { throw StoreError.io(path: path, operation: "open", errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             Glibc.close(fd)
@@ -85,7 +85,7 @@ public final class Store: @unchecked Sendable {
         let file = url.appendingPathComponent("store.json")
         let current: StoreIdentity
         if FileManager.default.fileExists(atPath: file.path) {
-            current = try StoreIdentity.decode(try DurableFile.read(file), path: file.path)
+            current = try StoreIdentity.decode(try StoreFile.read(file), path: file.path)
             if let want = identity, want.systemIdentifier != current.systemIdentifier || want.slot != current.slot
                 || want.publication != current.publication {
                 throw StoreError.identityMismatch(path: url.path, reason:
@@ -96,8 +96,8 @@ public final class Store: @unchecked Sendable {
                 throw StoreError.io(path: file.path, operation: "open store", errno: ENOENT)
             }
             if options.readOnly { throw StoreError.readOnly(path: url.path) }
-            try DurableFile.makeDirectory(url.appendingPathComponent("tables"))
-            try DurableFile.replace(file, with: try want.encoded())
+            try StoreFile.makeDirectory(url.appendingPathComponent("tables"))
+            try StoreFile.replace(file, with: try want.encoded())
             current = want
         }
         let store = Store(url: url, identity: current, options: options)
@@ -134,7 +134,7 @@ public final class Store: @unchecked Sendable {
         let manifestURL = dir.appendingPathComponent("manifest.json")
         var key = TableName(directoryName: directory)?.qualifiedName ?? directory
         do {
-            var m = try Manifest.decode(try DurableFile.read(manifestURL), path: manifestURL.path)
+            var m = try Manifest.decode(try StoreFile.read(manifestURL), path: manifestURL.path)
             if let n = try? TableName(parsing: m.table), n.directoryName == directory {
                 key = n.qualifiedName
             } else if m.table == directory {
@@ -151,7 +151,7 @@ public final class Store: @unchecked Sendable {
             m.table = key
             for p in m.parts {
                 let u = dir.appendingPathComponent(p.path)
-                guard let st = DurableFile.fileInfo(u) else {
+                guard let st = StoreFile.fileInfo(u) else {
                     return (key, .broken(.corruptPart(table: key, path: u.path, reason: "missing")))
                 }
                 if st.size != p.bytes {
@@ -175,12 +175,12 @@ public final class Store: @unchecked Sendable {
     private func removeOrphans() {
         let cutoff = options.orphanCutoff
         let fm = FileManager.default
-        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where DurableFile.isTemporary(name) {
+        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where StoreFile.isTemporary(name) {
             removeIfOlder(url.appendingPathComponent(name), cutoff)
         }
         for name in tables.keys {
             let dir = tableDirectory(name)
-            for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where DurableFile.isTemporary(f) {
+            for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where StoreFile.isTemporary(f) {
                 removeIfOlder(dir.appendingPathComponent(f), cutoff)
             }
             guard case let .ready(m)? = tables[name] else { continue }
@@ -196,7 +196,7 @@ public final class Store: @unchecked Sendable {
     }
 
     private func removeIfOlder(_ u: URL, _ cutoff: Date) {
-        if let st = DurableFile.fileInfo(u), st.modified < cutoff { DurableFile.remove(u) }
+        if let st = StoreFile.fileInfo(u), st.modified < cutoff { StoreFile.remove(u) }
     }
 
     // MARK: state
@@ -251,7 +251,7 @@ public final class Store: @unchecked Sendable {
                 let m = Manifest(formatVersion: Manifest.currentFormatVersion, table: table, sequence: 1, generation: 1,
                                  committedLSN: 0, keyColumns: schema.keyColumns, partitioning: partitioning,
                                  schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])
-                try DurableFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
+                try StoreFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
                 try writeManifest(m)
                 return 1
             }
@@ -275,7 +275,7 @@ public final class Store: @unchecked Sendable {
 
     /// Writes a manifest durably and makes it the table's current state. Caller holds `lock`.
     func writeManifest(_ m: Manifest) throws {
-        try DurableFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
+        try StoreFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
             try crashHook?(.beforeManifestRename(m.table))
         }
         tables[m.table] = .ready(m)
@@ -326,7 +326,7 @@ public final class Store: @unchecked Sendable {
 
     /// Deletes staged parts that will not be committed.
     public func discard(_ staged: StagedParts) {
-        for p in staged.parts { DurableFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
+        for p in staged.parts { StoreFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
     }
 
     /// Commits: for each table, one manifest replace (truncate first, then the staged parts, committed LSN = `upTo`),
@@ -361,13 +361,13 @@ public final class Store: @unchecked Sendable {
             //     or new, and the checkpoint not moved;
             //  3. the checkpoint renamed into place and the store directory fsynced.
             let urls = next.map { manifestURL($0.table) }, names = next.map(\.table)
-            let temps = urls.map { DurableFile.temporaryURL(for: $0) }
+            let temps = urls.map { StoreFile.temporaryURL(for: $0) }
             var files = try zip(temps, next).map { ($0, try $1.encoded()) }
             var checkpoint: (identity: StoreIdentity, temp: URL)?
             if commit.upTo > identityValue.checkpointLSN {
                 var id = identityValue
                 id.checkpointLSN = commit.upTo
-                checkpoint = (id, DurableFile.temporaryURL(for: storeFile))
+                checkpoint = (id, StoreFile.temporaryURL(for: storeFile))
                 files.append((checkpoint!.temp, try id.encoded()))
             }
             let partFiles = commit.tables.flatMap { table, change in
@@ -376,25 +376,25 @@ public final class Store: @unchecked Sendable {
             let partDirectories = Set(partFiles.map { $0.deletingLastPathComponent() }).sorted { $0.path < $1.path }
             let writes = files
             let round1Jobs: [@Sendable () throws -> Void] =
-                partFiles.map { u in { @Sendable in try DurableFile.syncFile(u) } }
-                + partDirectories.map { u in { @Sendable in try DurableFile.syncDirectory(u) } }
-                + writes.map { f in { @Sendable in try DurableFile.writeNew(f.1, to: f.0) } }
+                partFiles.map { u in { @Sendable in try StoreFile.syncFile(u) } }
+                + partDirectories.map { u in { @Sendable in try StoreFile.syncDirectory(u) } }
+                + writes.map { f in { @Sendable in try StoreFile.writeNew(f.1, to: f.0) } }
             if let e = Parallel.forEach(round1Jobs.count, { try round1Jobs[$0]() }).compactMap({ $0 }).first {
-                for f in writes { DurableFile.remove(f.0) }
+                for f in writes { StoreFile.remove(f.0) }
                 throw e
             }
             let round2 = Parallel.forEach(next.count) { [crashHook] i in
                 try crashHook?(.beforeManifestRename(names[i]))
-                try DurableFile.check(rename(temps[i].path, urls[i].path), "rename", urls[i].path)
-                try DurableFile.syncDirectory(urls[i].deletingLastPathComponent())
+                try StoreFile.rename(temps[i], to: urls[i])
+                try StoreFile.syncDirectory(urls[i].deletingLastPathComponent())
             }
             for (m, e) in zip(next, round2) where e == nil { tables[m.table] = .ready(m) }
             if let e = round2.compactMap({ $0 }).first { throw e }
             for m in next { try crashHook?(.afterManifest(m.table)) }
             try crashHook?(.beforeCheckpoint)
             if let checkpoint {
-                try DurableFile.check(rename(checkpoint.temp.path, storeFile.path), "rename", storeFile.path)
-                try DurableFile.syncDirectory(url)
+                try StoreFile.rename(checkpoint.temp, to: storeFile)
+                try StoreFile.syncDirectory(url)
                 identityValue = checkpoint.identity
             }
         }
@@ -415,24 +415,24 @@ public final class Store: @unchecked Sendable {
         while true {
             let base = try manifest(table)
             guard gone.isSubset(of: Set(base.parts.map(\.path))) else {
-                for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
+                for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
                 return false
             }
             let next = Self.replacing(gone, by: outputs, in: base)
             let url = manifestURL(table)
-            let tmp = DurableFile.temporaryURL(for: url)
-            try DurableFile.writeNew(try next.encoded(), to: tmp)
+            let tmp = StoreFile.temporaryURL(for: url)
+            try StoreFile.writeNew(try next.encoded(), to: tmp)
             let installed: Bool = try lock.withLock {
                 guard case let .ready(current)? = tables[table], current.sequence == base.sequence else { return false }
                 try crashHook?(.beforeManifestRename(table))
-                try DurableFile.check(rename(tmp.path, url.path), "rename", url.path)
+                try StoreFile.rename(tmp, to: url)
                 tables[table] = .ready(next)
                 return true
             }
-            guard installed else { DurableFile.remove(tmp); continue }
+            guard installed else { StoreFile.remove(tmp); continue }
             // The rename is durable once the directory is; the inputs are only retired (deleted after the grace
             // period) after that, so a crash before it finds the old manifest with all of its parts.
-            try DurableFile.syncDirectory(url.deletingLastPathComponent())
+            try StoreFile.syncDirectory(url.deletingLastPathComponent())
             lock.withLock { retireLocked(inputs, table: table) }
             return true
         }
@@ -476,7 +476,7 @@ public final class Store: @unchecked Sendable {
             retired = keep
             return old
         }
-        for u in due { DurableFile.remove(u) }
+        for u in due { StoreFile.remove(u) }
         return due.count
     }
 
@@ -505,7 +505,7 @@ public final class Store: @unchecked Sendable {
             case let .broken(e):
                 // A broken part is reported below with the others; a manifest that cannot be read ends the table here.
                 guard case .corruptPart = e,
-                      let m = try? Manifest.decode(try DurableFile.read(dir.appendingPathComponent("manifest.json")), path: "") else {
+                      let m = try? Manifest.decode(try StoreFile.read(dir.appendingPathComponent("manifest.json")), path: "") else {
                     problems.append(e)
                     continue
                 }
