@@ -33,7 +33,7 @@ extension Store {
                 throw error
             }
             enum Outcome { case switched, moot, retry }
-            let outcome: Outcome = try lock.withLock {
+            let outcome: Outcome = try manifestWriters.withLock { try lock.withLock {
                 var current = try readyManifest(table)
                 guard current.generation == expectedGeneration else { return .moot }
                 // A part that straddles now but was not rewritten (a merge or a lagging commit landed meanwhile).
@@ -57,7 +57,7 @@ extension Store {
                 try writeManifest(current)
                 retireLocked(retired, table: table)
                 return .switched
-            }
+            } }
             switch outcome {
             case .switched:
                 collectGarbage()

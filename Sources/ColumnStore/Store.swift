@@ -16,7 +16,13 @@ public final class Store: @unchecked Sendable {
 
     enum TableState { case ready(Manifest), broken(StoreError) }
 
+    /// Guards the in-memory state (`tables`, `identityValue`, retired parts): held only briefly, never across I/O, so
+    /// readers (`manifest`, `tableNames`, `checkpointLSN` — the HTTP and resync threads) never wait for an fsync.
     let lock = NSLock()
+    /// Serialises the writers of manifests and `store.json` (commits, merges' installs, table definitions, generation
+    /// switches): a writer reads the current manifests, writes and fsyncs without `lock`, and installs its result
+    /// under `lock`, knowing no other writer changed them meanwhile. Always taken before `lock`, never inside it.
+    let manifestWriters = NSLock()
     private var identityValue: StoreIdentity
     private var tables: [String: TableState] = [:]
     private var retired: [(url: URL, since: Date)] = []
@@ -242,7 +248,7 @@ public final class Store: @unchecked Sendable {
         }
         try schema.validate(table: table)
         try partitioning.validate(schema, table: table)
-        return try lock.withLock {
+        return try manifestWriters.withLock { try lock.withLock {
             if tables[table] == nil {
                 // An older Freshet's directory for another table may be spelled like this table's today.
                 if let other = legacyDirectories.first(where: { $0.value == name.directoryName })?.key {
@@ -270,10 +276,11 @@ public final class Store: @unchecked Sendable {
             m.sequence += 1
             try writeManifest(m)
             return current.version + 1
-        }
+        } }
     }
 
-    /// Writes a manifest durably and makes it the table's current state. Caller holds `lock`.
+    /// Writes a manifest durably and makes it the table's current state. Caller holds `manifestWriters` and `lock`
+    /// (table definitions and generation switches are rare: they keep `lock` across the write).
     func writeManifest(_ m: Manifest) throws {
         try StoreFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
             try crashHook?(.beforeManifestRename(m.table))
@@ -334,27 +341,31 @@ public final class Store: @unchecked Sendable {
     /// A crash part-way leaves every manifest either old or new; the checkpoint moves only after all of them.
     public func commit(_ commit: StoreCommit) throws {
         try writable()
-        try lock.withLock {
-            var next = [Manifest]()
-            for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
-                var m = try readyManifest(table)
-                if change.truncate {
-                    retireLocked(m.parts, table: table)
-                    m.parts.removeAll()
-                    m.generation += 1
-                }
-                for s in change.staged {
-                    guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
-                    for var p in s.parts {
-                        p.generation = m.generation
-                        m.parts.append(p)
+        try manifestWriters.withLock {
+            // The new manifests, from the current ones: no other manifest writer runs until this one is done.
+            let (next, truncated, identity): ([Manifest], [(table: String, parts: [PartEntry])], StoreIdentity) = try lock.withLock {
+                var next = [Manifest](), truncated = [(table: String, parts: [PartEntry])]()
+                for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
+                    var m = try readyManifest(table)
+                    if change.truncate {
+                        truncated.append((table, m.parts))
+                        m.parts.removeAll()
+                        m.generation += 1
                     }
+                    for s in change.staged {
+                        guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
+                        for var p in s.parts {
+                            p.generation = m.generation
+                            m.parts.append(p)
+                        }
+                    }
+                    m.committedLSN = max(m.committedLSN, commit.upTo)
+                    m.sequence += 1
+                    next.append(m)
                 }
-                m.committedLSN = max(m.committedLSN, commit.upTo)
-                m.sequence += 1
-                next.append(m)
+                return (next, truncated, identityValue)
             }
-            // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent):
+            // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent), none under `lock`:
             //  1. the new parts and their directories (a no-op for parts staged durably), and the new manifests and
             //     the checkpoint as temp files;
             //  2. each manifest renamed into place and its directory fsynced — a crash part-way leaves each table old
@@ -364,11 +375,12 @@ public final class Store: @unchecked Sendable {
             let temps = urls.map { StoreFile.temporaryURL(for: $0) }
             var files = try zip(temps, next).map { ($0, try $1.encoded()) }
             var checkpoint: (identity: StoreIdentity, temp: URL)?
-            if commit.upTo > identityValue.checkpointLSN {
-                var id = identityValue
+            if commit.upTo > identity.checkpointLSN {
+                var id = identity
                 id.checkpointLSN = commit.upTo
-                checkpoint = (id, StoreFile.temporaryURL(for: storeFile))
-                files.append((checkpoint!.temp, try id.encoded()))
+                let temp = StoreFile.temporaryURL(for: storeFile)
+                checkpoint = (id, temp)
+                files.append((temp, try id.encoded()))
             }
             let partFiles = commit.tables.flatMap { table, change in
                 change.staged.flatMap { $0.parts.map { self.tableDirectory(table).appendingPathComponent($0.path) } }
@@ -388,14 +400,20 @@ public final class Store: @unchecked Sendable {
                 try StoreFile.rename(temps[i], to: urls[i])
                 try StoreFile.syncDirectory(urls[i].deletingLastPathComponent())
             }
-            for (m, e) in zip(next, round2) where e == nil { tables[m.table] = .ready(m) }
+            lock.withLock {
+                for (m, e) in zip(next, round2) where e == nil {
+                    tables[m.table] = .ready(m)
+                    // A truncated table's old parts go (after the grace period) only once its new manifest is in place.
+                    for t in truncated where t.table == m.table { retireLocked(t.parts, table: t.table) }
+                }
+            }
             if let e = round2.compactMap({ $0 }).first { throw e }
             for m in next { try crashHook?(.afterManifest(m.table)) }
             try crashHook?(.beforeCheckpoint)
             if let checkpoint {
                 try StoreFile.rename(checkpoint.temp, to: storeFile)
                 try StoreFile.syncDirectory(url)
-                identityValue = checkpoint.identity
+                lock.withLock { identityValue = checkpoint.identity }
             }
         }
         collectGarbage()
@@ -407,7 +425,7 @@ public final class Store: @unchecked Sendable {
     /// Swaps a merge's inputs for its outputs in the latest manifest (commits made meanwhile are kept).
     /// Returns false (and removes the outputs) when an input is gone, e.g. after a truncate.
     ///
-    /// The new manifest is written and fsynced outside the store lock, and only renamed into place under it when no
+    /// The new manifest is written and fsynced outside the store's locks, and only renamed into place under them when no
     /// commit changed the table meanwhile (else it is rebuilt from the newer manifest): the apply thread's stage and
     /// commit never wait for a merge's fsyncs, which take tens of milliseconds while the disk is busy.
     func commitMerge(table: String, inputs: [PartEntry], outputs: [PartEntry]) throws -> Bool {
@@ -422,13 +440,13 @@ public final class Store: @unchecked Sendable {
             let url = manifestURL(table)
             let tmp = StoreFile.temporaryURL(for: url)
             try StoreFile.writeNew(try next.encoded(), to: tmp)
-            let installed: Bool = try lock.withLock {
+            let installed: Bool = try manifestWriters.withLock { try lock.withLock {
                 guard case let .ready(current)? = tables[table], current.sequence == base.sequence else { return false }
                 try crashHook?(.beforeManifestRename(table))
                 try StoreFile.rename(tmp, to: url)
                 tables[table] = .ready(next)
                 return true
-            }
+            } }
             guard installed else { StoreFile.remove(tmp); continue }
             // The rename is durable once the directory is; the inputs are only retired (deleted after the grace
             // period) after that, so a crash before it finds the old manifest with all of its parts.
