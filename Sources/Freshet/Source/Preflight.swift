@@ -1,0 +1,325 @@
+import ColumnStore
+import Foundation
+import PostgresReplication
+
+/// `freshet check`: every prerequisite of `freshet run` on a source and a store, each one verdict with the fix.
+/// It only reads: the session is read-only, nothing is created on the source or on disk.
+public enum Preflight {
+    public enum Verdict: String, Codable, Sendable, Comparable {
+        case pass, skip, warn, fail
+        private var rank: Int { [.pass: 0, .skip: 0, .warn: 1, .fail: 2][self] ?? 2 }
+        public static func < (a: Verdict, b: Verdict) -> Bool { a.rank < b.rank }
+    }
+
+    /// One prerequisite: what was found and, unless it passed, how to fix it.
+    public struct Check: Codable, Sendable, Equatable {
+        public var name: String
+        public var verdict: Verdict
+        public var detail: String
+        public var fix: String?
+    }
+
+    public struct Report: Codable, Sendable, Equatable {
+        public var source: String
+        public var store: String
+        public var verdict: Verdict
+        public var checks: [Check]
+
+        /// 0 pass, 1 warn, 2 fail.
+        public var exitCode: Int32 { verdict == .fail ? 2 : verdict == .warn ? 1 : 0 }
+
+        /// One line per check: `PASS  wal_level  logical`, `FAIL  …  fix: …`.
+        public var text: String {
+            let width = checks.map(\.name.count).max() ?? 0
+            return checks.map { c in
+                c.verdict.rawValue.uppercased().padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + c.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + c.detail
+                    + (c.fix.map { "  fix: " + $0 } ?? "")
+            }.joined(separator: "\n") + "\n" + "result: \(verdict.rawValue)\n"
+        }
+
+        public func json() throws -> Data {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return try e.encode(self)
+        }
+    }
+
+    /// Runs every check of `config` (source, store, slot, publication, table scope and settings).
+    public static func run(_ config: Config) -> Report {
+        var checks: [Check] = []
+        let settings: ConnectionSettings
+        do { settings = try ConnectionSettings(config.source) } catch {
+            return report(config, [Check(name: "connection", verdict: .fail, detail: "\(error)", fix: "give a postgresql:// URL or key=value string")])
+        }
+        let sql: Connection
+        do { sql = try Connection(settings: settings, applicationName: "freshet-check") } catch {
+            return report(config, [Check(name: "connection", verdict: .fail, detail: settings.redact("\(error)"),
+                                         fix: "check host, port, user and password, and pg_hba.conf")])
+        }
+        defer { sql.close() }
+        do {
+            try sql.execute("SET default_transaction_read_only = on")
+            let probe = SourceProbe(sql: sql, config: config, settings: settings)
+            checks.append(Check(name: "connection", verdict: .pass, detail: "\(settings.redacted) as \(try probe.user)", fix: nil))
+            checks += try probe.all()
+        } catch {
+            checks.append(Check(name: "catalog", verdict: .fail, detail: settings.redact("\(error)"), fix: "see the error"))
+        }
+        return report(config, checks)
+    }
+
+    private static func report(_ config: Config, _ checks: [Check]) -> Report {
+        Report(source: config.redactedSource, store: config.store, verdict: checks.map(\.verdict).max() ?? .pass, checks: checks)
+    }
+}
+
+/// The read-only queries behind `Preflight`, one method per prerequisite.
+struct SourceProbe {
+    let sql: Connection
+    let config: Config
+    let settings: ConnectionSettings
+    typealias Check = Preflight.Check
+
+    var user: String { get throws { try sql.execute("SELECT current_user").scalar ?? "?" } }
+
+    private func setting(_ name: String) throws -> String? {
+        try sql.query("SELECT setting FROM pg_settings WHERE name = $1", [name]).rows.first?[0] ?? nil
+    }
+
+    func all() throws -> [Check] {
+        let catalog = SourceCatalog(connection: sql)
+        let tables = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude)
+        return try [version(), walLevel(), slots(), walSenders(), replicationRole(), existingSlot(catalog),
+                    walKeepSize(), tls()]
+            + tableChecks(tables) + [publication(catalog, tables), disk(tables)]
+    }
+
+    func version() throws -> Check {
+        let num = sql.serverVersion
+        let text = try setting("server_version") ?? "\(num)"
+        if num >= 150000 { return Check(name: "postgresql_version", verdict: .pass, detail: text, fix: nil) }
+        if num >= 140000 {
+            return Check(name: "postgresql_version", verdict: .warn, detail: "\(text): whole-schema publications (FOR TABLES IN SCHEMA) need 15",
+                         fix: "name the tables (--table SCHEMA.TABLE) or create the publication yourself")
+        }
+        return Check(name: "postgresql_version", verdict: .fail, detail: "\(text): pgoutput's logical messages (heartbeats, resync requests) need 14",
+                     fix: "upgrade PostgreSQL to 15 or later")
+    }
+
+    func walLevel() throws -> Check {
+        let level = try setting("wal_level") ?? "?"
+        guard level == "logical" else {
+            return Check(name: "wal_level", verdict: .fail, detail: level,
+                         fix: "ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL")
+        }
+        return Check(name: "wal_level", verdict: .pass, detail: level, fix: nil)
+    }
+
+    /// Freshet needs its slot plus a temporary one while a resync copies.
+    func slots() throws -> Check {
+        let limit = Int(try setting("max_replication_slots") ?? "") ?? 0
+        let used = Int(try sql.execute("SELECT count(*) FROM pg_replication_slots").scalar ?? "") ?? 0
+        let exists = try !sql.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [config.slot]).rows.isEmpty
+        let needed = exists ? 1 : 2
+        let free = limit - used
+        let detail = "\(free) of max_replication_slots = \(limit) free (needed: \(needed): \(exists ? "" : "the slot and ")a temporary one per resync)"
+        let fix = "ALTER SYSTEM SET max_replication_slots = \(used + 2 + 2); then restart PostgreSQL (or drop unused slots)"
+        if free >= needed { return Check(name: "replication_slots", verdict: .pass, detail: detail, fix: nil) }
+        // One free slot runs the stream (or, when the slot exists, a resync), not both.
+        let missing = needed - max(0, free)
+        return Check(name: "replication_slots", verdict: missing == 1 && (exists || free == 1) ? .warn : .fail, detail: detail, fix: fix)
+    }
+
+    /// Freshet's stream plus a resync's side connection are WAL senders.
+    func walSenders() throws -> Check {
+        let limit = Int(try setting("max_wal_senders") ?? "") ?? 0
+        let used = Int(try sql.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'").scalar ?? "") ?? 0
+        let free = limit - used
+        let detail = "\(free) of max_wal_senders = \(limit) free (needed: 2, the stream and a resync)"
+        let fix = "ALTER SYSTEM SET max_wal_senders = \(used + 4); then restart PostgreSQL"
+        if free >= 2 { return Check(name: "wal_senders", verdict: .pass, detail: detail, fix: nil) }
+        return Check(name: "wal_senders", verdict: free == 1 ? .warn : .fail, detail: detail, fix: fix)
+    }
+
+    func replicationRole() throws -> Check {
+        let row = try sql.execute("SELECT rolname, rolreplication::text, rolsuper::text FROM pg_roles WHERE rolname = current_user").rows.first
+        let name = (row?[0] ?? nil) ?? "?"
+        if row?[1] == "true" || row?[2] == "true" {
+            return Check(name: "replication_role", verdict: .pass, detail: "\(name) has \(row?[2] == "true" ? "SUPERUSER" : "REPLICATION")", fix: nil)
+        }
+        return Check(name: "replication_role", verdict: .fail, detail: "\(name) has no REPLICATION attribute",
+                     fix: "ALTER ROLE \(SQLQuoting.identifier(name)) REPLICATION;")
+    }
+
+    func existingSlot(_ catalog: SourceCatalog) throws -> Check {
+        guard let slot = try catalog.slot(config.slot) else {
+            return Check(name: "slot", verdict: .pass, detail: "\(config.slot) does not exist yet (freshet run creates it)", fix: nil)
+        }
+        if slot.plugin != "pgoutput" {
+            return Check(name: "slot", verdict: .fail, detail: SetupError.slotWrongPlugin(slot: slot.name, plugin: slot.plugin).description,
+                         fix: "use --slot with another name")
+        }
+        if slot.walStatus == "lost" {
+            return Check(name: "slot", verdict: .fail, detail: "\(slot.name) has lost WAL it needs (wal_status = lost)",
+                         fix: "freshet drop, then freshet run takes a new snapshot")
+        }
+        let detail = "\(slot.name) exists, \(slot.active ? "active" : "inactive"), retains \(StatusPage.bytes(slot.retainedBytes)) of WAL"
+        if slot.active { return Check(name: "slot", verdict: .warn, detail: detail, fix: "another freshet runs on this slot: stop it, or use --slot") }
+        return Check(name: "slot", verdict: .pass, detail: detail, fix: nil)
+    }
+
+    func walKeepSize() throws -> Check {
+        guard let value = try setting("max_slot_wal_keep_size") else {
+            return Check(name: "max_slot_wal_keep_size", verdict: .skip, detail: "not available on this version", fix: nil)
+        }
+        let fix = "ALTER SYSTEM SET max_slot_wal_keep_size = '50GB'; SELECT pg_reload_conf(); (size it to the WAL disk)"
+        if value == "-1" {
+            return Check(name: "max_slot_wal_keep_size", verdict: .warn,
+                         detail: "unlimited: a stopped or stuck Freshet makes the source keep WAL until its disk is full", fix: fix)
+        }
+        return Check(name: "max_slot_wal_keep_size", verdict: .pass, detail: "\(value) MB", fix: nil)
+    }
+
+    func tls() throws -> Check {
+        let row = try sql.execute("SELECT ssl::text, coalesce(version, ''), coalesce(cipher, '') FROM pg_stat_ssl WHERE pid = pg_backend_pid()").rows.first
+        if row?[0] == "true" {
+            return Check(name: "tls", verdict: .pass, detail: "in use (\((row?[1] ?? nil) ?? "") \((row?[2] ?? nil) ?? ""))", fix: nil)
+        }
+        let host = settings["host"] ?? settings["hostaddr"] ?? ""
+        let local = host.isEmpty || host.hasPrefix("/") || host == "localhost" || host == "127.0.0.1" || host == "::1"
+        if local { return Check(name: "tls", verdict: .pass, detail: "not in use (local connection to \(host.isEmpty ? "a socket" : host))", fix: nil) }
+        return Check(name: "tls", verdict: .warn, detail: "not in use: rows and the password cross the network in clear text",
+                     fix: "enable ssl on the server and add sslmode=verify-full (or require) to the source URL")
+    }
+
+    /// Keys and replica identity, partitioned tables, SELECT rights, and names the store cannot hold as they are.
+    func tableChecks(_ tables: [SourceTable]) throws -> [Check] {
+        guard !tables.isEmpty else {
+            let scope = config.tables.isEmpty ? "schemas \(config.schemas.joined(separator: ", "))" : "tables \(config.tables.joined(separator: ", "))"
+            return [Check(name: "tables", verdict: .fail, detail: "no tables in \(scope)", fix: "check --schema / --table (or the config)")]
+        }
+        var checks = [Check(name: "tables", verdict: .pass, detail: "\(tables.count) in scope: " + list(tables.map(\.qualifiedName)), fix: nil)]
+        let oids = SourceCatalog.arrayLiteral(tables.map { String($0.oid) })
+
+        let unreadableOIDs = Set(try sql.query("SELECT oid::int8::text FROM pg_class WHERE oid = ANY($1::oid[]) AND NOT has_table_privilege(oid, 'SELECT')",
+                                               [oids]).rows.compactMap { $0[0].flatMap { UInt32($0) } })
+        let unreadableTables = tables.filter { unreadableOIDs.contains($0.oid) }
+        let unreadable = unreadableTables.map(\.qualifiedName)
+        checks.append(unreadable.isEmpty
+            ? Check(name: "select_rights", verdict: .pass, detail: "SELECT on every table", fix: nil)
+            : Check(name: "select_rights", verdict: .fail, detail: "no SELECT on " + list(unreadable),
+                    fix: "GRANT SELECT ON " + unreadableTables.prefix(3).map(\.quotedName).joined(separator: ", ") + (unreadable.count > 3 ? ", … " : " ")
+                        + "TO \(SQLQuoting.identifier(try user)); (or GRANT SELECT ON ALL TABLES IN SCHEMA …)"))
+
+        var noKey: [String] = [], nothing: [String] = []
+        for t in tables {
+            if t.replicaIdentity == "n" { nothing.append(t.qualifiedName); continue }
+            let configured = config.tableSettings[t.qualifiedName]?.key != nil
+            if t.primaryKey.isEmpty && !(configured && t.replicaIdentity == "f") { noKey.append(t.qualifiedName) }
+        }
+        if noKey.isEmpty && nothing.isEmpty {
+            checks.append(Check(name: "keys", verdict: .pass, detail: "every table has a primary key (or a configured key and REPLICA IDENTITY FULL)", fix: nil))
+        }
+        if !noKey.isEmpty {
+            checks.append(Check(name: "keys", verdict: .fail, detail: "no primary key: " + list(noKey),
+                                fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL and tableSettings.\"TABLE\".key in the config, or --exclude them"))
+        }
+        if !nothing.isEmpty {
+            checks.append(Check(name: "replica_identity", verdict: .fail,
+                                detail: "REPLICA IDENTITY NOTHING (published, their UPDATEs and DELETEs would fail on the source): " + list(nothing),
+                                fix: "ALTER TABLE … REPLICA IDENTITY DEFAULT (with a primary key), or --exclude them"))
+        }
+
+        let partitioned = try sql.query("""
+            SELECT n.nspname || '.' || c.relname, (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid)::text
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[]) AND c.relkind = 'p' ORDER BY 1
+            """, [oids]).rows.map { "\($0[0] ?? "?") (\($0[1] ?? "0") partitions)" }
+        checks.append(partitioned.isEmpty
+            ? Check(name: "partitioned_tables", verdict: .pass, detail: "none", fix: nil)
+            : Check(name: "partitioned_tables", verdict: .warn,
+                    detail: "changes to a partitioned table arrive under its partitions' names unless the publication sets publish_via_partition_root: " + list(partitioned),
+                    fix: "check it after the snapshot with freshet verify, or --exclude it and --table its partitions"))
+        checks.append(names(tables))
+        return checks
+    }
+
+    /// Names the store cannot hold as they are (a `/` or leading `.` in a table name, reserved or comma column
+    /// names) and names that read ambiguously as `schema.table` (a `.` inside a schema or table name).
+    func names(_ tables: [SourceTable]) -> Check {
+        var bad: [String] = [], ambiguous: [String] = []
+        for t in tables {
+            if t.qualifiedName.contains("/") || t.schema.hasPrefix(".") || t.qualifiedName.contains("\0") { bad.append(t.qualifiedName) }
+            if t.schema.contains(".") || t.name.contains(".") { ambiguous.append(t.qualifiedName) }
+            for c in t.columns where TableSchema.reservedNames.contains(c.name) || c.name.contains(",") {
+                bad.append("\(t.qualifiedName).\(c.name)")
+            }
+        }
+        if !bad.isEmpty {
+            return Check(name: "names", verdict: .fail,
+                         detail: "the store cannot hold these names as they are (/ or a leading . in a table name; columns named _version, _deleted, _unchanged or with a comma): " + list(bad),
+                         fix: "rename them, or --exclude the tables")
+        }
+        if !ambiguous.isEmpty {
+            return Check(name: "names", verdict: .warn, detail: "a . inside the schema or table name makes schema.table ambiguous: " + list(ambiguous),
+                         fix: "rename them, or check `freshet scan` and `freshet sql` find them")
+        }
+        return Check(name: "names", verdict: .pass, detail: "every table and column name is stored as it is", fix: nil)
+    }
+
+    /// Whether `freshet run` can use or create the publication with this role.
+    func publication(_ catalog: SourceCatalog, _ tables: [SourceTable]) throws -> Check {
+        let name = config.publication
+        if let published = try catalog.publicationTables(name) {
+            let missing = tables.map(\.qualifiedName).filter { !published.contains($0) }
+            if missing.isEmpty { return Check(name: "publication", verdict: .pass, detail: "\(name) exists and publishes every table", fix: nil) }
+            return ownership(tables.filter { missing.contains($0.qualifiedName) }, detail: "\(name) exists; freshet run adds " + list(missing))
+        }
+        let superuser = try sql.execute("SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user").scalar == "true"
+        let wholeSchemas = config.tables.isEmpty && config.exclude.isEmpty
+        if superuser { return Check(name: "publication", verdict: .pass, detail: "\(name) does not exist yet; freshet run creates it", fix: nil) }
+        let canCreate = try sql.execute("SELECT has_database_privilege(current_database(), 'CREATE')::text").scalar == "true"
+        let fix = "as a superuser or the tables' owner: CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR "
+            + (wholeSchemas ? "TABLES IN SCHEMA " + config.schemas.map(SQLQuoting.identifier).joined(separator: ", ") : "TABLE …") + ";"
+        if wholeSchemas {
+            return Check(name: "publication", verdict: .fail,
+                         detail: "\(name) does not exist, and only a superuser can create a publication FOR TABLES IN SCHEMA", fix: fix)
+        }
+        if !canCreate { return Check(name: "publication", verdict: .fail, detail: "\(name) does not exist and this role may not CREATE in the database", fix: fix) }
+        return ownership(tables, detail: "\(name) does not exist yet; freshet run creates it")
+    }
+
+    /// Publishing a table takes its ownership.
+    private func ownership(_ tables: [SourceTable], detail: String) -> Check {
+        let oids = SourceCatalog.arrayLiteral(tables.map { String($0.oid) })
+        let notOwned = (try? sql.query("SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                       + "WHERE c.oid = ANY($1::oid[]) AND NOT pg_has_role(c.relowner, 'USAGE') ORDER BY 1", [oids]).rows.compactMap { $0[0] }) ?? []
+        if notOwned.isEmpty { return Check(name: "publication", verdict: .pass, detail: detail, fix: nil) }
+        return Check(name: "publication", verdict: .fail, detail: detail + ", but publishing needs ownership of " + list(notOwned),
+                     fix: "as a superuser or the owner: ALTER PUBLICATION \(SQLQuoting.identifier(config.publication)) ADD TABLE …;")
+    }
+
+    /// Free space where the store goes against about 0.4 × the tables' total size (Parquet with LZ4 is smaller
+    /// than the heap, its indexes and TOAST; merges need room for a second copy of a partition while they run).
+    func disk(_ tables: [SourceTable]) throws -> Check {
+        let oids = SourceCatalog.arrayLiteral(tables.map { String($0.oid) })
+        let total = Int64(try sql.query("SELECT coalesce(sum(pg_total_relation_size(r.relid)), 0)::int8::text "
+                                        + "FROM unnest($1::oid[]) AS o(oid), pg_partition_tree(o.oid) r", [oids]).scalar ?? "") ?? 0
+        let estimate = total * 4 / 10
+        var dir = URL(fileURLWithPath: config.store).standardizedFileURL
+        while !FileManager.default.fileExists(atPath: dir.path) && dir.path != "/" { dir = dir.deletingLastPathComponent() }
+        guard let free = (try? FileManager.default.attributesOfFileSystem(forPath: dir.path))?[.systemFreeSize] as? NSNumber else {
+            return Check(name: "disk", verdict: .warn, detail: "cannot read the free space at \(dir.path)", fix: "check --store")
+        }
+        let detail = "\(StatusPage.bytes(free.int64Value)) free at \(dir.path); the store needs about \(StatusPage.bytes(estimate)) "
+            + "(0.4 × \(StatusPage.bytes(total)) in PostgreSQL)"
+        let fix = "free space or choose another --store"
+        if free.int64Value < estimate { return Check(name: "disk", verdict: .fail, detail: detail, fix: fix) }
+        if free.int64Value < estimate * 2 { return Check(name: "disk", verdict: .warn, detail: detail + ", less than twice that", fix: fix) }
+        return Check(name: "disk", verdict: .pass, detail: detail, fix: nil)
+    }
+
+    private func list(_ names: [String]) -> String {
+        names.prefix(10).joined(separator: ", ") + (names.count > 10 ? " and \(names.count - 10) more" : "")
+    }
+}
