@@ -37,10 +37,21 @@ public struct SourceCatalog {
         for row in rows {
             guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2] else { continue }
             if exclude.contains("\(schema).\(name)") { continue }
+            let quoted = SQLQuoting.qualified(schema: schema, name: name)
             result.append(try describe(oid: oid, schema: schema, name: name, replicaIdentity: Character(row[3] ?? "d"),
-                                       estimatedRows: Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0))
+                                       estimatedRows: plannerRows(quoted) ?? Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0))
         }
         return result
+    }
+
+    /// The planner's row estimate of a whole table, as EXPLAIN gives it: `reltuples` scaled to the table's current
+    /// size, an estimate also for a table never analysed (where `reltuples` is -1) and for a partitioned table (the
+    /// sum of its partitions). Nil when EXPLAIN fails (no SELECT right).
+    func plannerRows(_ quotedName: String) -> Int64? {
+        guard let text = try? connection.execute("EXPLAIN (FORMAT JSON) SELECT * FROM \(quotedName)").scalar,
+              let plans = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
+              let rows = (plans.first?["Plan"] as? [String: Any])?["Plan Rows"] as? NSNumber else { return nil }
+        return rows.int64Value
     }
 
     /// Columns and primary key of one table.

@@ -55,7 +55,7 @@ enum RunCommand: FreshetCommand {
     static func run(_ args: Arguments) throws {
         guard args.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument \(args.positional[0])") }
         let config = try configuration(args)
-        let logger = Logger(format: config.logFormat)
+        let logger = Logger(format: config.logFormat, terminal: isatty(STDERR_FILENO) == 1)
         let replicator = try Replicator(config: config, logger: logger)
         if let v = try args.integer("progress-seconds") { replicator.progressInterval = Double(max(1, v)) }
         logger.info("freshet.start", ["source": config.redactedSource, "store": config.store, "slot": config.slot,
