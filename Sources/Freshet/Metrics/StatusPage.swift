@@ -135,7 +135,7 @@ public enum StatusPage {
         var rows = ""
         for e in recent.reversed() {
             rows += "<tr><td>\(escape(e.updated))</td><td>\(escape(e.tables.joined(separator: ", ")))</td>"
-                + "<td>\(escape(e.progress))</td><td class=\"muted\">\(escape(e.id))</td></tr>\n"
+                + "<td>\(escape(e.progress))</td><td class=\"muted id\">\(escape(e.id))</td></tr>\n"
         }
         return """
         <section><h2>Resync requests</h2>

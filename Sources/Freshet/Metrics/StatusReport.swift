@@ -33,6 +33,17 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var message: String?
         public var updated: String
 
+        /// The ledger entry as `/status` shows it.
+        public init(_ e: ResyncLedger.Entry) {
+            id = e.request.id
+            tables = e.request.all ? ["*"] : e.request.tables
+            state = e.state.rawValue
+            rowsCopied = e.rowsCopied
+            estimatedRows = e.estimatedRows
+            message = e.message
+            updated = Logger.timestamp(e.updated)
+        }
+
         /// `copying 1200 of ~5000 rows (24%)`, `queued`, `done`, `failed: …`.
         public var progress: String {
             switch state {
@@ -108,11 +119,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         slot = Slot(name: s.slotName, exists: s.slot != nil, active: s.slot?.active, walStatus: s.slot?.walStatus,
                     retainedBytes: s.slot?.retainedBytes, warning: s.slotWarning, warnBytes: s.slotWarnBytes,
                     checkedAt: iso(s.slotCheckedAt))
-        let resyncs = s.resyncs.map {
-            Resync(id: $0.request.id, tables: $0.request.all ? ["*"] : $0.request.tables, state: $0.state.rawValue,
-                   rowsCopied: $0.rowsCopied, estimatedRows: $0.estimatedRows, message: $0.message,
-                   updated: Logger.timestamp($0.updated))
-        }
+        let resyncs = s.resyncs.map(Resync.init)
         self.resyncs = resyncs
         lagHistory = s.lagHistory
         healthMaxLagSeconds = s.healthMaxLag
