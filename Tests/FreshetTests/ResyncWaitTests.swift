@@ -28,7 +28,7 @@ final class ResyncWaitTests: XCTestCase {
         XCTAssertEqual(entry.state, "done")
         XCTAssertEqual(entry.tables, [table])
         let (_, page) = try HTTPClient.get(base + "/")
-        XCTAssertTrue(String(decoding: page, as: UTF8.self).contains(">\(id)</td>"))
+        XCTAssertTrue(String(decoding: page, as: UTF8.self).contains("title=\"\(id)\">\(id.prefix(8))</td>"))
 
         // --status-url and --store together are a usage error.
         let both = try runFreshet(["resync", table, "--source", scenario.url, "--wait", "--status-url", base, "--store", scenario.store])

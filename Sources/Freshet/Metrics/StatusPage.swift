@@ -61,8 +61,8 @@ public enum StatusPage {
         <div class="sub">commit \(seconds(r.commitLagSeconds)) · heartbeat \(seconds(r.heartbeatLagSeconds)) · \(limit)</div></div>
         <div class="card"><div class="label">WAL behind</div><div id="wal-behind" class="value">\(bytes(Int64(clamping: r.walBehindBytes)))</div>
         <div class="sub">server WAL end − confirmed LSN</div></div>
-        <div class="card"><div class="label">Last source commit</div><div class="value small">\(escape(r.lastCommit ?? "–"))</div>
-        <div class="sub">store commit \(escape(r.lastStoreCommit ?? "–"))</div></div>
+        <div class="card"><div class="label">Last source commit</div><div class="value small">\(escape(timeOfDay(r.lastCommit)))</div>
+        <div class="sub">\(escape(r.lastCommit.map { String($0.prefix(10)) } ?? "none since start")) · store commit \(escape(timeOfDay(r.lastStoreCommit)))</div></div>
         <div class="card"><div class="label">Slot retained WAL</div><div id="slot-retained" class="value \(r.slot.warning ? "bad-text" : "")">\(slotValue)</div>
         <div class="bar"><div class="fill \(r.slot.warning ? "bad" : "ok")" style="width:\(barWidth)%"></div></div>
         <div class="sub">\(slotSub)\(r.slot.warning ? " · <b class=\"bad-text\">above the warning level</b>" : "")</div></div>
@@ -134,16 +134,23 @@ public enum StatusPage {
         guard !recent.isEmpty else { return "" }
         var rows = ""
         for e in recent.reversed() {
-            rows += "<tr><td>\(escape(e.updated))</td><td>\(escape(e.tables.joined(separator: ", ")))</td>"
-                + "<td>\(escape(e.progress))</td><td class=\"muted id\">\(escape(e.id))</td></tr>\n"
+            let tables = e.tables == ["*"] ? "all tables" : e.tables.joined(separator: ", ")
+            rows += "<tr><td>\(escape(e.updated))</td><td>\(escape(tables))</td><td>\(escape(e.progress))</td>"
+                + "<td class=\"muted\" title=\"\(escape(e.id))\">\(escape(String(e.id.prefix(8))))</td></tr>\n"
         }
         return """
         <section><h2>Resync requests</h2>
-        <table id="resyncs"><thead><tr><th>updated</th><th>tables</th><th>progress</th><th>id</th></tr></thead>
+        <table id="resyncs"><thead><tr><th>updated</th><th>tables</th><th>progress</th><th>request</th></tr></thead>
         <tbody>
         \(rows)</tbody></table></section>
 
         """
+    }
+
+    /// `12:01:48.736Z` of an ISO 8601 timestamp (`–` for nil).
+    static func timeOfDay(_ iso: String?) -> String {
+        guard let iso else { return "–" }
+        return iso.firstIndex(of: "T").map { String(iso[iso.index(after: $0)...]) } ?? iso
     }
 
     /// The smallest of 1, 2, 2.5, 5 × 10^k at or above `v`.
@@ -185,7 +192,7 @@ public enum StatusPage {
     .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;margin-top:14px}
     .card{background:#fff;border:1px solid #e3e6eb;border-radius:8px;padding:10px 12px}
     .label{font-size:12px;color:#667085;text-transform:uppercase;letter-spacing:.04em}.value{font-size:24px;font-weight:600}
-    .value.small{font-size:14px;padding:6px 0}.bar{height:6px;background:#e3e6eb;border-radius:3px;margin:4px 0;overflow:hidden}
+    .value.small{font-size:20px;padding:2px 0}.bar{height:6px;background:#e3e6eb;border-radius:3px;margin:4px 0;overflow:hidden}
     .fill{height:100%}.fill.ok{background:#12805c}.fill.bad{background:#c53030}
     svg{width:100%;height:auto;background:#fff;border:1px solid #e3e6eb;border-radius:8px}
     .grid{stroke:#e3e6eb}.limit{stroke:#c53030;stroke-dasharray:4 4}.axis{font-size:11px;fill:#667085}
