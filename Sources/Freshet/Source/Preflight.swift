@@ -5,11 +5,8 @@ import PostgresReplication
 /// `freshet check`: every prerequisite of `freshet run` on a source and a store, each one verdict with the fix.
 /// It only reads: the session is read-only, nothing is created on the source or on disk.
 public enum Preflight {
-    public enum Verdict: String, Codable, Sendable, Comparable {
-        case pass, skip, warn, fail
-        private var rank: Int { [.pass: 0, .skip: 0, .warn: 1, .fail: 2][self] ?? 2 }
-        public static func < (a: Verdict, b: Verdict) -> Bool { a.rank < b.rank }
-    }
+    /// `skip`: not applicable here (it does not change the result).
+    public enum Verdict: String, Codable, Sendable { case pass, skip, warn, fail }
 
     /// One prerequisite: what was found and, unless it passed, how to fix it.
     public struct Check: Codable, Sendable, Equatable {
@@ -70,7 +67,9 @@ public enum Preflight {
     }
 
     private static func report(_ config: Config, _ checks: [Check]) -> Report {
-        Report(source: config.redactedSource, store: config.store, verdict: checks.map(\.verdict).max() ?? .pass, checks: checks)
+        let verdicts = Set(checks.map(\.verdict))
+        let verdict: Verdict = verdicts.contains(.fail) ? .fail : verdicts.contains(.warn) ? .warn : .pass
+        return Report(source: config.redactedSource, store: config.store, verdict: verdict, checks: checks)
     }
 }
 

@@ -41,8 +41,8 @@ enum StatusTable {
         guard let points = r.lagHistory, let now = r.unixTime else { return "" }
         guard let top = points.map(\.p99).max() else { return "lag 15 min: no commits\n" }
         let slots = Sparkline.slots(points, now: now)
-        return "lag p99 |\(Sparkline.blocks(slots.map { $0?.p99 }, maximum: top))| max \(seconds(top)) (15 min, 10 s per block)\n"
-            + "lag p50 |\(Sparkline.blocks(slots.map { $0?.p50 }, maximum: top))|\n"
+        return "lag p99 |\(Sparkline.blocks(slots.map { $0?.p99 }, maximum: top))| max \(seconds(top))\n"
+            + "lag p50 |\(Sparkline.blocks(slots.map { $0?.p50 }, maximum: top))| 15 min, 10 s a block\n"
     }
 
     static func seconds(_ s: Double?) -> String { s.map { String(format: "%.2fs", $0) } ?? "-" }
