@@ -75,6 +75,31 @@ final class StatusPageBrowserTests: XCTestCase {
         }
     }
 
+    /// The inline script reloads the page's content: chromium runs 12 s of virtual time against a server whose page
+    /// changes with every request, and the DOM it ends with is a later rendering than the first.
+    func testThePageRefreshesItself() throws {
+        let chromium = try TestEnvironment.executable("chromium")
+        let renders = RenderCounter()
+        let server = HTTPServer()
+        try server.start(address: "127.0.0.1:0") { request in
+            guard request.path == "/" else { return .text(404, "not found") }
+            var s = MetricsRenderingTests.snapshot()
+            s.stateReason = "rendering \(renders.next())"
+            return HTTPResponse(status: 200, contentType: StatusPage.contentType, body: Data(StatusPage.render(StatusReport(s)).utf8))
+        }
+        defer { server.stop() }
+        let profile = NSTemporaryDirectory() + "freshet-chromium-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let dump = try Subprocess.run("/usr/bin/timeout", ["60", chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                                           "--user-data-dir=\(profile)", "--virtual-time-budget=12000",
+                                                           "--dump-dom", "http://\(server.boundAddress)/"])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        XCTAssertGreaterThanOrEqual(renders.count, 3, "the page was not fetched again")
+        XCTAssertFalse(dump.stdout.contains("rendering 1<"), "still the first rendering")
+        XCTAssertTrue(dump.stdout.contains("<main id=\"page\">"), dump.stdout)
+        XCTAssertEqual(dump.stdout.components(separatedBy: "<main id=\"page\">").count, 2, "the content was nested, not replaced")
+    }
+
     /// The values of `attribute` on every `<element …>` start tag in `html`.
     static func attributeValues(_ html: String, element: String, attribute: String) -> [String] {
         var result: [String] = []
@@ -89,4 +114,12 @@ final class StatusPageBrowserTests: XCTestCase {
         }
         return result
     }
+}
+
+/// Counts requests across the server's threads.
+private final class RenderCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
