@@ -70,6 +70,13 @@ struct PartFileWriter {
     }
 
     /// Appends sorted rows.
+    /// Ends the current row group (the part writer sizes row groups itself: see `PartWriter`).
+    func endRowGroup() throws {
+        do { try writer.flushRowGroup() } catch {
+            throw StoreError.io(path: writer.path, operation: "write part: \(error)", errno: 0)
+        }
+    }
+
     func write(_ batch: RowBatch) throws {
         var out = [Parquet.ColumnBuffer]()
         out.reserveCapacity(columns.count + 3)
@@ -173,6 +180,8 @@ struct PartFileReader {
     private let path: String
 
     var rowGroupCount: Int { reader.rowGroups.count }
+    /// Rows the file's footer says it holds.
+    var rowCount: Int { Int(reader.rowCount) }
     var metadata: [String: String] { reader.keyValueMetadata }
 
     /// Reads row group `index`, decoding only the table columns named in `wanted` (nil = all).

@@ -12,6 +12,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidBatch(table: String, reason: String)
     case invalidCommit(reason: String)
     case invalidPredicate(String)
+    case mergeFailed(table: String, reason: String)
     case unknownColumn(table: String, column: String)
     case readOnly(path: String)
     case locked(path: String)
@@ -28,6 +29,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidBatch(t, r): return "table \(t): invalid batch: \(r)"
         case let .invalidCommit(r): return "invalid commit: \(r)"
         case let .invalidPredicate(r): return "invalid predicate: \(r)"
+        case let .mergeFailed(t, r): return "table \(t): merge failed: \(r)"
         case let .unknownColumn(t, c): return "table \(t): unknown column \(c)"
         case let .readOnly(p): return "store \(p) is open read-only"
         case let .locked(p): return "store \(p) is being written by another process"

@@ -63,7 +63,10 @@ public struct Config: Sendable, Equatable {
     /// When a batch is committed to the store.
     public struct BatchLimits: Sendable, Equatable {
         public var maxRows: Int = 200_000
-        public var maxBytes: Int = 64 << 20
+        /// Bytes of values pending across tables (`RowBatch.approximateBytes`). Staging a batch holds it about twice
+        /// (the batch and its key-sorted copy), so this is about half of the batch's share of the memory bound
+        /// (docs/replication.md "Memory").
+        public var maxBytes: Int = 32 << 20
         /// Age of the oldest pending change (from its receipt), in seconds, at which the batch is committed once the
         /// received stream is applied: bounds freshness. Commit-to-visible ≈ this plus one store commit.
         public var maxAge: Double = 0.1

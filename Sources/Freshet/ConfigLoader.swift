@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 
 extension Config {
@@ -23,7 +24,7 @@ extension Config {
         if let settings = try reader.object("tableSettings") {
             for (table, value) in settings.dict {
                 let field = "tableSettings.\(table)"
-                _ = try qualifiedName(table, field: field)
+                let table = try qualifiedName(table, field: field)
                 guard let dict = value as? [String: Any] else { throw ConfigError(field: field, problem: "must be an object") }
                 let t = FieldReader(dict, path: field)
                 try t.allowOnly(["partition", "key"])
@@ -82,12 +83,11 @@ extension Config {
         }
     }
 
-    static func qualifiedName(_ name: String, field: String) throws -> String {
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw ConfigError(field: field, problem: "table names are schema.table, got \(name)")
+    /// The canonical `TableName.qualifiedName` of a table named in the config (`"public"."orders"` → `public.orders`).
+    public static func qualifiedName(_ name: String, field: String) throws -> String {
+        do { return try TableName.canonical(name) } catch {
+            throw ConfigError(field: field, problem: "\(error)")
         }
-        return name
     }
 
     static func validName(_ name: String, field: String) throws -> String {

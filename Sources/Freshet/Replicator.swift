@@ -15,8 +15,6 @@ public final class Replicator: @unchecked Sendable {
 
     /// Seconds between `stream.progress` log lines.
     public var progressInterval: Double = 10
-    /// Replication messages waiting for the apply thread, bounded in bytes.
-    static let queueBudgetBytes = 64 << 20
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -33,13 +31,16 @@ public final class Replicator: @unchecked Sendable {
     /// Runs until `requestStop`. Setup problems (bad config, source not ready, foreign store) throw at once;
     /// connection losses while streaming are retried.
     public func run() throws {
+        MemoryBudget.limitMallocArenas()
         // Bound before setup: an address in use fails before anything is created on the source.
         let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
         defer { operations.stop() }
         let setup = try prepare()
         operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
-        setup.store.startMerger()
+        setup.store.startMerger { [logger] table, error in
+            logger.warn("store.merge_failed", ["table": table, "error": error.description, "note": "retried on the next pass; `freshet verify` checks the store"])
+        }
         defer { setup.store.stopMerger() }
         let resync = ResyncWorker(replicator: self, store: setup.store, settings: settings)
         resync.start()
@@ -189,7 +190,7 @@ public final class Replicator: @unchecked Sendable {
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
         // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
-        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: Replicator.queueBudgetBytes)
+        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: MemoryBudget.queueBytes)
         let readerError = ErrorBox()
         let readerDone = DispatchSemaphore(value: 0)
         let readerStop = AtomicFlag()
@@ -203,7 +204,7 @@ public final class Replicator: @unchecked Sendable {
                 while !stopRequested.isSet && !readerStop.isSet {
                     // Take what is already buffered without waiting; wait only when the chunk is empty.
                     if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
-                        if case let .data(x) = event { cost += x.payload.count + 64 } else { cost += 64 }
+                        if case let .data(x) = event { cost += x.payload.count + MemoryBudget.queuedMessageOverhead } else { cost += MemoryBudget.queuedMessageOverhead }
                         chunk.append(event)
                         if chunk.count < 1024 { continue }
                     }
@@ -278,7 +279,7 @@ public final class Replicator: @unchecked Sendable {
     }
 
     private func resolveTable(_ r: RelationMessage, setup: Setup, catalog: SourceCatalog) throws -> TableSetup? {
-        let name = "\(r.namespace).\(r.name)"
+        let name = r.tableName.qualifiedName
         if config.exclude.contains(name) { return nil }
         if !config.tables.isEmpty && !config.tables.contains(name) { return nil }
         if config.tables.isEmpty && !config.schemas.contains(r.namespace) { return nil }

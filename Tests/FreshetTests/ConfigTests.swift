@@ -40,6 +40,23 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(leaked, #"config: logFormat: must be "text" or "json""#)
     }
 
+    func testTableNamesMayQuoteDottedPartsAndAreStoredCanonically() throws {
+        let json = #"""
+        {"source": "x", "tables": ["\"public\".\"orders\"", "\"public.dotted\".name", "public.\"dotted.name\"", "public.a/b"],
+         "exclude": ["public.\"say \"\"hi\"\"\""], "tableSettings": {"\"public\".orders": {"partition": "none"}}}
+        """#
+        let c = try Config.parse(json: Data(json.utf8), environment: [:])
+        XCTAssertEqual(c.tables, ["public.orders", "\"public.dotted\".name", "public.\"dotted.name\"", "public.a/b"])
+        XCTAssertEqual(c.exclude, ["public.\"say \"\"hi\"\"\""])
+        XCTAssertEqual(Array(c.tableSettings.keys), ["public.orders"])
+        do {
+            _ = try Config.parse(json: Data(#"{"source": "x", "tables": ["public.dotted.name"]}"#.utf8), environment: [:])
+            XCTFail("an ambiguous name was accepted")
+        } catch {
+            XCTAssertTrue("\(error)".contains("tables: table names are schema.table, a part in double quotes"), "\(error)")
+        }
+    }
+
     func testSourceFromEnvironmentAndRedactionOfKeyValueStrings() throws {
         let c = try Config.parse(json: Data("{}".utf8), environment: ["FRESHET_SOURCE": "host=h password='a b' dbname=d"])
         XCTAssertEqual(c.redactedSource, "host=h password=*** dbname=d")

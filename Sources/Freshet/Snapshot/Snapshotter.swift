@@ -12,7 +12,8 @@ struct SnapshotTable {
 
 /// Copies tables under an exported snapshot with binary COPY into staged store parts, with `_version` = the
 /// snapshot's LSN. Large tables are split into ranges of heap blocks (`ctid`), copied by several connections in
-/// parallel, all importing the same snapshot. Memory per worker is bounded by the batch limits.
+/// parallel, all importing the same snapshot. The batch limits are shared by the workers (each batches a share of them),
+/// so the snapshot's memory does not grow with the number of workers.
 final class Snapshotter: @unchecked Sendable {
     let settings: ConnectionSettings
     let store: Store
@@ -30,7 +31,11 @@ final class Snapshotter: @unchecked Sendable {
     init(settings: ConnectionSettings, store: Store, logger: Logger, stats: ReplicatorStats, workers: Int,
          batchRows: Int, batchBytes: Int, rangePages: Int64 = 2048) {
         self.settings = settings; self.store = store; self.logger = logger; self.stats = stats
-        self.workers = max(1, workers); self.batchRows = batchRows; self.batchBytes = batchBytes; self.rangePages = rangePages
+        // The batch limits bound all workers together: each worker's batch gets an equal share.
+        self.workers = max(1, workers)
+        self.batchRows = max(1, batchRows / self.workers)
+        self.batchBytes = max(1, batchBytes / self.workers)
+        self.rangePages = rangePages
     }
 
     /// One unit of work: a table, or a range of its heap blocks.

@@ -243,25 +243,29 @@ struct SourceProbe {
         return checks
     }
 
-    /// Names the store cannot hold as they are (a `/` or leading `.` in a table name, reserved or comma column
-    /// names) and names that read ambiguously as `schema.table` (a `.` inside a schema or table name).
+    /// Names the store cannot hold (columns named like its own `_version`, `_deleted`, `_unchanged`, or with a
+    /// comma), and table names it escapes: a `.` or `"` makes the qualified name quoted (`public."dotted.name"`, the
+    /// way to write it in --table, --exclude and the config), other characters (`/`, spaces, non-ASCII) are
+    /// percent-encoded in the table's directory under `STORE/tables/`.
     func names(_ tables: [SourceTable]) -> Check {
-        var bad: [String] = [], ambiguous: [String] = []
+        var bad: [String] = [], escaped: [String] = []
         for t in tables {
-            if t.qualifiedName.contains("/") || t.schema.hasPrefix(".") || t.qualifiedName.contains("\0") { bad.append(t.qualifiedName) }
-            if t.schema.contains(".") || t.name.contains(".") { ambiguous.append(t.qualifiedName) }
+            let name = t.tableName
+            if name.qualifiedName != "\(t.schema).\(t.name)" || name.directoryName != "\(t.schema).\(t.name)" {
+                escaped.append("\(name.qualifiedName) (directory \(name.directoryName))")
+            }
             for c in t.columns where TableSchema.reservedNames.contains(c.name) || c.name.contains(",") {
-                bad.append("\(t.qualifiedName).\(c.name)")
+                bad.append("\(name.qualifiedName) column \(c.name)")
             }
         }
         if !bad.isEmpty {
             return Check(name: "names", verdict: .fail,
-                         detail: "the store cannot hold these names as they are (/ or a leading . in a table name; columns named _version, _deleted, _unchanged or with a comma): " + list(bad),
-                         fix: "rename them, or --exclude the tables")
+                         detail: "the store cannot hold columns named _version, _deleted or _unchanged, or with a comma: " + list(bad),
+                         fix: "rename the columns, or --exclude the tables")
         }
-        if !ambiguous.isEmpty {
-            return Check(name: "names", verdict: .warn, detail: "a . inside the schema or table name makes schema.table ambiguous: " + list(ambiguous),
-                         fix: "rename them, or check `freshet scan` and `freshet sql` find them")
+        if !escaped.isEmpty {
+            return Check(name: "names", verdict: .warn, detail: "the store escapes these names: " + list(escaped),
+                         fix: "write them as shown (quoted) in --table, --exclude and the config; readers find them through freshet scan / freshet sql")
         }
         return Check(name: "names", verdict: .pass, detail: "every table and column name is stored as it is", fix: nil)
     }

@@ -20,7 +20,9 @@ public enum SetupError: Error, Equatable, CustomStringConvertible {
         case let .noReplicationPrivilege(user):
             return "role \(user) may not replicate. Fix: ALTER ROLE \(SQLQuoting.identifier(user)) REPLICATION; (or connect as a role that has it)."
         case let .tableWithoutKey(table):
-            return "table \(table) has no primary key, so its updates and deletes cannot be replicated. Fix: add a primary key, or set REPLICA IDENTITY FULL on it and give its key columns in the config (tableSettings.\"\(table)\".key), or exclude it."
+            // The config key as JSON spells it (a quoted table name holds quotes).
+            let jsonKey = "\"" + table.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            return "table \(table) has no primary key, so its updates and deletes cannot be replicated. Fix: add a primary key, or set REPLICA IDENTITY FULL on it and give its key columns in the config (tableSettings.\(jsonKey).key), or exclude it."
         case let .keyColumnMissing(table, column):
             return "table \(table): configured key column \(column) does not exist."
         case let .noTables(scope):

@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 import PostgresReplication
 
@@ -25,18 +26,21 @@ public struct SourceCatalog {
     }
 
     /// Ordinary and partitioned tables (not partitions) of `schemas`, or exactly `tables` when non-empty, minus `exclude`.
+    /// `tables` and `exclude` hold `TableName.qualifiedName`s (as the config loader normalises them).
     public func tables(schemas: [String], tables: [String], exclude: [String]) throws -> [SourceTable] {
+        let wanted = tables.compactMap { try? TableName(parsing: $0) }
         let rows = try connection.query("""
             SELECT c.oid::int8::text, n.nspname, c.relname, c.relreplident::text, c.reltuples::int8::text, c.relpages::int8::text
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-              AND (n.nspname = ANY($1::text[]) OR (n.nspname || '.' || c.relname) = ANY($2::text[]))
+              AND (n.nspname = ANY($1::text[]) OR (n.nspname::text, c.relname::text) IN (SELECT * FROM unnest($2::text[], $3::text[])))
             ORDER BY n.nspname, c.relname
-            """, [Self.arrayLiteral(tables.isEmpty ? schemas : []), Self.arrayLiteral(tables)]).rows
+            """, [Self.arrayLiteral(tables.isEmpty ? schemas : []), Self.arrayLiteral(wanted.map(\.schema)),
+                  Self.arrayLiteral(wanted.map(\.table))]).rows
         var result: [SourceTable] = []
         for row in rows {
             guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2] else { continue }
-            if exclude.contains("\(schema).\(name)") { continue }
+            if exclude.contains(TableName(schema: schema, table: name).qualifiedName) { continue }
             let quoted = SQLQuoting.qualified(schema: schema, name: name)
             result.append(try describe(oid: oid, schema: schema, name: name, replicaIdentity: Character(row[3] ?? "d"),
                                        estimatedRows: plannerRows(quoted) ?? Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0))
@@ -74,11 +78,14 @@ public struct SourceCatalog {
                            replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
     }
 
-    /// Whether a publication exists, and the tables (`schema.table`) it publishes.
+    /// Whether a publication exists, and the tables (`TableName.qualifiedName`) it publishes.
     public func publicationTables(_ publication: String) throws -> [String]? {
         guard try !connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication]).rows.isEmpty else { return nil }
-        return try connection.query("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
-                                    [publication]).rows.compactMap { $0[0] }
+        return try connection.query("SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
+                                    [publication]).rows.compactMap { row in
+            guard let schema = row[0], let table = row[1] else { return nil }
+            return TableName(schema: schema, table: table).qualifiedName
+        }
     }
 
     /// The logical slot's state, or nil when it does not exist.

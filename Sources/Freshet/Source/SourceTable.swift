@@ -1,3 +1,4 @@
+import ColumnStore
 import PostgresReplication
 
 /// A table of the source database as the catalog describes it.
@@ -14,8 +15,10 @@ public struct SourceTable: Sendable, Equatable {
     public var estimatedRows: Int64
     public var pages: Int64
 
-    /// `schema.table`, the name used in the store and in the config.
-    public var qualifiedName: String { "\(schema).\(name)" }
+    /// The table's name, as the store, the config and the CLI spell it (`TableName`).
+    public var tableName: TableName { TableName(schema: schema, table: name) }
+    /// `schema.table` (a part in double quotes when it holds `.` or `"`), the name used in the store and in the config.
+    public var qualifiedName: String { tableName.qualifiedName }
     /// `"schema"."table"` for SQL.
     public var quotedName: String { SQLQuoting.qualified(schema: schema, name: name) }
 }

@@ -207,7 +207,7 @@ final class StreamApplier {
 
     private func relationChanged(_ r: RelationMessage) throws {
         relations.update(r)
-        let name = "\(r.namespace.isEmpty ? "pg_catalog" : r.namespace).\(r.name)"
+        let name = r.tableName.qualifiedName
         let mappings = r.columns.map {
             ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier)
         }

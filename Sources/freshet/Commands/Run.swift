@@ -37,8 +37,8 @@ enum RunCommand: FreshetCommand {
         if let v = args.value("slot") { config.slot = v }
         if let v = args.value("publication") { config.publication = v }
         if !args.all("schema").isEmpty { config.schemas = args.all("schema") }
-        if !args.all("table").isEmpty { config.tables = args.all("table") }
-        if !args.all("exclude").isEmpty { config.exclude = args.all("exclude") }
+        if !args.all("table").isEmpty { config.tables = try args.all("table").map(Arguments.tableName) }
+        if !args.all("exclude").isEmpty { config.exclude = try args.all("exclude").map(Arguments.tableName) }
         if let v = try args.integer("max-age-ms") { config.batch.maxAge = Double(max(1, v)) / 1000 }
         if let v = try args.integer("max-rows") { config.batch.maxRows = max(1, v) }
         if let v = try args.integer("heartbeat-seconds") { config.heartbeatInterval = Double(v) }
