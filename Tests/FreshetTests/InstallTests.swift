@@ -25,7 +25,8 @@ final class InstallTests: XCTestCase {
         let bin = prefix + "/bin/freshet", etc = prefix + "/etc/freshet", unitPath = prefix + "/lib/systemd/system/freshet.service"
         XCTAssertTrue(fm.isExecutableFile(atPath: bin))
         XCTAssertEqual(try mode(etc + "/freshet.env"), 0o600)
-        XCTAssertEqual(try mode(etc), 0o750)
+        XCTAssertEqual(try mode(etc), 0o755, "the service user reads freshet.json")
+        XCTAssertEqual(try mode(etc + "/freshet.json"), 0o644)
         XCTAssertEqual(try String(contentsOfFile: etc + "/freshet.env", encoding: .utf8).split(separator: "\n").last.map(String.init),
                        "FRESHET_SOURCE=\(url)")
 
@@ -54,6 +55,16 @@ final class InstallTests: XCTestCase {
                                        environment: ["FRESHET_SOURCE": url])
         let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
         XCTAssertNotNil(report?["checks"], check.stdout + check.stderr)
+        // The service runs as its own user: the config must be readable without root (the environment file is read
+        // by systemd as root and stays 0600).
+        if getuid() == 0, let runuser = try? TestEnvironment.executable("runuser") {
+            let asNobody = try Subprocess.run(runuser, ["-u", "nobody", "--", "/usr/bin/env", "FRESHET_SOURCE=\(url)", bin, "check",
+                                                        "--config", etc + "/freshet.json", "--store", prefix + "/store", "--json"])
+            XCTAssertNotNil((try? JSONSerialization.jsonObject(with: Data(asNobody.stdout.utf8))) as? [String: Any],
+                            asNobody.stdout + asNobody.stderr)
+            let env = try Subprocess.run(runuser, ["-u", "nobody", "--", "/bin/cat", etc + "/freshet.env"])
+            XCTAssertNotEqual(env.status, 0, "freshet.env is readable by another user")
+        }
 
         // Again, without --source: the operator's config and environment file stay.
         try "{\"schemas\": [\"mine\"]}\n".write(toFile: etc + "/freshet.json", atomically: true, encoding: .utf8)
