@@ -65,7 +65,7 @@ struct PartFileWriter {
                             + PartFormat.internalColumns)
         self.columns = columns
         do { writer = try ParquetFileWriter(path: url.path, schema: schema, options: opts) } catch {
-            throw StoreError.io(path: url.path, operation: "create part: \(error)", errno: 0)
+            throw StoreError.part(error, path: url.path, operation: "create part")
         }
     }
 
@@ -96,7 +96,7 @@ struct PartFileWriter {
         }
         out.append(Parquet.ColumnBuffer(.byteArray(marks), validity: valid))
         do { try writer.write(out) } catch {
-            throw StoreError.io(path: writer.path, operation: "write part: \(error)", errno: 0)
+            throw StoreError.part(error, path: writer.path, operation: "write part")
         }
     }
 
@@ -130,7 +130,7 @@ struct PartFileWriter {
             let f = try writer.close()
             return (Int(f.byteCount), PartFileWriter.checksumText(f.crc32))
         } catch {
-            throw StoreError.io(path: writer.path, operation: "finish part: \(error)", errno: 0)
+            throw StoreError.part(error, path: writer.path, operation: "finish part")
         }
     }
 
@@ -317,5 +317,16 @@ extension PartFileReader {
             return RowBatch.compareBytes(v, v.indices, l, l.indices)
         default: return nil
         }
+    }
+}
+
+extension StoreError {
+    /// A part writer's failure as a store error: an operating-system error keeps its errno (so the message reads
+    /// e.g. "No space left on device"); anything else keeps the Parquet writer's own text.
+    static func part(_ error: Error, path: String, operation: String) -> StoreError {
+        if case let ParquetError.io(_, op, code)? = error as? ParquetError {
+            return .io(path: path, operation: "\(operation) (\(op))", errno: code)
+        }
+        return .io(path: path, operation: "\(operation): \(error)", errno: 0)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 
 /// Everything the store reports. Each case names the table and/or path it concerns.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An operating-system call failed; errno 0 means `operation` already says why.
     case io(path: String, operation: String, errno: Int32)
     case corruptManifest(table: String, path: String, reason: String)
     case corruptPart(table: String, path: String, reason: String)
@@ -19,7 +20,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .io(path, op, e): return "\(op) \(path): \(String(cString: strerror(e)))"
+        case let .io(path, op, e): return e == 0 ? "\(op) \(path)" : "\(op) \(path): \(String(cString: strerror(e)))"
         case let .corruptManifest(t, p, r): return "table \(t): corrupt manifest \(p): \(r)"
         case let .corruptPart(t, p, r): return "table \(t): corrupt part \(p): \(r)"
         case let .corruptStoreFile(p, r): return "corrupt store file \(p): \(r)"

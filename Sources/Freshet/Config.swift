@@ -86,10 +86,12 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 enum ConfigRedaction {
-    /// Hides the password in a URL (`user:secret@` → `user:***@`) or key/value string (`password=...`).
+    /// Hides the password in a URL (`user:secret@` → `user:***@`) or key/value string (`password=...`). In a URL the
+    /// user info ends at the *last* `@` before the query, so a password with an unencoded `@` is hidden whole.
     static func redact(_ source: String) -> String {
         var s = source
-        if let scheme = s.range(of: "://"), let at = s[scheme.upperBound...].firstIndex(of: "@") {
+        if let scheme = s.range(of: "://"),
+           let at = s[scheme.upperBound...].prefix(while: { $0 != "?" }).lastIndex(of: "@") {
             let userInfo = s[scheme.upperBound..<at]
             if let colon = userInfo.firstIndex(of: ":") {
                 s.replaceSubrange(s.index(after: colon)..<at, with: "***")

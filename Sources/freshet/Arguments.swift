@@ -85,4 +85,11 @@ struct Arguments {
         guard let n = Int(v), n >= 0 else { throw UsageError(description: "--\(name) needs a non-negative integer") }
         return n
     }
+
+    /// `--name N` with N ≥ 1 (0 is an error, as it is in the config file).
+    func positiveInteger(_ name: String) throws -> Int? {
+        guard let v = value(name) else { return nil }
+        guard let n = Int(v), n >= 1 else { throw UsageError(description: "--\(name) needs a positive integer, got \(v)") }
+        return n
+    }
 }

@@ -101,6 +101,15 @@ public enum FreshetMetrics {
                               samples: errors.sorted { $0.key < $1.key }.map {
                                   MetricSample(labels: [MetricLabel("kind", $0.key)], value: Double($0.value))
                               }))
+        var changes = s.sourceChanges
+        for kind in SourceChangeKind.allCases where changes[kind.rawValue] == nil { changes[kind.rawValue] = 0 }
+        f.append(MetricFamily("freshet_source_changes_total", .counter,
+                              help: "Changes of the source that changed what the copy holds or need attention, by kind (each is also a warning in the log).",
+                              samples: changes.sorted { $0.key < $1.key }.map {
+                                  MetricSample(labels: [MetricLabel("kind", $0.key)], value: Double($0.value))
+                              }))
+        gauge("freshet_unreplicable_tables", "Tables in scope that cannot be replicated (listed with the fix in /status and the log).",
+              Double(s.unreplicable.count))
         return f
     }
 }

@@ -60,6 +60,10 @@ public struct OperationsSnapshot: Sendable {
     public var lagHistory: [LagHistory.Point] = []
     /// The store's resync requests (`resync.json`), oldest first.
     public var resyncs: [ResyncLedger.Entry] = []
+    /// Source changes that changed what the copy holds, by kind (see `ReplicatorStats.recordSourceChange`).
+    public var sourceChanges: [String: Int] = [:]
+    /// Tables in scope that cannot be replicated, with the fix.
+    public var unreplicable: [UnreplicableTable] = []
 
     /// WAL between the server's end (from keepalives) and the confirmed LSN.
     public var walBehindBytes: UInt64 { serverWALEnd > committedLSN ? serverWALEnd - committedLSN : 0 }
@@ -120,7 +124,8 @@ extension OperationsSnapshot {
             lastCommit: lastCommitMicros > 0 ? Date(timeIntervalSince1970: Double(lastCommitMicros) / 1e6) : nil,
             lastStoreCommit: lastStoreCommit.timeIntervalSince1970 > 0 ? lastStoreCommit : nil,
             slot: slot?.slot, slotCheckedAt: slot?.checkedAt, slotWarning: slot?.warning ?? false,
-            slotWarnBytes: config.slotWarnBytes, healthMaxLag: config.healthMaxLagSeconds)
+            slotWarnBytes: config.slotWarnBytes, healthMaxLag: config.healthMaxLagSeconds,
+            sourceChanges: stats.sourceChanges, unreplicable: stats.unreplicable)
         snapshot.lagHistory = stats.lagHistory(now: now)
         snapshot.resyncs = ResyncLedger.decode(store?.readSidecar(ResyncLedger.fileName)).entries
         return snapshot

@@ -89,6 +89,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var publication: String
     public var slot: Slot
     public var tables: [Table]
+    /// Tables in scope that cannot be replicated, each with the reason and the fix.
+    public var unreplicableTables: [UnreplicableTable]
+    /// Source changes that changed what the copy holds, by kind.
+    public var sourceChanges: [String: Int]
     /// Commit-to-visible lag per 10 s over the last 15 minutes, oldest first (nil from a server that predates it).
     public var lagHistory: [LagHistory.Point]?
     /// `/healthz` turns 503 above this lag, seconds (nil from a server that predates it).
@@ -131,6 +135,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
                   snapshotExpectedRows: t.snapshotExpectedRows,
                   resync: active.first { $0.tables.contains(t.name) || $0.tables == ["*"] }?.progress)
         }
+        unreplicableTables = s.unreplicable
+        sourceChanges = s.sourceChanges
     }
 
     /// Pretty, key-sorted JSON.

@@ -99,8 +99,8 @@ struct SourceProbe {
         let text = try setting("server_version") ?? "\(num)"
         if num >= 150000 { return Check(name: "postgresql_version", verdict: .pass, detail: text, fix: nil) }
         if num >= 140000 {
-            return Check(name: "postgresql_version", verdict: .warn, detail: "\(text): whole-schema publications (FOR TABLES IN SCHEMA) need 15",
-                         fix: "name the tables (--table SCHEMA.TABLE) or create the publication yourself")
+            return Check(name: "postgresql_version", verdict: .warn, detail: "\(text): Freshet is tested on PostgreSQL 15",
+                         fix: "upgrade to 15 or later, or check freshet verify after the snapshot")
         }
         return Check(name: "postgresql_version", verdict: .fail, detail: "\(text): pgoutput's logical messages (heartbeats, resync requests) need 14",
                      fix: "upgrade PostgreSQL to 15 or later")
@@ -211,19 +211,26 @@ struct SourceProbe {
                     fix: "GRANT SELECT ON " + unreadableTables.prefix(3).map(\.quotedName).joined(separator: ", ") + (unreadable.count > 3 ? ", … " : " ")
                         + "TO \(SQLQuoting.identifier(try user)); (or GRANT SELECT ON ALL TABLES IN SCHEMA …)"))
 
-        var noKey: [String] = [], nothing: [String] = []
+        // The planner's verdict, as `freshet run` applies it: an unreplicable table named with --table stops the run;
+        // one found in a schema is reported and left out of the publication.
+        let planner = TablePlanner(config: config)
+        var problems: [UnreplicableTable] = []
         for t in tables {
-            if t.replicaIdentity == "n" { nothing.append(t.qualifiedName); continue }
-            let configured = config.tableSettings[t.qualifiedName]?.key != nil
-            if t.primaryKey.isEmpty && !(configured && t.replicaIdentity == "f") { noKey.append(t.qualifiedName) }
+            do { try planner.check(t) } catch let u as UnreplicableTable { problems.append(u) }
         }
-        if noKey.isEmpty && nothing.isEmpty {
-            checks.append(Check(name: "keys", verdict: .pass, detail: "every table has a primary key (or a configured key and REPLICA IDENTITY FULL)", fix: nil))
+        if problems.isEmpty {
+            checks.append(Check(name: "keys", verdict: .pass,
+                                detail: "every table has a key (a primary key, or a configured key and REPLICA IDENTITY FULL) and storable column names", fix: nil))
+        } else {
+            let named = problems.contains { config.tables.contains($0.table) } || problems.count == tables.count
+            checks.append(Check(name: "keys", verdict: named ? .fail : .warn,
+                                detail: (named ? "cannot be replicated: " : "left out of the publication and reported: ")
+                                    + problems.prefix(5).map { "\($0.table) (\($0.reason))" }.joined(separator: "; ")
+                                    + (problems.count > 5 ? " and \(problems.count - 5) more" : ""),
+                                fix: problems.count == 1 ? problems[0].fix
+                                    : "add primary keys, or REPLICA IDENTITY FULL and tableSettings.\"TABLE\".key in the config, or --exclude them"))
         }
-        if !noKey.isEmpty {
-            checks.append(Check(name: "keys", verdict: .fail, detail: "no primary key: " + list(noKey),
-                                fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL and tableSettings.\"TABLE\".key in the config, or --exclude them"))
-        }
+        let nothing = tables.filter { $0.replicaIdentity == "n" }.map(\.qualifiedName)
         if !nothing.isEmpty {
             checks.append(Check(name: "replica_identity", verdict: .fail,
                                 detail: "REPLICA IDENTITY NOTHING (published, their UPDATEs and DELETEs would fail on the source): " + list(nothing),
@@ -234,72 +241,55 @@ struct SourceProbe {
             SELECT n.nspname || '.' || c.relname, (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid)::text
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[]) AND c.relkind = 'p' ORDER BY 1
             """, [oids]).rows.map { "\($0[0] ?? "?") (\($0[1] ?? "0") partitions)" }
-        checks.append(partitioned.isEmpty
-            ? Check(name: "partitioned_tables", verdict: .pass, detail: "none", fix: nil)
-            : Check(name: "partitioned_tables", verdict: .warn,
-                    detail: "changes to a partitioned table arrive under its partitions' names unless the publication sets publish_via_partition_root: " + list(partitioned),
-                    fix: "check it after the snapshot with freshet verify, or --exclude it and --table its partitions"))
+        checks.append(Check(name: "partitioned_tables", verdict: .pass,
+                            detail: partitioned.isEmpty ? "none"
+                                : "each replicated as one table (publish_via_partition_root): " + list(partitioned), fix: nil))
         checks.append(names(tables))
         return checks
     }
 
-    /// Names the store cannot hold (columns named like its own `_version`, `_deleted`, `_unchanged`, or with a
-    /// comma), and table names it escapes: a `.` or `"` makes the qualified name quoted (`public."dotted.name"`, the
-    /// way to write it in --table, --exclude and the config), other characters (`/`, spaces, non-ASCII) are
-    /// percent-encoded in the table's directory under `STORE/tables/`.
+    /// Table names the store escapes: a `.` or `"` makes the qualified name quoted (`public."dotted.name"`, the way to
+    /// write it in --table, --exclude and the config); other characters (`/`, spaces, non-ASCII) are percent-encoded
+    /// in the table's directory under `STORE/tables/`. (Column names the store cannot hold are on the `keys` line.)
     func names(_ tables: [SourceTable]) -> Check {
-        var bad: [String] = [], escaped: [String] = []
-        for t in tables {
-            let name = t.tableName
-            if name.qualifiedName != "\(t.schema).\(t.name)" || name.directoryName != "\(t.schema).\(t.name)" {
-                escaped.append("\(name.qualifiedName) (directory \(name.directoryName))")
-            }
-            for c in t.columns where TableSchema.reservedNames.contains(c.name) || c.name.contains(",") {
-                bad.append("\(name.qualifiedName) column \(c.name)")
-            }
+        let escaped = tables.map(\.tableName).filter {
+            $0.qualifiedName != "\($0.schema).\($0.table)" || $0.directoryName != "\($0.schema).\($0.table)"
+        }.map { "\($0.qualifiedName) (directory \($0.directoryName))" }
+        if escaped.isEmpty {
+            return Check(name: "names", verdict: .pass, detail: "every table name is stored as it is", fix: nil)
         }
-        if !bad.isEmpty {
-            return Check(name: "names", verdict: .fail,
-                         detail: "the store cannot hold columns named _version, _deleted or _unchanged, or with a comma: " + list(bad),
-                         fix: "rename the columns, or --exclude the tables")
-        }
-        if !escaped.isEmpty {
-            return Check(name: "names", verdict: .warn, detail: "the store escapes these names: " + list(escaped),
-                         fix: "write them as shown (quoted) in --table, --exclude and the config; readers find them through freshet scan / freshet sql")
-        }
-        return Check(name: "names", verdict: .pass, detail: "every table and column name is stored as it is", fix: nil)
+        return Check(name: "names", verdict: .warn, detail: "the store escapes these names: " + list(escaped),
+                     fix: "write them as shown (quoted) in --table, --exclude and the config; readers find them through freshet scan / freshet sql")
     }
 
-    /// Whether `freshet run` can use or create the publication with this role.
+    /// Whether `freshet run` can create the publication (always `FOR TABLE`, a list it maintains) or bring an existing
+    /// one to the tables in scope: that takes a superuser, or the tables' owner (and CREATE on the database, or the
+    /// publication's ownership).
     func publication(_ catalog: SourceCatalog, _ tables: [SourceTable]) throws -> Check {
         let name = config.publication
-        if let published = try catalog.publicationTables(name) {
-            let missing = tables.map(\.qualifiedName).filter { !published.contains($0) }
-            if missing.isEmpty { return Check(name: "publication", verdict: .pass, detail: "\(name) exists and publishes every table", fix: nil) }
-            return ownership(tables.filter { missing.contains($0.qualifiedName) }, detail: "\(name) exists; freshet run adds " + list(missing))
-        }
         let superuser = try sql.execute("SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user").scalar == "true"
-        let wholeSchemas = config.tables.isEmpty && config.exclude.isEmpty
-        if superuser { return Check(name: "publication", verdict: .pass, detail: "\(name) does not exist yet; freshet run creates it", fix: nil) }
-        let canCreate = try sql.execute("SELECT has_database_privilege(current_database(), 'CREATE')::text").scalar == "true"
-        let fix = "as a superuser or the tables' owner: CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR "
-            + (wholeSchemas ? "TABLES IN SCHEMA " + config.schemas.map(SQLQuoting.identifier).joined(separator: ", ") : "TABLE …") + ";"
-        if wholeSchemas {
+        let published = try catalog.publicationTables(name)
+        let missing = tables.filter { !(published ?? []).contains($0.qualifiedName) }
+        let detail = published == nil ? "\(name) does not exist yet; freshet run creates it"
+            : missing.isEmpty ? "\(name) exists and publishes every table" : "\(name) exists; freshet run adds " + list(missing.map(\.qualifiedName))
+        if superuser || missing.isEmpty { return Check(name: "publication", verdict: .pass, detail: detail, fix: nil) }
+        let fix = "as a superuser or the tables' owner: "
+            + (published == nil ? "CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE … WITH (publish_via_partition_root = true);"
+                                : "ALTER PUBLICATION \(SQLQuoting.identifier(name)) ADD TABLE …;")
+        let allowed = published == nil
+            ? try sql.execute("SELECT has_database_privilege(current_database(), 'CREATE')::text").scalar == "true"
+            : try sql.query("SELECT pg_has_role(pubowner, 'USAGE')::text FROM pg_publication WHERE pubname = $1", [name]).scalar == "true"
+        if !allowed {
             return Check(name: "publication", verdict: .fail,
-                         detail: "\(name) does not exist, and only a superuser can create a publication FOR TABLES IN SCHEMA", fix: fix)
+                         detail: detail + (published == nil ? ", but this role may not CREATE in the database" : ", but this role does not own it"), fix: fix)
         }
-        if !canCreate { return Check(name: "publication", verdict: .fail, detail: "\(name) does not exist and this role may not CREATE in the database", fix: fix) }
-        return ownership(tables, detail: "\(name) does not exist yet; freshet run creates it")
-    }
-
-    /// Publishing a table takes its ownership.
-    private func ownership(_ tables: [SourceTable], detail: String) -> Check {
-        let oids = SourceCatalog.arrayLiteral(tables.map { String($0.oid) })
-        let notOwned = (try? sql.query("SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                       + "WHERE c.oid = ANY($1::oid[]) AND NOT pg_has_role(c.relowner, 'USAGE') ORDER BY 1", [oids]).rows.compactMap { $0[0] }) ?? []
+        let oids = SourceCatalog.arrayLiteral(missing.map { String($0.oid) })
+        let notOwned = try sql.query("SELECT oid::int8::text FROM pg_class WHERE oid = ANY($1::oid[]) AND NOT pg_has_role(relowner, 'USAGE')",
+                                     [oids]).rows.compactMap { $0[0].flatMap { UInt32($0) } }
         if notOwned.isEmpty { return Check(name: "publication", verdict: .pass, detail: detail, fix: nil) }
-        return Check(name: "publication", verdict: .fail, detail: detail + ", but publishing needs ownership of " + list(notOwned),
-                     fix: "as a superuser or the owner: ALTER PUBLICATION \(SQLQuoting.identifier(config.publication)) ADD TABLE …;")
+        return Check(name: "publication", verdict: .fail,
+                     detail: detail + ", but publishing needs ownership of " + list(missing.filter { notOwned.contains($0.oid) }.map(\.qualifiedName)),
+                     fix: fix)
     }
 
     /// Free space where the store goes against about 0.4 × the tables' total size (Parquet with LZ4 is smaller
