@@ -57,6 +57,7 @@ final class StatusPageTests: XCTestCase {
         s.slot?.retainedBytes = 3 << 30
         s.resyncs = [ResyncLedger.Entry(request: ResyncRequest(tables: ["s.t\"x"], all: false), state: .copying, snapshotLSN: "0/1",
                                         rowsCopied: 50, estimatedRows: 200, message: nil, updated: s.now)]
+        s.unreplicable = [UnreplicableTable(table: "s.nokey", reason: "it has no primary key", fix: "add one <or exclude it>")]
         let html = StatusPage.render(StatusReport(s))
         XCTAssertTrue(html.hasPrefix("<!doctype html>"))
         // Self-contained: no external scripts, styles, images or fonts.
@@ -66,6 +67,7 @@ final class StatusPageTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<polyline class=\"p50\" points=\"").count - 1, 1)
         XCTAssertTrue(html.contains("<tr data-table=\"s.t&quot;x\"><td>s.t&quot;x</td><td class=\"num\">15</td>"), html)
         XCTAssertTrue(html.contains("copying 50 of ~200 rows (25%)"), html)
+        XCTAssertTrue(html.contains("<tr data-table=\"s.nokey\"><td>s.nokey</td><td>it has no primary key</td><td>add one &lt;or exclude it&gt;</td></tr>"), html)
         XCTAssertTrue(html.contains("3.0 GiB"))
         XCTAssertTrue(html.contains("above the warning level"))
         XCTAssertTrue(html.contains("id=\"wal-behind\" class=\"value\">100 B<"), html)

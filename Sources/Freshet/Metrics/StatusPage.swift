@@ -3,7 +3,8 @@ import Foundation
 /// The operations endpoint's `/`: one self-contained HTML page rendered from the `/status` report. No external
 /// assets; a small inline script reloads the page's content every `refreshSeconds` (a `<noscript>` meta refresh
 /// does it without JavaScript). Shows state and health, the lag sparkline (inline SVG, p50 and p99 per 10 s over
-/// 15 minutes), WAL behind, the slot's retained WAL against the warning level, and one row per table.
+/// 15 minutes), WAL behind, the slot's retained WAL against the warning level, one row per table, the tables left out
+/// (unreplicable, with the fix) and the recent resync requests.
 public enum StatusPage {
     public static let contentType = "text/html; charset=utf-8"
     public static let refreshSeconds = 5
@@ -29,6 +30,7 @@ public enum StatusPage {
         html += cards(r)
         html += sparkline(r)
         html += tables(r)
+        html += unreplicable(r)
         html += resyncs(r)
         html += """
         <footer class="muted">slot <b>\(escape(r.slot.name))</b> · publication <b>\(escape(r.publication))</b> ·
@@ -123,6 +125,21 @@ public enum StatusPage {
         <section><h2>Tables</h2>
         <table id="tables"><thead><tr><th>table</th><th class="num">rows</th><th class="num">parts</th><th class="num">bytes</th>
         <th>last commit</th><th class="num">pending merges</th><th>resync</th></tr></thead>
+        <tbody>
+        \(rows)</tbody></table></section>
+
+        """
+    }
+
+    /// Tables in scope that Freshet leaves out, each with the reason and the fix.
+    private static func unreplicable(_ r: StatusReport) -> String {
+        guard !r.unreplicableTables.isEmpty else { return "" }
+        let rows = r.unreplicableTables.map {
+            "<tr data-table=\"\(escape($0.table))\"><td>\(escape($0.table))</td><td>\(escape($0.reason))</td><td>\(escape($0.fix))</td></tr>\n"
+        }.joined()
+        return """
+        <section><h2 class="bad-text">Not replicated</h2>
+        <table id="unreplicable"><thead><tr><th>table</th><th>why</th><th>fix</th></tr></thead>
         <tbody>
         \(rows)</tbody></table></section>
 
