@@ -220,7 +220,7 @@ struct SourceProbe {
         }
         if problems.isEmpty {
             checks.append(Check(name: "keys", verdict: .pass,
-                                detail: "every table has a key (a primary key, or a configured key and REPLICA IDENTITY FULL) and storable column names", fix: nil))
+                                detail: "every table has a key (a primary key, or a configured key and REPLICA IDENTITY FULL), a replica identity and storable column names", fix: nil))
         } else {
             let named = problems.contains { config.tables.contains($0.table) } || problems.count == tables.count
             checks.append(Check(name: "keys", verdict: named ? .fail : .warn,
@@ -229,12 +229,6 @@ struct SourceProbe {
                                     + (problems.count > 5 ? " and \(problems.count - 5) more" : ""),
                                 fix: problems.count == 1 ? problems[0].fix
                                     : "add primary keys, or REPLICA IDENTITY FULL and tableSettings.\"TABLE\".key in the config, or --exclude them"))
-        }
-        let nothing = tables.filter { $0.replicaIdentity == "n" }.map(\.qualifiedName)
-        if !nothing.isEmpty {
-            checks.append(Check(name: "replica_identity", verdict: .fail,
-                                detail: "REPLICA IDENTITY NOTHING (published, their UPDATEs and DELETEs would fail on the source): " + list(nothing),
-                                fix: "ALTER TABLE … REPLICA IDENTITY DEFAULT (with a primary key), or --exclude them"))
         }
 
         let partitioned = try sql.query("""
