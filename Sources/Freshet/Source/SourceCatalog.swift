@@ -57,9 +57,20 @@ public struct SourceCatalog {
                 let known = t.partitions.map(\.estimatedRows).filter { $0 >= 0 }
                 t.estimatedRows = known.isEmpty && !t.partitions.isEmpty ? -1 : known.reduce(0, +)
             }
+            t.estimatedRows = plannerRows(SQLQuoting.qualified(schema: schema, name: name)) ?? t.estimatedRows
             result.append(t)
         }
         return result
+    }
+
+    /// The planner's row estimate of a whole table, as EXPLAIN gives it: `reltuples` scaled to the table's current
+    /// size, an estimate also for a table never analysed (where `reltuples` is -1) and for a partitioned table (the
+    /// sum of its partitions). Nil when EXPLAIN fails (no SELECT right).
+    func plannerRows(_ quotedName: String) -> Int64? {
+        guard let text = try? connection.execute("EXPLAIN (FORMAT JSON) SELECT * FROM \(quotedName)").scalar,
+              let plans = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
+              let rows = (plans.first?["Plan"] as? [String: Any])?["Plan Rows"] as? NSNumber else { return nil }
+        return rows.int64Value
     }
 
     /// The leaf partitions of a partitioned table, at any depth, in name order.
