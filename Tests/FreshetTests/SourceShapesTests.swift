@@ -186,6 +186,32 @@ final class SourceShapesTests: XCTestCase {
         XCTAssertTrue(s.log.contains("source.column_renamed") && s.log.contains("source.added_column_default"), s.log)
     }
 
+    // MARK: two replicators on one database
+
+    func testResyncRequestsReachOnlyTheReplicatorsTheyConcern() throws {
+        let a = try Scenario(rows: 200)
+        defer { a.cleanup() }
+        let b = try Scenario(rows: 200)
+        defer { b.cleanup() }
+        let pa = try a.start(), pb = try b.start()
+        defer { pa.signal(SIGKILL); pb.signal(SIGKILL); _ = pa.wait(timeout: 10); _ = pb.wait(timeout: 10) }
+        try a.waitCaughtUp()
+        try b.waitCaughtUp()
+        // Both receive the request through the WAL; only A replicates the table.
+        try a.resync(["\(a.schema).items"])
+        try a.waitForResyncs(done: 1)
+        try b.waitForResyncs(done: 1)
+        XCTAssertFalse(try b.storeTables().contains("\(a.schema).items"), "B copied a table it does not replicate")
+        // --slot: only that replicator acts, even for --all.
+        let r = try runFreshet(["resync", "--all", "--slot", b.slot, "--source", b.url])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try b.waitForResyncs(done: 2)
+        usleep(1_000_000)
+        XCTAssertEqual(a.resyncEntries().count, 1, "A acted on a request for B's slot: \(a.resyncEntries())")
+        try a.compare(tables: a.tables)
+        try b.compare(tables: b.tables)
+    }
+
     // MARK: slots and databases of another store
 
     func testAnotherStoreNeverTakesThisStoresSlotOrDatabase() throws {

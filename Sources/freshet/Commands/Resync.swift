@@ -6,11 +6,12 @@ enum ResyncCommand: FreshetCommand {
     static let name = "resync"
     static let summary = "copy tables afresh while streaming goes on (online; readers switch atomically)"
     static let usage = """
-    freshet resync SCHEMA.TABLE... | --all  [--source URL] [--wait [--status-url http://HOST:PORT | --store DIR]]
+    freshet resync SCHEMA.TABLE... | --all  [--source URL] [--slot NAME] [--wait [--status-url http://HOST:PORT | --store DIR]]
+          --slot: only the replicator of that slot acts (several replicators on one database all receive the request)
           --wait follows the request on the replicator's /status (default http://127.0.0.1:9187), or in the store's
           resync.json with --store (or FRESHET_STORE)
     """
-    static let options: Set<String> = ["source", "store", "status-url"]
+    static let options: Set<String> = ["source", "store", "status-url", "slot"]
     static let flags: Set<String> = ["all", "wait"]
 
     static func run(_ args: Arguments) throws {
@@ -23,7 +24,7 @@ enum ResyncCommand: FreshetCommand {
         if args.value("status-url") != nil && args.value("store") != nil {
             throw Arguments.UsageError(description: "--wait follows either --status-url or --store, not both")
         }
-        let request = try ResyncTrigger.request(source: source, tables: tables, all: all)
+        let request = try ResyncTrigger.request(source: source, tables: tables, all: all, slot: args.value("slot"))
         print("resync requested: id \(request.id) for \(all ? "all tables" : tables.joined(separator: ", "))")
         print("the running freshet picks it up through the WAL (or the next `freshet run` does)")
         guard args.flag("wait") else { return }
