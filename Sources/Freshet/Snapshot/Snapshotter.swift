@@ -89,7 +89,9 @@ final class Snapshotter: @unchecked Sendable {
     private func copyTask(_ task: Task, table: SnapshotTable, connection: Connection, version: UInt64,
                           progress: ProgressReporter) throws -> StagedParts? {
         let name = table.source.qualifiedName
-        var sql = "COPY (SELECT " + table.mappings.map { $0.copyExpression() }.joined(separator: ", ")
+        var sql = "COPY (SELECT " + zip(table.mappings, table.source.columns).map { mapping, column in
+                mapping.copyExpression(outputFunction: column.outputFunction)
+            }.joined(separator: ", ")
             + " FROM ONLY " + table.source.quotedName
         if let blocks = task.blocks {
             sql += " WHERE ctid >= '(\(blocks.lowerBound),0)'::tid"
@@ -101,7 +103,8 @@ final class Snapshotter: @unchecked Sendable {
         var staged: StagedParts?
         var rowsInBatch = 0
         let columnCount = table.mappings.count
-        let converters = table.mappings.map(\.converter)
+        // Per task: a column switches to its text fallback when a value its store type cannot hold arrives.
+        var mappings = table.mappings
         // No local function captures these variables: captured only by the non-escaping closures below they stay on
         // the stack with static exclusivity checks (a local function would box them, and every value appended would
         // pay a dynamic access check — a tenth of the snapshot's CPU in perf).
@@ -113,10 +116,16 @@ final class Snapshotter: @unchecked Sendable {
                 }
                 try reader.forEachField { i, raw in
                     guard let raw else { batch.appendNull(column: i); return }
+                    let switched: Bool
                     do {
-                        _ = try converters[i].append(raw, binary: true, to: &batch, column: i)
+                        switched = try TextFallback.append(raw, binary: true, column: i, mappings: &mappings, batch: &batch)
                     } catch {
-                        throw ReplicatorError.badValue(table: name, column: table.mappings[i].name, reason: "\(error)")
+                        throw ReplicatorError.badValue(table: name, column: mappings[i].name, reason: "\(error)")
+                    }
+                    if switched {
+                        try store.defineTable(name, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: table.keyColumns),
+                                              partitioning: table.partitioning)
+                        logger.warn("snapshot.column_as_text", ["table": name, "column": mappings[i].name, "note": TextFallback.note])
                     }
                 }
                 batch.finishRow(version: version)

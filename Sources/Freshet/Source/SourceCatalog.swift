@@ -47,11 +47,16 @@ public struct SourceCatalog {
     public func describe(oid: UInt32, schema: String, name: String, replicaIdentity: Character,
                          estimatedRows: Int64, pages: Int64) throws -> SourceTable {
         let columns = try connection.query("""
-            SELECT attname, atttypid::int8::text, atttypmod::text, attnotnull::text FROM pg_attribute
-            WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum
+            SELECT a.attname, a.atttypid::int8::text, a.atttypmod::text, a.attnotnull::text, fn.nspname, f.proname
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_proc f ON f.oid = t.typoutput
+            LEFT JOIN pg_namespace fn ON fn.oid = f.pronamespace
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum
             """, [String(oid)]).rows.map { row in
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
-                         typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t")
+                         typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
+                         outputFunction: row[4].flatMap { schema in row[5].map { SQLQuoting.qualified(schema: schema, name: $0) } })
         }
         let key = try connection.query("""
             SELECT a.attname FROM pg_index i

@@ -26,4 +26,12 @@ public struct SourceColumn: Sendable, Equatable {
     public var typeOID: UInt32
     public var typeModifier: Int32
     public var notNull: Bool
+    /// The type's output function (`pg_type.typoutput`) as a quoted qualified name, e.g. `"pg_catalog"."inet_out"`:
+    /// the snapshot calls it to get exactly the text pgoutput sends. Nil when the catalog did not say.
+    public var outputFunction: String?
+
+    public init(name: String, typeOID: UInt32, typeModifier: Int32, notNull: Bool, outputFunction: String? = nil) {
+        self.name = name; self.typeOID = typeOID; self.typeModifier = typeModifier; self.notNull = notNull
+        self.outputFunction = outputFunction
+    }
 }
