@@ -91,9 +91,31 @@ enum ValueText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A float as PostgreSQL prints it with extra_float_digits > 0: the shortest text that round-trips (the digits of
+    /// Swift's `description`), fixed-point when the decimal exponent is in -4 ..< 15 (float4: ..< 6), else `1.5e+20`
+    /// (at least two exponent digits); `NaN`, `Infinity`, `-Infinity`, `-0`.
     static func double(_ v: Double, float32: Bool) -> String {
-        if float32 { return String(Float(v)) }
-        return String(v)
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v < 0 ? "-Infinity" : "Infinity" }
+        let sign = v.sign == .minus ? "-" : ""
+        if v == 0 { return sign + "0" }
+        // Swift prints the shortest round-trip digits as `123.45`, `1e+16`, `1.5e-05` or `5e-324`.
+        let text = float32 ? Float(v).magnitude.description : v.magnitude.description
+        let parts = text.split(separator: "e", maxSplits: 1)
+        let mantissa = parts[0]
+        var exponent = parts.count == 2 ? Int(parts[1]) ?? 0 : 0
+        var digits = Array(mantissa.filter { $0 != "." })
+        exponent += (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count) - 1
+        while digits.first == "0" { digits.removeFirst(); exponent -= 1 }
+        while digits.last == "0" { digits.removeLast() }
+        if exponent >= -4 && exponent < (float32 ? 6 : 15) {
+            if exponent < 0 { return sign + "0." + String(repeating: "0", count: -exponent - 1) + String(digits) }
+            if digits.count <= exponent + 1 { return sign + String(digits) + String(repeating: "0", count: exponent + 1 - digits.count) }
+            return sign + String(digits[...exponent]) + "." + String(digits[(exponent + 1)...])
+        }
+        let fraction = digits.count > 1 ? "." + String(digits[1...]) : ""
+        let magnitude = String(abs(exponent))
+        return sign + String(digits[0]) + fraction + "e" + (exponent < 0 ? "-" : "+") + (magnitude.count < 2 ? "0" : "") + magnitude
     }
 
     /// The text of column `c` in `row` (nil when NULL or unchanged).

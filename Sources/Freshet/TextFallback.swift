@@ -9,20 +9,16 @@ import PostgresReplication
 /// versions, so the column reads as text from then on (docs/replication.md "Type mapping"). Nothing wraps around or
 /// becomes NULL.
 enum TextFallback {
-    /// Appends `raw` to column `i` of `batch` with `mappings[i]`'s converter; when the store type cannot hold the value,
-    /// switches `mappings[i]` to its text fallback, converts `batch` (a row being appended keeps the values it has)
-    /// and appends the value as text. Returns true when it switched the column.
-    @inline(__always)
-    static func append(_ raw: UnsafeRawBufferPointer, binary: Bool, column i: Int, mappings: inout [ColumnMapping],
-                       batch: inout RowBatch) throws(ValueParseError) -> Bool {
-        if try mappings[i].converter.append(raw, binary: binary, to: &batch, column: i) { return false }
+    /// Called when `mappings[i]`'s converter could not append `raw` (it returned false): switches `mappings[i]` to its
+    /// text fallback, converts `batch` (a row being appended keeps the values it has) and appends the value as text.
+    static func switchColumn(_ i: Int, appending raw: UnsafeRawBufferPointer, binary: Bool, mappings: inout [ColumnMapping],
+                             batch: inout RowBatch) throws(ValueParseError) {
         guard let text = mappings[i].textFallback else {
             throw .invalidBinary(type: "\(mappings[i].storeType)", reason: "value not representable and no text fallback")
         }
         mappings[i] = text
         batch = batch.conformed(to: mappings.map(\.definition))
         _ = try text.converter.append(raw, binary: binary, to: &batch, column: i)
-        return true
     }
 
     /// The `note` of the warning logged when a column switches.

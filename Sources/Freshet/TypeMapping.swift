@@ -7,8 +7,9 @@ import PostgresReplication
 /// The mapping (docs/replication.md "Type mapping"): bool, int2/4/8, float4/8 as themselves; numeric(p,s) with p ≤ 38
 /// as a decimal, unconstrained numeric as exact text; date, timestamp, timestamptz as such (Unix epoch); bytea as
 /// bytes; every other type as a string of PostgreSQL's output-function text (what pgoutput sends). The snapshot's
-/// binary COPY reads natively the types whose binary form it decodes (and text, varchar, bpchar, name, json, whose
-/// binary form is their output text); it selects every other type through the type's output function
+/// binary COPY reads natively the types whose binary form it decodes, text, varchar, bpchar, name and json (whose
+/// binary form is their output text), and the types `OutputText` formats from their binary form exactly (inet, cidr,
+/// macaddr, macaddr8, time, timetz, interval, arrays of common types); it selects every other type through its output function
 /// (`copyExpression`), never `::text` (a cast is not the output function for bpchar, inet, cidr, xml).
 ///
 /// Values the store type cannot hold — NaN in a numeric(p,s) column, a timestamp after 294247-01-10 04:00:54.775806 —
@@ -46,7 +47,9 @@ public struct ColumnMapping: Sendable, Equatable {
         case TypeOID.jsonb: (storeType, converter) = (.string, .jsonb)
         case TypeOID.text, TypeOID.varchar, TypeOID.bpchar, TypeOID.name, TypeOID.json:
             (storeType, converter) = (.string, .text)
-        default: (storeType, converter) = (.string, .outputText)   // any other type's output-function text
+        default:
+            // Any other type's output-function text: formatted from the binary form where `OutputText` can.
+            (storeType, converter) = (.string, OutputText.formats(typeOID) ? .formattedText(typeOID: typeOID) : .outputText)
         }
     }
 
@@ -100,6 +103,8 @@ public enum ColumnConverter: Sendable, Equatable {
     /// A timestamp / timestamptz column stored as its output text (`textFallback`): the text form as it is, the
     /// binary form formatted as `timestamp_out` / `timestamptz_out` print it.
     case timestampText, timestamptzText
+    /// A type stored as its output text whose binary form `OutputText` formats (inet, interval, arrays of common types...).
+    case formattedText(typeOID: UInt32)
 
     /// Whether binary COPY sends this type's own binary form (otherwise the snapshot selects its output text).
     var readsNativeBinary: Bool {
@@ -184,6 +189,14 @@ public enum ColumnConverter: Sendable, Equatable {
             }
         case .jsonb:
             batch.append(bytes: binary ? try BinaryValueParser.jsonbText(raw) : raw, column: column)
+        case let .formattedText(typeOID):
+            if binary {
+                try batch.appendBytes(column: column) { (out: inout [UInt8]) throws(ValueParseError) in
+                    try OutputText.append(raw, typeOID: typeOID, to: &out)
+                }
+            } else {
+                batch.append(bytes: raw, column: column)
+            }
         case .text, .outputText:
             batch.append(bytes: raw, column: column)
         }

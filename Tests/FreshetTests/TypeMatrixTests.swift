@@ -25,6 +25,10 @@ final class TypeMatrixTests: XCTestCase {
         MatrixColumn(name: "n", type: "numeric", values: ["1.500", "NaN", "Infinity", "-Infinity", "-0.000001", "123456789012345678901234567890.5"]),
         MatrixColumn(name: "nc", type: "numeric(10,2)", values: ["12345678.90", "NaN", "-0.01", "0"], duckdbText: false),
         MatrixColumn(name: "nc30", type: "numeric(30,4)", values: ["-12345678901234567890.1234", "NaN", "0.5"], duckdbText: false),
+        MatrixColumn(name: "f4", type: "float4", values: ["1.5", "1e+06", "123456", "1e-05", "3.4028235e+38", "1e-45", "NaN",
+                                                          "-Infinity", "-0", "0.1"], duckdbText: false),
+        MatrixColumn(name: "f8", type: "float8", values: ["100", "1e+15", "123456789012345", "0.0001", "1e-05", "5e-324",
+                                                          "1.7976931348623157e+308", "Infinity", "-0", "0.1", "-1.5e-07"], duckdbText: false),
         MatrixColumn(name: "mon", type: "money", values: ["1234.56", "-0.01", "92233720368547758.07", "0"]),
         MatrixColumn(name: "c5", type: "char(5)", values: ["ab", "", "abcde", " x ", "ä"]),
         MatrixColumn(name: "c1", type: "\"char\"", values: ["a", "\u{7f}"]),
@@ -142,26 +146,25 @@ final class TypeMatrixTests: XCTestCase {
 
     /// Compares the store table with PostgreSQL's output text of `table`, through `freshet scan` (every column) and
     /// DuckDB over `freshet sql` (the `duckdbText` columns).
-    private func assertStoreEqualsPostgres(_ sql: Connection, table: String, storeTable: String, store: String, python: String,
+    private func assertStoreEqualsPostgres(_ sql: Connection, table sourceTable: String, storeTable: String, store: String, python: String,
                                            phase: String) throws {
         // PostgreSQL's output text, row by row.
         let names = ["id"] + Self.columns.map(\.name)
-        let source = try sql.query("SELECT \(names.map(SQLQuoting.identifier).joined(separator: ", ")) FROM \(table) ORDER BY id")
+        let source = try sql.query("SELECT \(names.map(SQLQuoting.identifier).joined(separator: ", ")) FROM \(sourceTable) ORDER BY id")
         let expected = source.rows
         XCTAssertEqual(expected.count, 2 * (Self.valueRows + 1))
         // The snapshot row and the streamed row of the same values print alike in PostgreSQL itself.
         let half = expected.count / 2
         for r in 0..<half { XCTAssertEqual(Array(expected[r].dropFirst()), Array(expected[r + half].dropFirst()), "row \(r + 1)") }
 
-        // freshet scan.
-        let scan = try runFreshet(["scan", storeTable, "--store", store, "--format", "jsonl"])
+        // freshet scan, as CSV: every value as printed (JSON lines would turn floats into JSON numbers).
+        let scan = try runFreshet(["scan", storeTable, "--store", store, "--format", "csv"])
         XCTAssertEqual(scan.status, 0, scan.stderr)
-        let scanned = try scan.stdout.split(separator: "\n").map { line -> [String?] in
-            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            return names.map { Self.text(object[$0]) }
-        }.sorted { Int($0[0] ?? "") ?? 0 < Int($1[0] ?? "") ?? 0 }
+        let table = Self.parseCSV(scan.stdout)
+        XCTAssertEqual(table.first?.map { $0 ?? "" }, names)
+        let scanned = table.dropFirst().sorted { Int($0[0] ?? "") ?? 0 < Int($1[0] ?? "") ?? 0 }
         XCTAssertEqual(scanned.count, expected.count)
-        compare(expected, scanned, names: names, reader: "\(phase): freshet scan") { _ in true }
+        compare(expected, Array(scanned), names: names, reader: "\(phase): freshet scan") { _ in true }
 
         // DuckDB over `freshet sql`: every column cast to VARCHAR.
         let view = try runFreshet(["sql", storeTable, "--store", store, "--dialect", "duckdb"])
@@ -207,6 +210,29 @@ final class TypeMatrixTests: XCTestCase {
                 XCTAssertEqual(actual[r][c], want, "\(reader): row id \(row[0] ?? "?"), column \(name)", file: file, line: line)
             }
         }
+    }
+
+    /// The records of `freshet scan --format csv` output (RFC 4180): an empty unquoted field is NULL (nil), `""` the
+    /// empty string.
+    static func parseCSV(_ text: String) -> [[String?]] {
+        var records: [[String?]] = [], record: [String?] = [], field = "", quoted = false, wasQuoted = false
+        var chars = Array(text)[...]
+        func endField() { record.append(field.isEmpty && !wasQuoted ? nil : field); field = ""; wasQuoted = false }
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" {
+                quoted = true; wasQuoted = true
+            } else if c == "," {
+                endField()
+            } else if c == "\n" || c == "\r\n" {
+                endField(); records.append(record); record = []
+            } else { field.append(c) }
+        }
+        if !record.isEmpty || !field.isEmpty { endField(); records.append(record) }
+        return records
     }
 
     /// A JSON value as text: nil for null, numbers and booleans as printed.

@@ -116,13 +116,14 @@ final class Snapshotter: @unchecked Sendable {
                 }
                 try reader.forEachField { i, raw in
                     guard let raw else { batch.appendNull(column: i); return }
-                    let switched: Bool
+                    let held: Bool
                     do {
-                        switched = try TextFallback.append(raw, binary: true, column: i, mappings: &mappings, batch: &batch)
+                        held = try mappings[i].converter.append(raw, binary: true, to: &batch, column: i)
+                        if !held { try TextFallback.switchColumn(i, appending: raw, binary: true, mappings: &mappings, batch: &batch) }
                     } catch {
                         throw ReplicatorError.badValue(table: name, column: mappings[i].name, reason: "\(error)")
                     }
-                    if switched {
+                    if !held {
                         try store.defineTable(name, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: table.keyColumns),
                                               partitioning: table.partitioning)
                         logger.warn("snapshot.column_as_text", ["table": name, "column": mappings[i].name, "note": TextFallback.note])

@@ -161,14 +161,16 @@ final class TableWriter {
             batch.appendUnchanged(column: i)
         case .text, .binary:
             let binary = tuple.kind(at: i) == .binary
-            let switched: Bool? = try tuple.withBytes(at: i) { raw in
+            let held: Bool? = try tuple.withBytes(at: i) { raw in
                 do {
-                    return try TextFallback.append(raw, binary: binary, column: i, mappings: &mappings, batch: &batch)
+                    if try mappings[i].converter.append(raw, binary: binary, to: &batch, column: i) { return true }
+                    try TextFallback.switchColumn(i, appending: raw, binary: binary, mappings: &mappings, batch: &batch)
+                    return false
                 } catch {
                     throw ReplicatorError.badValue(table: name, column: mappings[i].name, reason: "\(error)")
                 }
             }
-            if switched == true {
+            if held == false {
                 schemaPending = true
                 onTextFallback?(mappings[i].name)
             }

@@ -1,6 +1,6 @@
-/// PostgreSQL's output text of binary `timestamp` / `timestamptz` values, as `timestamp_out` / `timestamptz_out`
-/// print them under the session settings of `Connection` (DateStyle ISO, TimeZone UTC): `2024-01-02 03:04:05.5`,
-/// `294276-12-31 23:59:59.999999+00`, `0044-03-15 10:00:00 BC`, `infinity`, `-infinity`.
+/// PostgreSQL's output text of binary date/time values (`timestamp`, `timestamptz`, `time`, `timetz`, `interval`) as
+/// their output functions print them under the session settings of `Connection` (DateStyle ISO, TimeZone UTC,
+/// IntervalStyle postgres): `2024-01-02 03:04:05.5`, `294276-12-31 23:59:59.999999+00`, `0044-03-15 10:00:00 BC`.
 public enum DateTimeText {
     /// Appends the text of `micros` (µs since 2000-01-01, `Int64.max`/`Int64.min` = ±infinity) to `out`;
     /// `withZone` adds the UTC offset `+00` after the time (timestamptz).
@@ -10,38 +10,112 @@ public enum DateTimeText {
         let perDay: Int64 = 86_400_000_000
         var days = micros / perDay, time = micros % perDay
         if time < 0 { time += perDay; days -= 1 }
-        let date = CivilDate(daysSince2000: days)
-        let isBC = date.year <= 0
-        appendPadded(isBC ? 1 - date.year : date.year, width: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(date.month, width: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(date.day, width: 2, to: &out)
+        let isBC = appendISODate(days, to: &out)
         out.append(UInt8(ascii: " "))
-        let seconds = Int(time / 1_000_000), fraction = Int(time % 1_000_000)
-        appendPadded(seconds / 3600, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(seconds / 60 % 60, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(seconds % 60, width: 2, to: &out)
-        if fraction != 0 {
-            // Six digits without trailing zeros, as PostgreSQL prints fractional seconds.
-            var digits = 6, value = fraction
-            while value % 10 == 0 { value /= 10; digits -= 1 }
-            out.append(UInt8(ascii: "."))
-            appendPadded(value, width: digits, to: &out)
-        }
+        appendTimeOfDay(time, to: &out)
         if withZone { out.append(contentsOf: "+00".utf8) }
         if isBC { out.append(contentsOf: " BC".utf8) }
     }
 
-    /// `value` (≥ 0) in decimal, left-padded with zeros to `width` digits.
-    static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
-        var digits: [UInt8] = []
-        var rest = value
-        repeat { digits.append(UInt8(ascii: "0") + UInt8(rest % 10)); rest /= 10 } while rest > 0
-        for _ in digits.count..<max(width, digits.count) { out.append(UInt8(ascii: "0")) }
-        out.append(contentsOf: digits.reversed())
+    /// `date` (days since 2000-01-01, `Int32.max`/`Int32.min` = ±infinity) as `date_out` prints it: `2024-02-29`,
+    /// `0044-03-15 BC`, `infinity`, `-infinity`.
+    public static func appendDate(_ days: Int32, to out: inout [UInt8]) {
+        if days == PostgresValue.dateInfinity { out.append(contentsOf: "infinity".utf8); return }
+        if days == PostgresValue.dateNegativeInfinity { out.append(contentsOf: "-infinity".utf8); return }
+        if appendISODate(Int64(days), to: &out) { out.append(contentsOf: " BC".utf8) }
+    }
+
+    /// `YYYY-MM-DD` of `days` since 2000-01-01 with the year of its era; returns true for a BC date (no suffix yet).
+    private static func appendISODate(_ days: Int64, to out: inout [UInt8]) -> Bool {
+        let date = CivilDate(daysSince2000: days)
+        let isBC = date.year <= 0
+        DecimalText.appendPadded(isBC ? 1 - date.year : date.year, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        DecimalText.appendPadded(date.month, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        DecimalText.appendPadded(date.day, width: 2, to: &out)
+        return isBC
+    }
+
+    /// `time` send form (Int64 µs since midnight) as `time_out` prints it: `HH:MM:SS[.ffffff]`, `24:00:00`.
+    public static func appendTime(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
+        guard raw.count == 8 else { throw .invalidLength(type: "time", expected: 8, actual: raw.count) }
+        appendTimeOfDay(Int64(bigEndian: raw.loadUnaligned(as: Int64.self)), to: &out)
+    }
+
+    /// `timetz` send form (Int64 µs since midnight, Int32 zone in seconds *west* of UTC) as `timetz_out` prints it:
+    /// `12:00:00+05:30`, `23:59:59.5-14:59`, `00:00:00+00`.
+    public static func appendTimetz(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
+        guard raw.count == 12 else { throw .invalidLength(type: "timetz", expected: 12, actual: raw.count) }
+        appendTimeOfDay(Int64(bigEndian: raw.loadUnaligned(as: Int64.self)), to: &out)
+        let zone = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int32.self)))
+        out.append(UInt8(ascii: zone <= 0 ? "+" : "-"))
+        let seconds = abs(zone) % 60, minutes = abs(zone) / 60 % 60, hours = abs(zone) / 3600
+        DecimalText.appendPadded(hours, width: 2, to: &out)
+        if minutes != 0 || seconds != 0 {
+            out.append(UInt8(ascii: ":"))
+            DecimalText.appendPadded(minutes, width: 2, to: &out)
+        }
+        if seconds != 0 {
+            out.append(UInt8(ascii: ":"))
+            DecimalText.appendPadded(seconds, width: 2, to: &out)
+        }
+    }
+
+    /// `interval` send form (Int64 µs, Int32 days, Int32 months) as `interval_out` prints it under IntervalStyle
+    /// postgres: `1 year 2 mons 3 days 04:05:06.789`, `-1 days +02:00:00`, `00:00:00`.
+    public static func appendInterval(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
+        guard raw.count == 16 else { throw .invalidLength(type: "interval", expected: 16, actual: raw.count) }
+        var time = Int64(bigEndian: raw.loadUnaligned(as: Int64.self))
+        let days = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int32.self)))
+        let months = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 12, as: Int32.self)))
+        // EncodeInterval, INTSTYLE_POSTGRES. Each non-zero part sets `isBefore` for the next one only.
+        var isZero = true, isBefore = false
+        func part(_ value: Int, _ unit: StaticString) {
+            guard value != 0 else { return }
+            if !isZero { out.append(UInt8(ascii: " ")) }
+            if isBefore && value > 0 { out.append(UInt8(ascii: "+")) }
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            DecimalText.appendPadded(value.magnitude, width: 1, to: &out)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: UnsafeBufferPointer(start: unit.utf8Start, count: unit.utf8CodeUnitCount))
+            if value != 1 { out.append(UInt8(ascii: "s")) }
+            isBefore = value < 0
+            isZero = false
+        }
+        part(months / 12, "year")
+        part(months % 12, "mon")
+        part(days, "day")
+        guard isZero || time != 0 else { return }
+        // Hours, minutes, seconds and microseconds all carry the sign of `time` (C division truncates).
+        let isNegative = time < 0
+        let hours = time / 3_600_000_000
+        time -= hours * 3_600_000_000
+        if !isZero { out.append(UInt8(ascii: " ")) }
+        if isNegative { out.append(UInt8(ascii: "-")) } else if isBefore { out.append(UInt8(ascii: "+")) }
+        DecimalText.appendPadded(hours.magnitude, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendSeconds(time.magnitude, to: &out)
+    }
+
+    /// µs since midnight as `HH:MM:SS[.ffffff]`.
+    static func appendTimeOfDay(_ micros: Int64, to out: inout [UInt8]) {
+        DecimalText.appendPadded(UInt64(micros / 3_600_000_000), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendSeconds(UInt64(micros % 3_600_000_000), to: &out)
+    }
+
+    /// Less than an hour of µs as `MM:SS[.ffffff]`: the fraction has six digits without trailing zeros (AppendSeconds).
+    private static func appendSeconds(_ micros: UInt64, to out: inout [UInt8]) {
+        DecimalText.appendPadded(micros / 60_000_000, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        DecimalText.appendPadded(micros / 1_000_000 % 60, width: 2, to: &out)
+        var fraction = micros % 1_000_000
+        guard fraction != 0 else { return }
+        var digits = 6
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        out.append(UInt8(ascii: "."))
+        DecimalText.appendPadded(fraction, width: digits, to: &out)
     }
 }
 

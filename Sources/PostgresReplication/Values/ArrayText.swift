@@ -1,0 +1,104 @@
+/// PostgreSQL's `array_out` text of a binary array (`array_send`: dimensions, NULL flag, element type, then per
+/// dimension its size and lower bound, then the elements, each a length (-1 = NULL) and its send form):
+/// `{1,NULL,3}`, `{{a,b},{c,d}}`, `[0:1]={5,6}`, `{"a b","NULL","q\"x",""}`, `{}`.
+enum ArrayText {
+    static func append(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
+        var reader = Reader(raw: raw)
+        let dimensions = Int(try reader.int32())
+        _ = try reader.int32()   // has-NULLs flag: each element's length says it
+        let elementType = UInt32(bitPattern: try reader.int32())
+        guard dimensions >= 0, dimensions <= 6 else { throw .invalidBinary(type: "array", reason: "\(dimensions) dimensions") }
+        guard dimensions > 0 else { out.append(contentsOf: "{}".utf8); return }
+        var sizes: [Int] = [], lowerBounds: [Int] = []
+        for _ in 0..<dimensions {
+            sizes.append(Int(try reader.int32()))
+            lowerBounds.append(Int(try reader.int32()))
+        }
+        guard sizes.allSatisfy({ $0 >= 0 }) else { throw .invalidBinary(type: "array", reason: "negative dimension") }
+        if lowerBounds.contains(where: { $0 != 1 }) {
+            for (size, lower) in zip(sizes, lowerBounds) {
+                out.append(UInt8(ascii: "["))
+                DecimalText.appendSigned(Int64(lower), to: &out)
+                out.append(UInt8(ascii: ":"))
+                DecimalText.appendSigned(Int64(lower + size - 1), to: &out)
+                out.append(UInt8(ascii: "]"))
+            }
+            out.append(UInt8(ascii: "="))
+        }
+        // Elements in row-major order; `open` braces before an element, `close` after it, by how many indexes roll over.
+        let total = sizes.reduce(1, *)
+        guard total > 0 else { out.append(contentsOf: "{}".utf8); return }
+        var index = [Int](repeating: 0, count: dimensions)
+        for _ in 0..<dimensions { out.append(UInt8(ascii: "{")) }
+        for n in 0..<total {
+            let length = Int(try reader.int32())
+            if length < 0 {
+                out.append(contentsOf: "NULL".utf8)
+            } else {
+                let start = out.count
+                try OutputText.appendElement(try reader.bytes(length), typeOID: elementType, to: &out)
+                quoteIfNeeded(&out, from: start)
+            }
+            guard n < total - 1 else { break }
+            // Advance the index; every dimension that rolls over closes and reopens a brace.
+            var d = dimensions - 1, rolled = 0
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < sizes[d] { break }
+                index[d] = 0
+                rolled += 1
+                d -= 1
+            }
+            for _ in 0..<rolled { out.append(UInt8(ascii: "}")) }
+            out.append(UInt8(ascii: ","))
+            for _ in 0..<rolled { out.append(UInt8(ascii: "{")) }
+        }
+        for _ in 0..<dimensions { out.append(UInt8(ascii: "}")) }
+        guard reader.isAtEnd else { throw .invalidBinary(type: "array", reason: "trailing bytes") }
+    }
+
+    /// Quotes the element text `out[start...]` as `array_out` does when it is empty, `NULL` in any case, or holds
+    /// `"`, `\`, `{`, `}`, the delimiter `,` or white space; `"` and `\` get a backslash.
+    private static func quoteIfNeeded(_ out: inout [UInt8], from start: Int) {
+        let element = out[start...]
+        var needsQuotes = element.isEmpty
+        if element.count == 4, element.map({ $0 | 0x20 }) == Array("null".utf8) { needsQuotes = true }
+        var escapes = 0
+        for byte in element {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): needsQuotes = true; escapes += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: " "), 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
+                needsQuotes = true
+            default: break
+            }
+        }
+        guard needsQuotes else { return }
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        quoted.reserveCapacity(element.count + escapes + 2)
+        for byte in element {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { quoted.append(UInt8(ascii: "\\")) }
+            quoted.append(byte)
+        }
+        quoted.append(UInt8(ascii: "\""))
+        out.replaceSubrange(start..., with: quoted)
+    }
+
+    /// Reads big-endian fields of an array's send form.
+    private struct Reader {
+        let raw: UnsafeRawBufferPointer
+        var offset = 0
+        var isAtEnd: Bool { offset == raw.count }
+
+        mutating func int32() throws(ValueParseError) -> Int32 {
+            guard offset + 4 <= raw.count else { throw .invalidLength(type: "array", expected: offset + 4, actual: raw.count) }
+            defer { offset += 4 }
+            return Int32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        }
+
+        mutating func bytes(_ count: Int) throws(ValueParseError) -> UnsafeRawBufferPointer {
+            guard offset + count <= raw.count else { throw .invalidLength(type: "array", expected: offset + count, actual: raw.count) }
+            defer { offset += count }
+            return UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count)])
+        }
+    }
+}
