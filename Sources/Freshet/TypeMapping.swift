@@ -82,13 +82,15 @@ public struct ColumnMapping: Sendable, Equatable {
     ///
     /// Types read as their output text are selected through the type's output function (`outputFunction`, from
     /// `pg_type.typoutput`), whose `cstring` result binary COPY sends as the bare text: exactly what pgoutput sends.
-    /// Without one, `format('%s', col)` (which calls the output function too). Never `col::text`: a cast to text is
-    /// not the output function for every type (`char(n)` loses its padding, `inet` gains a `/128`).
+    /// Without one, `format('%s', col)`, which calls the output function too but prints NULL as an empty string (hence
+    /// the CASE; such types are never composites, whose `IS NULL` would also hold for a row of NULLs: composites use
+    /// `record_out`). Never `col::text`: a cast to text is not the output function for every type (`char(n)` loses its
+    /// padding, `inet` gains a `/128`, `xml` keeps its declaration).
     public func copyExpression(outputFunction: String?) -> String {
         let q = SQLQuoting.identifier(name)
         if converter.readsNativeBinary { return q }
         if let outputFunction { return "\(outputFunction)(\(q))" }
-        return "format('%s', \(q))"
+        return "CASE WHEN \(q) IS NULL THEN NULL ELSE format('%s', \(q)) END"
     }
 }
 

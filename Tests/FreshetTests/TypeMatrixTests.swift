@@ -8,7 +8,8 @@ import XCTest
 /// enums, domains, composites). Rows inserted before the snapshot and the same values inserted while streaming must
 /// read back through `freshet scan` exactly as PostgreSQL's output functions print them (session settings of
 /// `Connection`: DateStyle ISO, TimeZone UTC, extra_float_digits 3, bytea_output hex, IntervalStyle postgres), and
-/// through DuckDB over `freshet sql` for the columns DuckDB reads as text or numbers.
+/// through DuckDB over `freshet sql` for the columns DuckDB reads as text or numbers. Also a resync of the table, and
+/// pgbench's `pgbench_accounts` (its char(84) filler).
 ///
 /// The one representational difference by design: `freshet scan` prints bool as `true`/`false` (PostgreSQL `t`/`f`).
 final class TypeMatrixTests: XCTestCase {
@@ -79,6 +80,9 @@ final class TypeMatrixTests: XCTestCase {
         MatrixColumn(name: "dc", type: "ch3", values: ["a", "abc"]),
         MatrixColumn(name: "comp", type: "pair", values: ["(\"a\",::1)", "(,)", "(\"x y\",10.0.0.0/8)"]),
         MatrixColumn(name: "da", type: "ch3[]", values: ["{a,NULL}"]),
+        // Extension types: output functions outside pg_catalog (the snapshot selects `format('%s', col)`).
+        MatrixColumn(name: "hs", type: "hstore", values: ["a=>1, b=>NULL, \"x y\"=>\"q\\\"\"", ""]),
+        MatrixColumn(name: "cit", type: "citext", values: ["MiXeD", "  pad "]),
     ]
 
     /// Rows 1...valueRows take value k of each column (its first value when it has fewer), one more row is all NULL.
@@ -107,6 +111,8 @@ final class TypeMatrixTests: XCTestCase {
             CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
             CREATE DOMAIN ch3 AS char(3);
             CREATE TYPE pair AS (a char(3), b inet);
+            CREATE EXTENSION hstore SCHEMA \(s);
+            CREATE EXTENSION citext SCHEMA \(s);
             CREATE TABLE \(table) (id int PRIMARY KEY, \(Self.columns.map { "\(SQLQuoting.identifier($0.name)) \($0.type)" }.joined(separator: ", ")));
             RESET search_path;
             """)

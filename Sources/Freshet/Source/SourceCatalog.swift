@@ -56,7 +56,7 @@ public struct SourceCatalog {
             """, [String(oid)]).rows.map { row in
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
                          typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
-                         outputFunction: row[4].flatMap { schema in row[5].map { SQLQuoting.qualified(schema: schema, name: $0) } })
+                         outputFunction: row[4] == "pg_catalog" ? row[5].map { SQLQuoting.qualified(schema: "pg_catalog", name: $0) } : nil)
         }
         let key = try connection.query("""
             SELECT a.attname FROM pg_index i

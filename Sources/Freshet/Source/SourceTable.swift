@@ -27,7 +27,9 @@ public struct SourceColumn: Sendable, Equatable {
     public var typeModifier: Int32
     public var notNull: Bool
     /// The type's output function (`pg_type.typoutput`) as a quoted qualified name, e.g. `"pg_catalog"."inet_out"`:
-    /// the snapshot calls it to get exactly the text pgoutput sends. Nil when the catalog did not say.
+    /// the snapshot calls it to get exactly the text pgoutput sends. Nil for an output function outside `pg_catalog`
+    /// (an extension's: calling it would need USAGE on its schema); the snapshot then selects `format('%s', col)`,
+    /// which calls the same function.
     public var outputFunction: String?
 
     public init(name: String, typeOID: UInt32, typeModifier: Int32, notNull: Bool, outputFunction: String? = nil) {
