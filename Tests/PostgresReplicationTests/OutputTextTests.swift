@@ -100,4 +100,25 @@ final class OutputTextTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 8000)
     }
+
+    /// Malformed send forms throw a `ValueParseError`; none traps.
+    func testMalformedBinaryFormsThrowInsteadOfTrapping() {
+        var rng = SeededRandom(seed: 11)
+        for c in Self.cases {
+            for _ in 0..<400 {
+                let bytes = (0..<Int(rng.next(40))).map { _ in UInt8(truncatingIfNeeded: rng.next(256)) }
+                var out: [UInt8] = []
+                bytes.withUnsafeBytes { raw in
+                    do { try OutputText.append(raw, typeOID: c.oid, to: &out) } catch {}
+                }
+            }
+        }
+        // A well-formed header with absurd dimensions.
+        let header: [UInt8] = [0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]
+        var out: [UInt8] = []
+        let threw = header.withUnsafeBytes { raw -> Bool in
+            do { try OutputText.append(raw, typeOID: 1007, to: &out); return false } catch { return true }
+        }
+        XCTAssertTrue(threw)
+    }
 }

@@ -9,26 +9,45 @@ enum ArrayText {
         let elementType = UInt32(bitPattern: try reader.int32())
         guard dimensions >= 0, dimensions <= 6 else { throw .invalidBinary(type: "array", reason: "\(dimensions) dimensions") }
         guard dimensions > 0 else { out.append(contentsOf: "{}".utf8); return }
-        var sizes: [Int] = [], lowerBounds: [Int] = []
-        for _ in 0..<dimensions {
-            sizes.append(Int(try reader.int32()))
-            lowerBounds.append(Int(try reader.int32()))
+        // Sizes, lower bounds and the running index of each dimension, on the stack (no allocation per value).
+        try withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * dimensions) { (buffer) throws(ValueParseError) in
+            let sizes = UnsafeMutableBufferPointer(rebasing: buffer[0..<dimensions])
+            let lowerBounds = UnsafeMutableBufferPointer(rebasing: buffer[dimensions..<(2 * dimensions)])
+            let index = UnsafeMutableBufferPointer(rebasing: buffer[(2 * dimensions)...])
+            for d in 0..<dimensions {
+                sizes[d] = Int(try reader.int32())
+                lowerBounds[d] = Int(try reader.int32())
+                index[d] = 0
+                guard sizes[d] >= 0 else { throw .invalidBinary(type: "array", reason: "negative dimension") }
+            }
+            try appendElements(&reader, dimensions: dimensions, sizes: sizes, lowerBounds: lowerBounds, index: index,
+                               elementType: elementType, to: &out)
         }
-        guard sizes.allSatisfy({ $0 >= 0 }) else { throw .invalidBinary(type: "array", reason: "negative dimension") }
+        guard reader.isAtEnd else { throw .invalidBinary(type: "array", reason: "trailing bytes") }
+    }
+
+    private static func appendElements(_ reader: inout Reader, dimensions: Int, sizes: UnsafeMutableBufferPointer<Int>,
+                                       lowerBounds: UnsafeMutableBufferPointer<Int>, index: UnsafeMutableBufferPointer<Int>,
+                                       elementType: UInt32, to out: inout [UInt8]) throws(ValueParseError) {
         if lowerBounds.contains(where: { $0 != 1 }) {
-            for (size, lower) in zip(sizes, lowerBounds) {
+            for d in 0..<dimensions {
                 out.append(UInt8(ascii: "["))
-                DecimalText.appendSigned(Int64(lower), to: &out)
+                DecimalText.appendSigned(Int64(lowerBounds[d]), to: &out)
                 out.append(UInt8(ascii: ":"))
-                DecimalText.appendSigned(Int64(lower + size - 1), to: &out)
+                DecimalText.appendSigned(Int64(lowerBounds[d] + sizes[d] - 1), to: &out)
                 out.append(UInt8(ascii: "]"))
             }
             out.append(UInt8(ascii: "="))
         }
-        // Elements in row-major order; `open` braces before an element, `close` after it, by how many indexes roll over.
-        let total = sizes.reduce(1, *)
+        // Elements in row-major order; every index that rolls over closes and reopens a brace.
+        var total = 1
+        for size in sizes {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            // Every element takes at least its 4-byte length.
+            guard !overflow, product <= reader.raw.count / 4 else { throw .invalidBinary(type: "array", reason: "dimensions \(Array(sizes))") }
+            total = product
+        }
         guard total > 0 else { out.append(contentsOf: "{}".utf8); return }
-        var index = [Int](repeating: 0, count: dimensions)
         for _ in 0..<dimensions { out.append(UInt8(ascii: "{")) }
         for n in 0..<total {
             let length = Int(try reader.int32())
@@ -40,7 +59,6 @@ enum ArrayText {
                 quoteIfNeeded(&out, from: start)
             }
             guard n < total - 1 else { break }
-            // Advance the index; every dimension that rolls over closes and reopens a brace.
             var d = dimensions - 1, rolled = 0
             while d >= 0 {
                 index[d] += 1
@@ -54,7 +72,6 @@ enum ArrayText {
             for _ in 0..<rolled { out.append(UInt8(ascii: "{")) }
         }
         for _ in 0..<dimensions { out.append(UInt8(ascii: "}")) }
-        guard reader.isAtEnd else { throw .invalidBinary(type: "array", reason: "trailing bytes") }
     }
 
     /// Quotes the element text `out[start...]` as `array_out` does when it is empty, `NULL` in any case, or holds

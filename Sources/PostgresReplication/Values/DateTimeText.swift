@@ -40,14 +40,14 @@ public enum DateTimeText {
     /// `time` send form (Int64 µs since midnight) as `time_out` prints it: `HH:MM:SS[.ffffff]`, `24:00:00`.
     public static func appendTime(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
         guard raw.count == 8 else { throw .invalidLength(type: "time", expected: 8, actual: raw.count) }
-        appendTimeOfDay(Int64(bigEndian: raw.loadUnaligned(as: Int64.self)), to: &out)
+        appendTimeOfDay(try timeOfDay(raw, type: "time"), to: &out)
     }
 
     /// `timetz` send form (Int64 µs since midnight, Int32 zone in seconds *west* of UTC) as `timetz_out` prints it:
     /// `12:00:00+05:30`, `23:59:59.5-14:59`, `00:00:00+00`.
     public static func appendTimetz(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
         guard raw.count == 12 else { throw .invalidLength(type: "timetz", expected: 12, actual: raw.count) }
-        appendTimeOfDay(Int64(bigEndian: raw.loadUnaligned(as: Int64.self)), to: &out)
+        appendTimeOfDay(try timeOfDay(raw, type: "timetz"), to: &out)
         let zone = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int32.self)))
         out.append(UInt8(ascii: zone <= 0 ? "+" : "-"))
         let seconds = abs(zone) % 60, minutes = abs(zone) / 60 % 60, hours = abs(zone) / 3600
@@ -98,7 +98,14 @@ public enum DateTimeText {
         appendSeconds(time.magnitude, to: &out)
     }
 
-    /// µs since midnight as `HH:MM:SS[.ffffff]`.
+    /// The leading Int64 µs since midnight of a `time` / `timetz` send form, checked to be in 00:00:00 ... 24:00:00.
+    private static func timeOfDay(_ raw: UnsafeRawBufferPointer, type: String) throws(ValueParseError) -> Int64 {
+        let micros = Int64(bigEndian: raw.loadUnaligned(as: Int64.self))
+        guard micros >= 0, micros <= 86_400_000_000 else { throw .invalidBinary(type: type, reason: "\(micros) µs") }
+        return micros
+    }
+
+    /// µs since midnight (≥ 0) as `HH:MM:SS[.ffffff]`.
     static func appendTimeOfDay(_ micros: Int64, to out: inout [UInt8]) {
         DecimalText.appendPadded(UInt64(micros / 3_600_000_000), width: 2, to: &out)
         out.append(UInt8(ascii: ":"))

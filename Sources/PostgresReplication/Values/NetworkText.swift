@@ -48,12 +48,11 @@ public enum NetworkText {
 
     /// BIND's `inet_net_ntop_ipv6`, as PostgreSQL ships it.
     private static func appendIPv6(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        var words = [UInt16](repeating: 0, count: 8)
-        for i in 0..<8 { words[i] = UInt16(bytes[2 * i]) << 8 | UInt16(bytes[2 * i + 1]) }
+        func word(_ i: Int) -> UInt16 { UInt16(bytes[2 * i]) << 8 | UInt16(bytes[2 * i + 1]) }
         // The longest run of zero words (the first of equal ones), if at least two long.
         var best = (base: -1, length: 0), current = (base: -1, length: 0)
         for i in 0..<8 {
-            if words[i] == 0 {
+            if word(i) == 0 {
                 if current.base == -1 { current = (i, 1) } else { current.length += 1 }
             } else if current.base != -1 {
                 if best.base == -1 || current.length > best.length { best = current }
@@ -70,11 +69,11 @@ public enum NetworkText {
             if i != 0 { out.append(UInt8(ascii: ":")) }
             // An encapsulated IPv4 address: ::a.b.c.d (not ::1), ::ffff:a.b.c.d.
             if i == 6 && best.base == 0
-                && (best.length == 6 || (best.length == 7 && words[7] != 1) || (best.length == 5 && words[5] == 0xFFFF)) {
+                && (best.length == 6 || (best.length == 7 && word(7) != 1) || (best.length == 5 && word(5) == 0xFFFF)) {
                 appendDottedQuad(UnsafeRawBufferPointer(rebasing: bytes[12..<16]), to: &out)
                 return
             }
-            appendHex(words[i], minimumDigits: 1, to: &out)
+            appendHex(word(i), minimumDigits: 1, to: &out)
         }
         if best.base != -1 && best.base + best.length == 8 { out.append(UInt8(ascii: ":")) }
     }
