@@ -45,6 +45,9 @@ final class OutputTextTests: XCTestCase {
                 months => (random() * 30 - 15)::int * (random() < 0.5)::int, days => (random() * 60 - 30)::int * (random() < 0.5)::int,
                 secs => ((random() * 200000 - 100000) * (random() < 0.6)::int)::numeric(14,6)::float8) FROM generate_series(1, 3000) g
             """),
+        ("bit", 1560, "SELECT v::bit(12) FROM unnest(ARRAY['101010101010', '000000000000', '111111111111']) v"),
+        ("varbit", 1562, "SELECT v::varbit FROM unnest(ARRAY['', '1', '10101010', '101010101', '1111111111111111111']) v UNION ALL SELECT (g::bit(31))::varbit FROM generate_series(1, 500) g"),
+        ("varbit[]", 1563, "SELECT v::varbit[] FROM unnest(ARRAY['{1,0101,\"\"}']) v"),
         ("int4[]", 1007, "SELECT v::int[] FROM unnest(ARRAY['{1,NULL,3}', '{}', '[0:1]={5,6}', '{{1,2},{3,4}}', '{{{1,2},{3,4}},{{5,6},{7,8}}}', '[-3:-2][1:1]={{1},{2}}', '{-2147483648}']) v"),
         ("int8[]", 1016, "SELECT v::int8[] FROM unnest(ARRAY['{9223372036854775807,-9223372036854775808,0}']) v"),
         ("int2[]", 1005, "SELECT v::int2[] FROM unnest(ARRAY['{1,-1,NULL}']) v"),
@@ -120,5 +123,21 @@ final class OutputTextTests: XCTestCase {
             do { try OutputText.append(raw, typeOID: 1007, to: &out); return false } catch { return true }
         }
         XCTAssertTrue(threw)
+    }
+
+    /// PostgreSQL 17 sends infinite intervals with every field at its maximum (minimum); 15 has none to copy.
+    func testInfiniteIntervalsOfPostgreSQL17() throws {
+        func text(_ time: Int64, _ days: Int32, _ months: Int32) throws -> String {
+            var bytes: [UInt8] = []
+            withUnsafeBytes(of: time.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: days.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: months.bigEndian) { bytes.append(contentsOf: $0) }
+            var out: [UInt8] = []
+            try bytes.withUnsafeBytes { raw in try OutputText.append(raw, typeOID: 1186, to: &out) }
+            return String(decoding: out, as: UTF8.self)
+        }
+        XCTAssertEqual(try text(.max, .max, .max), "infinity")
+        XCTAssertEqual(try text(.min, .min, .min), "-infinity")
+        XCTAssertEqual(try text(0, 0, 14), "1 year 2 mons")
     }
 }

@@ -69,6 +69,9 @@ public enum DateTimeText {
         var time = Int64(bigEndian: raw.loadUnaligned(as: Int64.self))
         let days = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int32.self)))
         let months = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 12, as: Int32.self)))
+        // PostgreSQL 17's infinite intervals: every field at its maximum (minimum).
+        if time == .max && days == Int(Int32.max) && months == Int(Int32.max) { out.append(contentsOf: "infinity".utf8); return }
+        if time == .min && days == Int(Int32.min) && months == Int(Int32.min) { out.append(contentsOf: "-infinity".utf8); return }
         // EncodeInterval, INTSTYLE_POSTGRES. Each non-zero part sets `isBefore` for the next one only.
         var isZero = true, isBefore = false
         func part(_ value: Int, _ unit: StaticString) {

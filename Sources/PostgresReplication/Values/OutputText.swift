@@ -1,5 +1,5 @@
 /// PostgreSQL's output-function text of binary send forms, for the types whose text Freshet stores and whose binary
-/// form it can format exactly: `inet`, `cidr`, `macaddr`, `macaddr8`, `time`, `timetz`, `interval`, and arrays of
+/// form it can format exactly: `inet`, `cidr`, `macaddr`, `macaddr8`, `time`, `timetz`, `interval`, `bit`, `varbit`, and arrays of
 /// those and of int2/int4/int8, bool, numeric, text/varchar/bpchar/name, uuid, json/jsonb, date, timestamp and
 /// timestamptz. The snapshot reads these types in binary and formats them here instead of making the server run
 /// their output functions (the same text under `Connection`'s session settings; `TypeMatrixTests` checks it).
@@ -7,7 +7,7 @@ public enum OutputText {
     /// Whether `append` formats the binary form of type `typeOID` (a top-level column type).
     public static func formats(_ typeOID: UInt32) -> Bool {
         switch typeOID {
-        case inet, cidr, macaddr, macaddr8, TypeOID.time, timetz, TypeOID.interval: return true
+        case inet, cidr, macaddr, macaddr8, TypeOID.time, timetz, TypeOID.interval, bit, varbit: return true
         default: return arrayElement(typeOID) != nil
         }
     }
@@ -21,6 +21,7 @@ public enum OutputText {
         case TypeOID.time: try DateTimeText.appendTime(raw, to: &out)
         case timetz: try DateTimeText.appendTimetz(raw, to: &out)
         case TypeOID.interval: try DateTimeText.appendInterval(raw, to: &out)
+        case bit, varbit: try appendBits(raw, to: &out)
         default:
             guard arrayElement(typeOID) != nil else { throw .invalidBinary(type: "oid \(typeOID)", reason: "no binary formatter") }
             try ArrayText.append(raw, to: &out)
@@ -70,9 +71,22 @@ public enum OutputText {
         case 1183: return TypeOID.time
         case 1270: return timetz
         case 1187: return TypeOID.interval
+        case 1561: return bit
+        case 1563: return varbit
         default: return nil
         }
     }
 
+    /// `bit` / `varbit` send form (Int32 bit count, then the bits, most significant first) as `0` and `1` characters.
+    static func appendBits(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
+        guard raw.count >= 4 else { throw .invalidLength(type: "bit", expected: 4, actual: raw.count) }
+        let count = Int(Int32(bigEndian: raw.loadUnaligned(as: Int32.self)))
+        guard count >= 0, raw.count == 4 + (count + 7) / 8 else {
+            throw .invalidLength(type: "bit", expected: 4 + (max(count, 0) + 7) / 8, actual: raw.count)
+        }
+        for i in 0..<count { out.append(raw[4 + i / 8] & (0x80 >> UInt8(i % 8)) != 0 ? UInt8(ascii: "1") : UInt8(ascii: "0")) }
+    }
+
+    static let bit: UInt32 = 1560, varbit: UInt32 = 1562
     static let inet: UInt32 = 869, cidr: UInt32 = 650, macaddr: UInt32 = 829, macaddr8: UInt32 = 774, timetz: UInt32 = 1266
 }
