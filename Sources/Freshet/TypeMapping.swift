@@ -9,9 +9,9 @@ import PostgresReplication
 /// bytes; every other type as a string of PostgreSQL's output-function text (what pgoutput sends). The snapshot's
 /// binary COPY reads natively the types whose binary form it decodes, text, varchar, bpchar, name and json (whose
 /// binary form is their output text), and the types `OutputText` formats from their binary form exactly (inet, cidr,
-/// macaddr, macaddr8, time, timetz, interval, bit, varbit, arrays of common types); it selects every other type through
-/// its output function (`copyExpression`), never `::text` (a cast is not the output function for bpchar, inet, cidr,
-/// xml).
+/// macaddr, macaddr8, time, timetz, interval, bit, varbit, built-in ranges, arrays of common types); it selects every
+/// other type through its output function (`copyExpression`), never `::text` (a cast is not the output function for
+/// bpchar, inet, cidr, xml).
 ///
 /// Values the store type cannot hold — NaN in a numeric(p,s) column, a timestamp after 294247-01-10 04:00:54.775806 —
 /// switch the column to its `textFallback` (see `TextFallback`): nothing is lost, wrapped or made NULL. ±infinity

@@ -1,5 +1,6 @@
 /// PostgreSQL's output-function text of binary send forms, for the types whose text Freshet stores and whose binary
-/// form it can format exactly: `inet`, `cidr`, `macaddr`, `macaddr8`, `time`, `timetz`, `interval`, `bit`, `varbit`, and arrays of
+/// form it can format exactly: `inet`, `cidr`, `macaddr`, `macaddr8`, `time`, `timetz`, `interval`, `bit`, `varbit`, the
+/// built-in ranges and multiranges (int4, int8, num, date, ts, tstz), and arrays of
 /// those and of int2/int4/int8, bool, numeric, text/varchar/bpchar/name, uuid, json/jsonb, date, timestamp and
 /// timestamptz. The snapshot reads these types in binary and formats them here instead of making the server run
 /// their output functions (the same text under `Connection`'s session settings; `TypeMatrixTests` checks it).
@@ -8,7 +9,9 @@ public enum OutputText {
     public static func formats(_ typeOID: UInt32) -> Bool {
         switch typeOID {
         case inet, cidr, macaddr, macaddr8, TypeOID.time, timetz, TypeOID.interval, bit, varbit: return true
-        default: return arrayElement(typeOID) != nil
+        default:
+            return arrayElement(typeOID) != nil || RangeText.boundType(ofRange: typeOID) != nil
+                || RangeText.rangeType(ofMultirange: typeOID) != nil
         }
     }
 
@@ -23,8 +26,15 @@ public enum OutputText {
         case TypeOID.interval: try DateTimeText.appendInterval(raw, to: &out)
         case bit, varbit: try appendBits(raw, to: &out)
         default:
-            guard arrayElement(typeOID) != nil else { throw .invalidBinary(type: "oid \(typeOID)", reason: "no binary formatter") }
-            try ArrayText.append(raw, to: &out)
+            if let bound = RangeText.boundType(ofRange: typeOID) {
+                try RangeText.appendRange(raw, boundType: bound, to: &out)
+            } else if let range = RangeText.rangeType(ofMultirange: typeOID), let bound = RangeText.boundType(ofRange: range) {
+                try RangeText.appendMultirange(raw, boundType: bound, to: &out)
+            } else if arrayElement(typeOID) != nil {
+                try ArrayText.append(raw, to: &out)
+            } else {
+                throw .invalidBinary(type: "oid \(typeOID)", reason: "no binary formatter")
+            }
         }
     }
 
@@ -73,6 +83,12 @@ public enum OutputText {
         case 1187: return TypeOID.interval
         case 1561: return bit
         case 1563: return varbit
+        case 3905: return 3904   // arrays of the built-in ranges
+        case 3927: return 3926
+        case 3907: return 3906
+        case 3913: return 3912
+        case 3909: return 3908
+        case 3911: return 3910
         default: return nil
         }
     }
