@@ -71,6 +71,15 @@ public struct ColumnMapping: Sendable, Equatable {
         return text
     }
 
+    /// The same column read as the server's output text instead of formatted by `OutputText` (for a session whose
+    /// settings `OutputText` does not print by; see `OutputText.sessionMatches`).
+    var withoutClientFormatting: ColumnMapping {
+        guard case .formattedText = converter else { return self }
+        var mapping = self
+        mapping.converter = .outputText
+        return mapping
+    }
+
     /// Precision and scale from a numeric typmod (`((p << 16) | s) + 4`), nil when unconstrained.
     static func numericPrecisionScale(_ typmod: Int32) -> (Int, Int)? {
         guard typmod >= 4 else { return nil }

@@ -91,8 +91,27 @@ final class TypeMatrixTests: XCTestCase {
     static let streamedOffset = 1000
 
     func testSnapshotAndStreamEqualPostgresOutputText() throws {
+        try runMatrix(options: nil)
+    }
+
+    /// With session settings the client-side formatters do not print by (a connection string's `options` override
+    /// Freshet's), the snapshot takes the server's output text: snapshot, stream and resync still agree with
+    /// PostgreSQL under the same settings, for every column stored as text.
+    func testSessionSettingsOverriddenInTheConnectionString() throws {
+        try runMatrix(options: "-c TimeZone=Asia/Kolkata -c IntervalStyle=sql_standard")
+    }
+
+    /// Creates the matrix table, runs `freshet run` (with `options` added to the connection string), checks snapshot,
+    /// stream and resync rows against PostgreSQL; with the standard settings every column and pgbench_accounts too.
+    private func runMatrix(options: String?) throws {
         let pg = try PostgresFixture()
         let python = try TestEnvironment.python()
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.")
+        let url = options.map { pg.url + "?options=" + ($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") } ?? pg.url
+        // PostgreSQL's text under the same session settings as Freshet's connections.
+        let sql = try Connection(url)
+        defer { sql.close() }
         let schema = pg.name("matrix"), slot = pg.name("slot"), publication = pg.name("pub")
         let store = NSTemporaryDirectory() + "freshet-matrix-" + pg.prefix
         let s = SQLQuoting.identifier(schema)
@@ -117,12 +136,14 @@ final class TypeMatrixTests: XCTestCase {
             RESET search_path;
             """)
         try insertRows(pg.sql, table: table, idOffset: 0)
-        // pgbench's accounts table: filler is char(84), 84 spaces in every row.
-        let pgbench = try Subprocess.run("/usr/bin/env", ["pgbench", "-i", "-s", "1", "-q", "-n", pg.url],
-                                         environment: ["PGOPTIONS": "-c search_path=\(schema)"])
-        XCTAssertEqual(pgbench.status, 0, "pgbench -i failed: \(pgbench.stderr)")
+        if options == nil {
+            // pgbench's accounts table: filler is char(84), 84 spaces in every row.
+            let pgbench = try Subprocess.run("/usr/bin/env", ["pgbench", "-i", "-s", "1", "-q", "-n", pg.url],
+                                             environment: ["PGOPTIONS": "-c search_path=\(schema)"])
+            XCTAssertEqual(pgbench.status, 0, "pgbench -i failed: \(pgbench.stderr)")
+        }
 
-        let process = try FreshetProcess(["run", "--source", pg.url, "--store", store, "--slot", slot, "--publication", publication,
+        let process = try FreshetProcess(["run", "--source", url, "--store", store, "--slot", slot, "--publication", publication,
                                           "--schema", schema, "--exclude", "\(schema).pgbench_history", "--metrics", "off", "--heartbeat-seconds", "1", "--max-age-ms", "100"],
                                          logPath: store + ".log")
         defer { process.signal(SIGTERM); _ = process.wait(timeout: 30) }
@@ -130,14 +151,19 @@ final class TypeMatrixTests: XCTestCase {
         try insertRows(pg.sql, table: table, idOffset: Self.streamedOffset)
         try waitCaughtUp(pg.sql, store: store, process: process)
 
-        try assertStoreEqualsPostgres(pg.sql, table: table, storeTable: "\(schema).m", store: store, python: python, phase: "snapshot + stream")
+        // Typed date/time columns print in UTC and ISO whatever the session: compared only under the standard settings.
+        let textOnly = options != nil
+        try assertStoreEqualsPostgres(sql, table: table, storeTable: "\(schema).m", store: store, python: python,
+                                      phase: "snapshot + stream", textOnly: textOnly)
 
         // Resync copies every row again (the same COPY as the snapshot) while the stream goes on.
-        let resync = try runFreshet(["resync", "\(schema).m", "--source", pg.url, "--store", store, "--wait"])
+        let resync = try runFreshet(["resync", "\(schema).m", "--source", url, "--store", store, "--wait"])
         XCTAssertEqual(resync.status, 0, resync.stdout + resync.stderr + process.log)
         XCTAssertTrue(resync.stdout.contains("done: switched"), resync.stdout)
         try waitCaughtUp(pg.sql, store: store, process: process)
-        try assertStoreEqualsPostgres(pg.sql, table: table, storeTable: "\(schema).m", store: store, python: python, phase: "resync")
+        try assertStoreEqualsPostgres(sql, table: table, storeTable: "\(schema).m", store: store, python: python,
+                                      phase: "resync", textOnly: textOnly)
+        guard options == nil else { return }
 
         // pgbench_accounts: the snapshot keeps char(84)'s padding.
         let accounts = try runFreshet(["scan", "\(schema).pgbench_accounts", "--store", store, "--columns", "aid,filler", "--format", "jsonl"])
@@ -153,7 +179,7 @@ final class TypeMatrixTests: XCTestCase {
     /// Compares the store table with PostgreSQL's output text of `table`, through `freshet scan` (every column) and
     /// DuckDB over `freshet sql` (the `duckdbText` columns).
     private func assertStoreEqualsPostgres(_ sql: Connection, table sourceTable: String, storeTable: String, store: String, python: String,
-                                           phase: String) throws {
+                                           phase: String, textOnly: Bool) throws {
         // PostgreSQL's output text, row by row.
         let names = ["id"] + Self.columns.map(\.name)
         let source = try sql.query("SELECT \(names.map(SQLQuoting.identifier).joined(separator: ", ")) FROM \(sourceTable) ORDER BY id")
@@ -170,7 +196,8 @@ final class TypeMatrixTests: XCTestCase {
         XCTAssertEqual(table.first?.map { $0 ?? "" }, names)
         let scanned = table.dropFirst().sorted { Int($0[0] ?? "") ?? 0 < Int($1[0] ?? "") ?? 0 }
         XCTAssertEqual(scanned.count, expected.count)
-        compare(expected, Array(scanned), names: names, reader: "\(phase): freshet scan") { _ in true }
+        let textColumns = Set(["id"] + Self.columns.filter(\.duckdbText).map(\.name))
+        compare(expected, Array(scanned), names: names, reader: "\(phase): freshet scan") { !textOnly || textColumns.contains($0) }
 
         // DuckDB over `freshet sql`: every column cast to VARCHAR.
         let view = try runFreshet(["sql", storeTable, "--store", store, "--dialect", "duckdb"])
@@ -188,8 +215,7 @@ final class TypeMatrixTests: XCTestCase {
         XCTAssertEqual(duck.status, 0, duck.stderr)
         let duckRows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(duck.stdout.utf8)) as? [[Any]]).map { $0.map(Self.text) }
         XCTAssertEqual(duckRows.count, expected.count)
-        let duckColumns = Set(["id"] + Self.columns.filter(\.duckdbText).map(\.name))
-        compare(expected, duckRows, names: names, reader: "\(phase): DuckDB") { duckColumns.contains($0) }
+        compare(expected, duckRows, names: names, reader: "\(phase): DuckDB") { textColumns.contains($0) }
 
     }
 

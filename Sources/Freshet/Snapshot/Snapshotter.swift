@@ -67,8 +67,10 @@ final class Snapshotter: @unchecked Sendable {
                     defer { conn.close() }
                     try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
+                    let formats = try OutputText.sessionMatches(conn)
                     while let task = state.nextTask(tasks), !state.failed {
-                        let staged = try copyTask(task, table: tables[task.table], connection: conn, version: version, progress: progress)
+                        let staged = try copyTask(task, table: tables[task.table], connection: conn, formats: formats,
+                                                  version: version, progress: progress)
                         state.add(staged, table: tables[task.table].source.qualifiedName)
                     }
                     try conn.execute("COMMIT")
@@ -86,10 +88,13 @@ final class Snapshotter: @unchecked Sendable {
         return state.staged
     }
 
-    private func copyTask(_ task: Task, table: SnapshotTable, connection: Connection, version: UInt64,
+    /// `formats`: the session prints values as `OutputText` does (otherwise the server's output functions are used).
+    private func copyTask(_ task: Task, table: SnapshotTable, connection: Connection, formats: Bool, version: UInt64,
                           progress: ProgressReporter) throws -> StagedParts? {
         let name = table.source.qualifiedName
-        var sql = "COPY (SELECT " + zip(table.mappings, table.source.columns).map { mapping, column in
+        // Per task: a column switches to its text fallback when a value its store type cannot hold arrives.
+        var mappings = formats ? table.mappings : table.mappings.map(\.withoutClientFormatting)
+        var sql = "COPY (SELECT " + zip(mappings, table.source.columns).map { mapping, column in
                 mapping.copyExpression(outputFunction: column.outputFunction)
             }.joined(separator: ", ")
             + " FROM ONLY " + table.source.quotedName
@@ -103,8 +108,6 @@ final class Snapshotter: @unchecked Sendable {
         var staged: StagedParts?
         var rowsInBatch = 0
         let columnCount = table.mappings.count
-        // Per task: a column switches to its text fallback when a value its store type cannot hold arrives.
-        var mappings = table.mappings
         // No local function captures these variables: captured only by the non-escaping closures below they stay on
         // the stack with static exclusivity checks (a local function would box them, and every value appended would
         // pay a dynamic access check — a tenth of the snapshot's CPU in perf).

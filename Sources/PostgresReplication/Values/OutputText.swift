@@ -5,6 +5,15 @@
 /// timestamptz. The snapshot reads these types in binary and formats them here instead of making the server run
 /// their output functions (the same text under `Connection`'s session settings; `TypeMatrixTests` checks it).
 public enum OutputText {
+    /// Whether `connection`'s session prints values as `append` does: TimeZone UTC, DateStyle ISO, IntervalStyle
+    /// postgres (what `Connection` sets, unless the connection string's `options` override it). Otherwise the caller
+    /// must take the server's output text.
+    public static func sessionMatches(_ connection: Connection) throws -> Bool {
+        let row = try connection.query("SELECT current_setting('TimeZone'), current_setting('DateStyle'), current_setting('IntervalStyle')").rows.first
+        guard let row, row.count == 3 else { return false }
+        return ["UTC", "Etc/UTC"].contains(row[0] ?? "") && (row[1] ?? "").hasPrefix("ISO") && row[2] == "postgres"
+    }
+
     /// Whether `append` formats the binary form of type `typeOID` (a top-level column type).
     public static func formats(_ typeOID: UInt32) -> Bool {
         switch typeOID {
