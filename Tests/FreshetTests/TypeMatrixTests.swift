@@ -8,47 +8,47 @@ import XCTest
 /// enums, domains, composites). Rows inserted before the snapshot and the same values inserted while streaming must
 /// read back through `freshet scan` exactly as PostgreSQL's output functions print them (session settings of
 /// `Connection`: DateStyle ISO, TimeZone UTC, extra_float_digits 3, bytea_output hex, IntervalStyle postgres), and
-/// through DuckDB over `freshet sql` for the columns DuckDB reads as text or numbers. Also a resync of the table, and
-/// pgbench's `pgbench_accounts` (its char(84) filler).
+/// through DuckDB over `freshet sql` (text as it is, DuckDB's own types brought to PostgreSQL's notation, floats compared
+/// by their bits). Also a resync of the table, and pgbench's `pgbench_accounts` (its char(84) filler).
 ///
 /// The one representational difference by design: `freshet scan` prints bool as `true`/`false` (PostgreSQL `t`/`f`).
 final class TypeMatrixTests: XCTestCase {
-    /// A column of the matrix: its name, its SQL type, its values as PostgreSQL input text (nil = NULL), and whether
-    /// DuckDB's VARCHAR cast of the stored column equals PostgreSQL's output text.
+    /// A column of the matrix: its name, its SQL type, its values as PostgreSQL input text (nil = NULL), and whether the
+    /// store keeps it as PostgreSQL's output text (rather than as a typed value: numbers, bool, bytes, dates, timestamps).
     struct MatrixColumn {
         var name: String
         var type: String
         var values: [String?]
-        var duckdbText = true
+        var storedAsText = true
     }
 
     static let columns: [MatrixColumn] = [
         MatrixColumn(name: "n", type: "numeric", values: ["1.500", "NaN", "Infinity", "-Infinity", "-0.000001", "123456789012345678901234567890.5"]),
-        MatrixColumn(name: "nc", type: "numeric(10,2)", values: ["12345678.90", "NaN", "-0.01", "0"], duckdbText: false),
-        MatrixColumn(name: "nc30", type: "numeric(30,4)", values: ["-12345678901234567890.1234", "NaN", "0.5"], duckdbText: false),
+        MatrixColumn(name: "nc", type: "numeric(10,2)", values: ["12345678.90", "NaN", "-0.01", "0"], storedAsText: false),
+        MatrixColumn(name: "nc30", type: "numeric(30,4)", values: ["-12345678901234567890.1234", "NaN", "0.5"], storedAsText: false),
         MatrixColumn(name: "f4", type: "float4", values: ["1.5", "1e+06", "123456", "1e-05", "3.4028235e+38", "1e-45", "NaN",
-                                                          "-Infinity", "-0", "0.1"], duckdbText: false),
+                                                          "-Infinity", "-0", "0.1"], storedAsText: false),
         MatrixColumn(name: "f8", type: "float8", values: ["100", "1e+15", "123456789012345", "0.0001", "1e-05", "5e-324",
-                                                          "1.7976931348623157e+308", "Infinity", "-0", "0.1", "-1.5e-07"], duckdbText: false),
+                                                          "1.7976931348623157e+308", "Infinity", "-0", "0.1", "-1.5e-07"], storedAsText: false),
         MatrixColumn(name: "mon", type: "money", values: ["1234.56", "-0.01", "92233720368547758.07", "0"]),
         MatrixColumn(name: "c5", type: "char(5)", values: ["ab", "", "abcde", " x ", "ä"]),
         MatrixColumn(name: "c1", type: "\"char\"", values: ["a", "\u{7f}"]),
         MatrixColumn(name: "vc", type: "varchar(10)", values: ["ab  ", "", "ä ö", "q\"\\,{}"]),
         MatrixColumn(name: "t", type: "text", values: ["plain", "tab\tnl\ncr\r", "quote\"comma,", "back\\slash", ""]),
         MatrixColumn(name: "nm", type: "name", values: ["pg_name", " lead", "UPPER"]),
-        MatrixColumn(name: "b", type: "bytea", values: ["\\x00ff10", "\\x", "\\x5c", "\\xdeadbeef"], duckdbText: false),
-        MatrixColumn(name: "bo", type: "bool", values: ["true", "false"], duckdbText: false),
+        MatrixColumn(name: "b", type: "bytea", values: ["\\x00ff10", "\\x", "\\x5c", "\\xdeadbeef"], storedAsText: false),
+        MatrixColumn(name: "bo", type: "bool", values: ["true", "false"], storedAsText: false),
         MatrixColumn(name: "d", type: "date", values: ["2024-02-29", "0006-01-01 BC", "0100-03-01 BC", "5874897-12-31",
-                                                        "infinity", "-infinity", "4714-11-24 BC", "0001-01-01", "0001-12-31 BC"], duckdbText: false),
+                                                        "infinity", "-infinity", "4714-11-24 BC", "0001-01-01", "0001-12-31 BC"], storedAsText: false),
         MatrixColumn(name: "tm", type: "time", values: ["00:00:00", "23:59:59.999999", "24:00:00", "12:34:56.5"]),
         MatrixColumn(name: "tmz", type: "timetz", values: ["00:00:00+00", "23:59:59.999999-14:59", "12:00:00+05:30", "24:00:00-15:59"]),
         MatrixColumn(name: "ts", type: "timestamp", values: [
             "2024-01-02 03:04:05.123456", "294276-12-31 23:59:59.999999", "294247-01-10 04:00:54.775807",
             "4714-11-24 00:00:00 BC", "infinity", "-infinity", "0044-03-15 10:00:00.5 BC", "294247-01-10 04:00:54.775806",
-            "294276-12-31 23:59:59"], duckdbText: false),
+            "294276-12-31 23:59:59"], storedAsText: false),
         MatrixColumn(name: "tstz", type: "timestamptz", values: [
             "2024-01-02 03:04:05.123456+02", "294276-12-31 23:59:59.999999+00", "294247-01-10 04:00:54.775807+00",
-            "4714-11-24 00:00:00+00 BC", "infinity", "-infinity", "0044-03-15 10:00:00+00 BC"], duckdbText: false),
+            "4714-11-24 00:00:00+00 BC", "infinity", "-infinity", "0044-03-15 10:00:00+00 BC"], storedAsText: false),
         MatrixColumn(name: "iv", type: "interval", values: ["1 year 2 mons 3 days 04:05:06.789", "-1 days +02:00:00", "0",
                                                             "178000000 years", "-00:00:00.000001", "1 mon -1 days"]),
         MatrixColumn(name: "u", type: "uuid", values: ["A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "00000000-0000-0000-0000-000000000000"]),
@@ -177,7 +177,7 @@ final class TypeMatrixTests: XCTestCase {
     }
 
     /// Compares the store table with PostgreSQL's output text of `table`, through `freshet scan` (every column) and
-    /// DuckDB over `freshet sql` (the `duckdbText` columns).
+    /// DuckDB over `freshet sql` (the `storedAsText` columns).
     private func assertStoreEqualsPostgres(_ sql: Connection, table sourceTable: String, storeTable: String, store: String, python: String,
                                            phase: String, textOnly: Bool) throws {
         // PostgreSQL's output text, row by row.
@@ -196,27 +196,48 @@ final class TypeMatrixTests: XCTestCase {
         XCTAssertEqual(table.first?.map { $0 ?? "" }, names)
         let scanned = table.dropFirst().sorted { Int($0[0] ?? "") ?? 0 < Int($1[0] ?? "") ?? 0 }
         XCTAssertEqual(scanned.count, expected.count)
-        let textColumns = Set(["id"] + Self.columns.filter(\.duckdbText).map(\.name))
+        let textColumns = Set(["id"] + Self.columns.filter(\.storedAsText).map(\.name))
         compare(expected, Array(scanned), names: names, reader: "\(phase): freshet scan") { !textOnly || textColumns.contains($0) }
 
-        // DuckDB over `freshet sql`: every column cast to VARCHAR.
+        // DuckDB over `freshet sql`. Text columns as they are; DuckDB's own types in PostgreSQL's notation (bool `t`/`f`,
+        // BLOB as `\x` and lowercase hex, a BC date with ` BC`); floats as their bits (DuckDB prints floats its own way).
         let view = try runFreshet(["sql", storeTable, "--store", store, "--dialect", "duckdb"])
         XCTAssertEqual(view.status, 0, view.stderr)
         let viewPath = store + ".view.sql"
         try Data(view.stdout.utf8).write(to: URL(fileURLWithPath: viewPath))
         let duck = try Subprocess.run(python, ["-c", """
-            import duckdb, json, sys
+            import duckdb, json, math, struct, sys
             con = duckdb.connect(); con.execute("SET enable_progress_bar = false")
-            view = open(sys.argv[1]).read()
+            view = "(" + open(sys.argv[1]).read() + ")"
             names = json.loads(sys.argv[2])
-            query = "SELECT " + ", ".join('CAST("%s" AS VARCHAR)' % n for n in names) + " FROM (" + view + ") ORDER BY id"
-            print(json.dumps(con.execute(query).fetchall()))
+            types = {row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM " + view).fetchall()}
+            def expr(n):
+                q = '"%s"' % n
+                t = types[n]
+                if t == "BOOLEAN": return "CASE WHEN %s THEN 't' WHEN NOT %s THEN 'f' END" % (q, q)
+                if t == "BLOB": return "'" + chr(92) + "x' || lower(hex(%s))" % q
+                if t == "DATE": return "replace(CAST(%s AS VARCHAR), ' (BC)', ' BC')" % q
+                if t in ("FLOAT", "DOUBLE"): return q
+                return "CAST(%s AS VARCHAR)" % q
+            rows = con.execute("SELECT " + ", ".join(expr(n) for n in names) + " FROM " + view + " ORDER BY id").fetchall()
+            def bits(v, t):
+                if v is None: return None
+                if math.isnan(v): return "NaN"
+                return struct.pack(">f" if t == "FLOAT" else ">d", v).hex()
+            print(json.dumps([[bits(v, types[n]) if types[n] in ("FLOAT", "DOUBLE") else v for v, n in zip(row, names)] for row in rows]))
             """, viewPath, String(decoding: try JSONSerialization.data(withJSONObject: names), as: UTF8.self)])
         XCTAssertEqual(duck.status, 0, duck.stderr)
         let duckRows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(duck.stdout.utf8)) as? [[Any]]).map { $0.map(Self.text) }
         XCTAssertEqual(duckRows.count, expected.count)
-        compare(expected, duckRows, names: names, reader: "\(phase): DuckDB") { textColumns.contains($0) }
-
+        // PostgreSQL's float text as the same bits.
+        let floatBits: [String: (String) -> String?] = [
+            "f4": { text in Float(text).map { $0.isNaN ? "NaN" : String(format: "%08x", $0.bitPattern) } },
+            "f8": { text in Double(text).map { $0.isNaN ? "NaN" : String(format: "%016llx", $0.bitPattern) } },
+        ]
+        let expectedForDuckDB = expected.map { row in
+            zip(names, row).map { name, value in value.flatMap { floatBits[name]?($0) ?? $0 } }
+        }
+        compare(expectedForDuckDB, duckRows, names: names, reader: "\(phase): DuckDB", boolAsText: false) { !textOnly || textColumns.contains($0) }
     }
 
     /// Inserts the matrix rows with ids `idOffset + 1 ... idOffset + valueRows + 1` (the last one all NULL).
@@ -234,11 +255,12 @@ final class TypeMatrixTests: XCTestCase {
     }
 
     /// Asserts `actual` equals `expected` in every row and in the columns `checked` selects, naming each difference.
-    private func compare(_ expected: [[String?]], _ actual: [[String?]], names: [String], reader: String,
+    /// `boolAsText`: the reader prints bool as `true` / `false` (freshet scan) rather than PostgreSQL's `t` / `f`.
+    private func compare(_ expected: [[String?]], _ actual: [[String?]], names: [String], reader: String, boolAsText: Bool = true,
                          checked: (String) -> Bool, file: StaticString = #filePath, line: UInt = #line) {
         for (r, row) in expected.enumerated() where r < actual.count {
             for (c, name) in names.enumerated() where checked(name) {
-                let want = name == "bo" ? row[c].map { $0 == "t" ? "true" : "false" } : row[c]
+                let want = name == "bo" && boolAsText ? row[c].map { $0 == "t" ? "true" : "false" } : row[c]
                 XCTAssertEqual(actual[r][c], want, "\(reader): row id \(row[0] ?? "?"), column \(name)", file: file, line: line)
             }
         }
