@@ -83,12 +83,11 @@ public enum NetworkText {
     }
 
     private static func appendHex(_ value: UInt16, minimumDigits: Int, to out: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
         var started = false
         for shift in stride(from: 12, through: 0, by: -4) {
-            let digit = Int(value >> UInt16(shift) & 0xF)
+            let digit = UInt8(truncatingIfNeeded: value >> UInt16(shift)) & 0xF
             if digit != 0 || started || shift < 4 * minimumDigits {
-                out.append(digits.utf8Start[digit])
+                out.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit)
                 started = true
             }
         }
