@@ -32,8 +32,13 @@ final class TableWriter {
     /// Called with the column's name when a column switches to its text fallback.
     var onTextFallback: ((String) -> Void)?
 
-    init(name: String, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String], committedLSN: UInt64) throws {
+    /// The store the table's parts are staged in.
+    let store: Store
+
+    init(name: String, store: Store, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String],
+         committedLSN: UInt64) throws {
         self.name = name
+        self.store = store
         self.relationOID = relationOID
         self.mappings = mappings
         self.keyColumns = keyColumns
@@ -96,7 +101,7 @@ final class TableWriter {
     /// For an UPDATE that changes the key and leaves TOASTed columns unchanged: the current values of those columns
     /// under the old key — from this writer's pending rows, else from the store (a FINAL read of the old key).
     /// Returns nil when no column needs it; columns not found stay marked unchanged (and are counted).
-    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData, store: Store) throws -> RowBatch? {
+    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData) throws -> RowBatch? {
         let unchanged = (0..<mappings.count).filter { newTuple.kind(at: $0) == .unchangedToast }
         guard !unchanged.isEmpty, oldKey.count == mappings.count else { return nil }
         let definitions = mappings.map(\.definition)
@@ -187,7 +192,7 @@ final class TableWriter {
 
     /// TRUNCATE: rows and staged parts so far are dropped (the truncate supersedes them); the next commit
     /// drops every committed part of the table.
-    func truncate(store: Store) {
+    func truncate() {
         batch.removeAll()
         openTransactionStart = 0
         if let staged { store.discard(staged) }
@@ -196,7 +201,7 @@ final class TableWriter {
     }
 
     /// Writes the batch as staged parts. Rows of the open transaction get `openVersion` (nil: there are none).
-    func stage(store: Store, openVersion: UInt64?) throws {
+    func stage(openVersion: UInt64?) throws {
         if schemaPending {
             try store.defineTable(name, schema: schema, partitioning: try store.manifest(name).partitioning)
             schemaPending = false
@@ -213,7 +218,7 @@ final class TableWriter {
     }
 
     /// Forgets uncommitted work (after a lost connection the transaction is streamed again).
-    func abandonStaged(store: Store) {
+    func abandonStaged() {
         if let staged { store.discard(staged) }
         staged = nil
         batch.removeAll()
