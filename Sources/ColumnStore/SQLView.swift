@@ -25,7 +25,13 @@ public enum SQLView {
             let marker = literal("," + c.name + ",")
             switch dialect {
             case .duckdb:
-                select.append("arg_max_null(\(q), \"_version\") FILTER (WHERE \"_unchanged\" IS NULL OR position(\(marker) IN \"_unchanged\") = 0) AS \(q)")
+                let filter = "FILTER (WHERE \"_unchanged\" IS NULL OR position(\(marker) IN \"_unchanged\") = 0)"
+                if c.type == .float32 {
+                    // DuckDB's arg_max of a FLOAT turns -0.0 into 0.0 (1.x, 2.0); through DOUBLE the sign is kept.
+                    select.append("CAST(arg_max_null(CAST(\(q) AS DOUBLE), \"_version\") \(filter) AS FLOAT) AS \(q)")
+                } else {
+                    select.append("arg_max_null(\(q), \"_version\") \(filter) AS \(q)")
+                }
             case .clickhouse:
                 select.append("argMaxIf(tuple(\(q)), \"_version\", \"_unchanged\" IS NULL OR position(\"_unchanged\", \(marker)) = 0).1 AS \(q)")
             }

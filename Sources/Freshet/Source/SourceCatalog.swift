@@ -101,13 +101,18 @@ public struct SourceCatalog {
     public func describe(oid: UInt32, schema: String, name: String, replicaIdentity: Character,
                          estimatedRows: Int64, pages: Int64) throws -> SourceTable {
         let columns = try connection.query("""
-            SELECT attname, atttypid::int8::text, atttypmod::text, attnotnull::text, attnum::text, atthasmissing::text
-            FROM pg_attribute
-            WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum
+            SELECT a.attname, a.atttypid::int8::text, a.atttypmod::text, a.attnotnull::text, a.attnum::text,
+                   a.atthasmissing::text, fn.nspname, f.proname
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_proc f ON f.oid = t.typoutput
+            LEFT JOIN pg_namespace fn ON fn.oid = f.pronamespace
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum
             """, [String(oid)]).rows.map { row in
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
                          typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
-                         attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t")
+                         attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t",
+                         outputFunction: row[6] == "pg_catalog" ? row[7].map { SQLQuoting.qualified(schema: "pg_catalog", name: $0) } : nil)
         }
         let key = try connection.query("""
             SELECT a.attname FROM pg_index i

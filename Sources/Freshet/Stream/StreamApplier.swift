@@ -271,6 +271,7 @@ final class StreamApplier {
         try store.defineTable(name, schema: schema, partitioning: known ? try store.manifest(name).partitioning : setup.partitioning)
         let w = try TableWriter(name: name, store: store, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
                                 committedLSN: known ? try store.committedLSN(name) : 0)
+        w.onTextFallback = { [logger] column in logger.warn("stream.column_as_text", ["table": name, "column": column, "note": TextFallback.note]) }
         writers.add(w)
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
         let names = mappings.map(\.name)
