@@ -18,7 +18,9 @@ public final class Store: @unchecked Sendable {
     let lock = NSLock()
     private var identityValue: StoreIdentity
     private var tables: [String: TableState] = [:]
-    private var retired: [(url: URL, since: Date)] = []
+    private var retired: [(table: String, path: String, since: Date)] = []
+    /// Paths of replaced parts now holding the gone marker, oldest first (see `collectGarbage`).
+    private var goneMarkers: [(url: URL, since: Date)] = []
     var crashHook: (@Sendable (CrashPoint) throws -> Void)?
     var mergerBox = MergerBox()
 
@@ -136,13 +138,22 @@ public final class Store: @unchecked Sendable {
         }
         for name in (try? fm.contentsOfDirectory(atPath: tablesDirectory.path)) ?? [] {
             let dir = tableDirectory(name)
+            // Files a previous process removed from the manifest are orphans now: the manifest stops offering them
+            // to query-time views before they are deleted.
+            lock.withLock {
+                guard case var .ready(m)? = tables[name], let r = m.removed, !r.isEmpty else { return }
+                m.forget(Set(r.map(\.path)))
+                m.sequence += 1
+                try? writeManifest(m)
+            }
+            if case .ready? = tables[name] { try? writeReaderSchema(name) }
             for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where DurableFile.isTemporary(f) {
                 removeIfOlder(dir.appendingPathComponent(f), cutoff)
             }
             guard case let .ready(m)? = tables[name] else { continue }
             let live = Set(m.parts.map(\.path))
             let partsDir = dir.appendingPathComponent("parts")
-            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] {
+            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] where partition != ReaderSchema.directory {
                 let pdir = partsDir.appendingPathComponent(partition)
                 for f in (try? fm.contentsOfDirectory(atPath: pdir.path)) ?? [] where !live.contains("parts/\(partition)/\(f)") {
                     removeIfOlder(pdir.appendingPathComponent(f), cutoff)
@@ -205,6 +216,7 @@ public final class Store: @unchecked Sendable {
                                  schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])
                 try DurableFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
                 try writeManifest(m)
+                try writeReaderSchemaLocked(table)
                 return 1
             }
             var m = try readyManifest(table)
@@ -221,12 +233,20 @@ public final class Store: @unchecked Sendable {
             m.schemaVersions.append(SchemaVersion(version: current.version + 1, columns: schema.columns))
             m.sequence += 1
             try writeManifest(m)
+            try writeReaderSchemaLocked(table)
             return current.version + 1
         }
     }
 
-    /// Writes a manifest durably and makes it the table's current state. Caller holds `lock`.
+    /// Writes a manifest durably and makes it the table's current state, stamped with its commit time against the
+    /// current one (`Manifest.stamp`). Caller holds `lock`.
     func writeManifest(_ m: Manifest) throws {
+        var m = m
+        if case let .ready(previous)? = tables[m.table] {
+            m.stamp(replacing: previous, now: Manifest.nowMicros())
+        } else {
+            m.commitMicros = Manifest.nowMicros()
+        }
         try DurableFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
             try crashHook?(.beforeManifestRename(m.table))
         }
@@ -288,8 +308,10 @@ public final class Store: @unchecked Sendable {
         try writable()
         try lock.withLock {
             var next = [Manifest]()
+            let now = Manifest.nowMicros()
             for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
-                var m = try readyManifest(table)
+                let previous = try readyManifest(table)
+                var m = previous
                 if change.truncate {
                     retireLocked(m.parts, table: table)
                     m.parts.removeAll()
@@ -304,6 +326,7 @@ public final class Store: @unchecked Sendable {
                 }
                 m.committedLSN = max(m.committedLSN, commit.upTo)
                 m.sequence += 1
+                m.stamp(replacing: previous, now: now)
                 next.append(m)
             }
             // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent):
@@ -370,7 +393,8 @@ public final class Store: @unchecked Sendable {
                 for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
                 return false
             }
-            let next = Self.replacing(gone, by: outputs, in: base)
+            var next = Self.replacing(gone, by: outputs, in: base)
+            next.stamp(replacing: base, now: Manifest.nowMicros())
             let url = manifestURL(table)
             let tmp = DurableFile.temporaryURL(for: url)
             try DurableFile.writeNew(try next.encoded(), to: tmp)
@@ -413,22 +437,43 @@ public final class Store: @unchecked Sendable {
 
     func retireLocked(_ parts: [PartEntry], table: String) {
         let now = Date()
-        for p in parts { retired.append((tableDirectory(table).appendingPathComponent(p.path), now)) }
+        for p in parts { retired.append((table, p.path, now)) }
     }
 
-    /// Deletes replaced part files whose grace period has passed (all of them when `force`).
-    /// Returns how many files were deleted.
+    /// Deletes replaced part files whose grace period has passed (all of them when `force`): each table's manifest
+    /// first stops offering them to query-time views (`Manifest.forget`, one manifest commit per table), then each file
+    /// is replaced by the table's gone marker (`replaceByGoneMarker`: a view that globbed its name a moment ago still
+    /// opens a valid file). The markers are unlinked together once the oldest is five grace periods old, so a query
+    /// can meet a vanishing name only at those rare moments (and each query opens at most that many markers). Returns how many part files were removed.
     @discardableResult
     public func collectGarbage(force: Bool = false) -> Int {
         let now = Date()
-        let due: [URL] = lock.withLock {
-            let (old, keep) = retired.reduce(into: ([URL](), [(url: URL, since: Date)]())) { acc, r in
-                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r.url) } else { acc.1.append(r) }
+        let (due, oldMarkers): ([(table: String, url: URL)], [URL]) = lock.withLock {
+            let (old, keep) = retired.reduce(into: ([(table: String, path: String, since: Date)](), [(table: String, path: String, since: Date)]())) { acc, r in
+                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r) } else { acc.1.append(r) }
             }
-            retired = keep
-            return old
+            var deletable = [(table: String, url: URL)]()
+            var kept = keep
+            for (table, entries) in Dictionary(grouping: old, by: \.table) {
+                let paths = Set(entries.map(\.path))
+                if case var .ready(m)? = tables[table], let r = m.removed, r.contains(where: { paths.contains($0.path) }) {
+                    m.forget(paths)
+                    m.sequence += 1
+                    do { try writeManifest(m) } catch { kept += entries; continue }
+                }
+                deletable += entries.map { (table, tableDirectory(table).appendingPathComponent($0.path)) }
+            }
+            retired = kept
+            var expired = [URL]()
+            if let oldest = goneMarkers.first, now.timeIntervalSince(oldest.since) >= options.gracePeriod * 5 {
+                expired = goneMarkers.map(\.url)
+                goneMarkers.removeAll()
+            }
+            goneMarkers += deletable.map { ($0.url, now) }
+            return (deletable, expired)
         }
-        for u in due { DurableFile.remove(u) }
+        for u in oldMarkers { DurableFile.remove(u) }
+        for d in due { replaceByGoneMarker(d.url) }
         return due.count
     }
 

@@ -1,0 +1,143 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import ColumnStore
+
+/// The DuckDB view `freshet sql` prints resolves the part list at query time: created once, it keeps answering with
+/// the committed state while commits, merges and garbage collection change the files under it.
+final class QueryViewTests: XCTestCase {
+    static let table = "public.v"
+    static let columns: [ColumnDefinition] = [.init("id", .int64, nullable: false), .init("amount", .int64), .init("big", .string)]
+    static let keys = 2000
+
+    /// A Python loop that creates the view once and reads it until `stop` exists: every answer must be one committed
+    /// state (the commits move amounts between keys, so count and sum never change). Prints queries and failures.
+    static let readLoop = #"""
+import sys, os, time, duckdb
+sql, stop, keys, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+con = duckdb.connect()
+con.execute(sql)
+queries = wrong = errors = 0
+first_error = None
+while not os.path.exists(stop):
+    try:
+        n, s, b = con.execute('SELECT count(*), sum(amount), count(big) FROM v').fetchone()
+        queries += 1
+        if (n, s, b) != (keys, total, keys):
+            wrong += 1
+            print('wrong answer', n, s, b, file=sys.stderr)
+    except Exception as e:
+        errors += 1
+        first_error = first_error or str(e)
+print(queries, wrong, errors, first_error or '')
+"""#
+
+    /// DuckDB reads the view (created before any of the changes) in a loop while commits move amounts between keys of
+    /// different partitions, carry `big` forward as unchanged, and merges install and replaced files are deleted:
+    /// no answer ever shows a partial commit, a missing merge output or a superseded row, and the final answer equals
+    /// the FINAL reader.
+    func testViewReadWhileMergesInstall() throws {
+        let python = try TestEnvironment.python()
+        let dir = try makeTempDirectory(self).appendingPathComponent("store")
+        var options = StoreOptions()
+        // Replaced parts become gone markers from 2 s on; the markers (unlinked after 5 grace periods) stay during the
+        // loop, so every failed query would be a bug.
+        options.gracePeriod = 2
+        let store = try Store.open(at: dir, identity: testIdentity, options: options)
+        try store.defineTable(Self.table, schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 4))
+        var amounts = [Int64](repeating: 100, count: Self.keys + 1)
+        var version: UInt64 = 100
+        var b = RowBatch(columns: Self.columns)
+        for id in 1...Self.keys {
+            b.append(Int64(id), column: 0); b.append(Int64(100), column: 1); b.append("big \(id)", column: 2); b.finishRow(version: version)
+        }
+        var c = StoreCommit(upTo: version)
+        c.add(try store.stage(b, table: Self.table))
+        try store.commit(c)
+        let view = try store.sql(Self.table, dialect: .duckdb, view: "v")
+
+        let stop = dir.deletingLastPathComponent().appendingPathComponent("stop")
+        let reader = BackgroundRun(python, ["-c", Self.readLoop, view, stop.path, String(Self.keys), String(Self.keys * 100)])
+        var rng = SeededRandom(seed: 13)
+        var merges = 0, commits = 0
+        let end = Date().addingTimeInterval(6)
+        while Date() < end {
+            version += 1
+            var b = RowBatch(columns: Self.columns)
+            for _ in 0..<20 {
+                let from = rng.next(Self.keys) + 1, to = rng.next(Self.keys) + 1
+                guard from != to else { continue }
+                let d = Int64(rng.next(10))
+                amounts[from] -= d; amounts[to] += d
+                for id in [from, to] {
+                    b.append(Int64(id), column: 0); b.append(amounts[id], column: 1); b.appendUnchanged(column: 2)
+                    b.finishRow(version: version)
+                }
+            }
+            var c = StoreCommit(upTo: version)
+            c.add(try store.stage(b, table: Self.table))
+            try store.commit(c)
+            commits += 1
+            merges += try store.mergeDue(Self.table).merges
+            if commits % 25 == 0 { merges += try store.compact(Self.table).merges }
+        }
+        FileManager.default.createFile(atPath: stop.path, contents: nil)
+        let result = reader.wait()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        let fields = out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 3).map(String.init)
+        XCTAssertGreaterThanOrEqual(fields.count, 3, out)
+        let queries = Int(fields[0]) ?? 0, wrong = Int(fields[1]) ?? -1, errors = Int(fields[2]) ?? -1
+        XCTAssertGreaterThan(queries, 20, out)
+        XCTAssertGreaterThan(merges, 10)
+        XCTAssertGreaterThan(markers(dir), 0, "parts were replaced by gone markers while the view was read")
+        XCTAssertEqual(wrong, 0, out)
+        XCTAssertEqual(errors, 0, "queries failing while files are deleted: \(out)")
+        print("view read \(queries) times during \(commits) commits and \(merges) merges; \(errors) errors")
+
+        // The same view, unchanged, equals the FINAL reader at the end.
+        let rows = try ModelSchema.readAll(store, Self.table).count
+        XCTAssertEqual(rows, Self.keys)
+        let final = try Subprocess.python("""
+import sys, duckdb
+con = duckdb.connect()
+con.execute(sys.argv[1])
+print(con.execute("SELECT string_agg(id || ':' || amount || ':' || big, ',' ORDER BY id) FROM v").fetchone()[0])
+""", [view])
+        let expected = (1...Self.keys).map { "\($0):\(amounts[$0]):big \($0)" }.joined(separator: ",")
+        XCTAssertEqual(final.trimmingCharacters(in: .whitespacesAndNewlines), expected)
+    }
+}
+
+/// How many gone markers (replaced parts) the store directory holds.
+func markers(_ dir: URL) -> Int {
+    guard let e = FileManager.default.enumerator(atPath: dir.path) else { return 0 }
+    var n = 0
+    for case let f as String in e where f.hasSuffix(".parquet") {
+        let data = FileManager.default.contents(atPath: dir.appendingPathComponent(f).path) ?? Data()
+        if data.count < 1024, data.range(of: Data("freshet.gone".utf8)) != nil { n += 1 }
+    }
+    return n
+}
+
+/// A subprocess run on a background queue; `wait` returns its result.
+final class BackgroundRun: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var result: ProcessResult?
+    private var failure = ""
+
+    init(_ executable: String, _ arguments: [String]) {
+        group.enter()
+        DispatchQueue.global().async {
+            do { self.result = try Subprocess.run(executable, arguments) } catch { self.failure = "\(error)" }
+            self.group.leave()
+        }
+    }
+
+    /// The result, or (status -1, the error) when the process could not run.
+    func wait() -> (status: Int32, stdout: String, stderr: String) {
+        group.wait()
+        guard let r = result else { return (-1, "", failure) }
+        return (r.status, r.stdout, r.stderr)
+    }
+}
