@@ -88,7 +88,7 @@ extension Store {
                     if cursor.batch.versions[cursor.row] > cutoff { try writer.append(from: cursor.batch, row: cursor.row) }
                 } while try cursor.advance()
             }
-            return try writer.finish().map { [$0] } ?? []
+            return try writer.finish().map { var e = $0; e.uniqueKeys = part.uniqueKeys; return [e] } ?? []
         } catch {
             writer.abandon()
             throw error

@@ -21,6 +21,10 @@ public struct PartEntry: Sendable, Hashable, Codable {
     /// The file exists before this instant, which lets a query resolve the part list as of its own start
     /// (docs/store-format.md, "Query-time views").
     public var addedMicros: Int64?
+    /// True when no key occurs twice in the part (merge outputs; staged parts without two versions of a key):
+    /// query-time views read such a part, when it is also older than every other part of its partition, without
+    /// deduplicating the keys no newer part touches. nil = not known (treated as false).
+    public var uniqueKeys: Bool?
 }
 
 /// A part that left the manifest less than the grace period ago; its file is still on disk.

@@ -54,16 +54,15 @@ struct PartFileWriter {
     private let writer: ParquetFileWriter
     private let columns: [ColumnDefinition]
 
-    /// `extraColumns` follow the internal columns (the reader-schema file's `_gone`); `write` never fills them.
     init(url: URL, columns: [ColumnDefinition], rowGroupRows: Int, metadata: [(key: String, value: String)],
-         durable: Bool = true, extraColumns: [Parquet.Column] = []) throws {
+         durable: Bool = true) throws {
         var opts = WriterOptions()
         opts.durable = durable
         opts.rowGroupRows = rowGroupRows
         opts.keyValueMetadata = metadata
         opts.compression = .lz4Raw
         let schema = Schema(columns.map { Parquet.Column($0.name, PartFormat.parquetType($0.type), nullable: true) }
-                            + PartFormat.internalColumns + extraColumns)
+                            + PartFormat.internalColumns)
         self.columns = columns
         do { writer = try ParquetFileWriter(path: url.path, schema: schema, options: opts) } catch {
             throw StoreError.io(path: url.path, operation: "create part: \(error)", errno: 0)

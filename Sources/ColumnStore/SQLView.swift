@@ -39,18 +39,15 @@ public enum SQLView {
                 select.append("argMaxIf(tuple(\(q)), \"_version\", \"_unchanged\" IS NULL OR position(\"_unchanged\", \(marker)) = 0).1 AS \(q)")
             }
         }
-        // A gone marker that passed the manifest filter (a part replaced while a query still needed it) has NULL keys:
-        // its group fails the query. Checked per group, after the filter, so markers the filter drops cost nothing.
-        let gone = literal("freshet: a part this query needs was deleted after the grace period (the query ran too long); run it again")
-        let deleted = dialect == .duckdb
-            ? "CASE WHEN \(keys[0]) IS NULL THEN error(\(gone)) ELSE NOT arg_max(\"_deleted\", \"_version\") END"
-            : "argMax(\"_deleted\", \"_version\") = 0"
+        let deleted = dialect == .duckdb ? "NOT arg_max(\"_deleted\", \"_version\")" : "argMax(\"_deleted\", \"_version\") = 0"
         let group = "GROUP BY \(keys.joined(separator: ", ")) HAVING \(deleted)"
         var sql: String
         switch dialect {
         case .duckdb:
             guard !dir.contains(where: { "*?[".contains($0) }) else { throw UnsafePath(path: dir) }
-            sql = "SELECT \(select.joined(separator: ", ")) FROM \(duckdbSource(dir)) \(group)"
+            let plain = columns.map { quote($0.name) }
+            sql = DuckDBView.select(dir: dir, dedup: select, plain: plain, keys: keys, having: deleted,
+                                    keyDerived: m.partitioning.isDerivedFromKey(m.keyColumns))
         case .clickhouse:
             let names = m.parts.map { ($0.path as NSString).lastPathComponent }
             if names.isEmpty {
@@ -72,20 +69,12 @@ public enum SQLView {
         return sql
     }
 
-    /// The rows of the parts committed at the query's transaction start: every file under `parts/` by glob
-    /// (the reader-schema file guarantees a match and every column), kept when the manifest — read once, by the same
-    /// query — lists it as live at `now()`. A transaction older than the manifest's retained history, or a live part
-    /// already replaced by the gone marker, fails the query instead of reading too little.
-    static func duckdbSource(_ dir: String) -> String {
-        let glob = literal(dir + "/parts/*/*." + PartFormat.fileExtension)
-        let manifest = literal(dir + "/manifest.json")
-        let entry = "STRUCT(path VARCHAR, \"addedMicros\" BIGINT, \"removedMicros\" BIGINT)[]"
-        let columns = "{parts: \(literal(entry)), removed: \(literal(entry)), historySinceMicros: 'BIGINT'}"
-        let asOf = "CASE WHEN epoch_us(now()) < coalesce(historySinceMicros, 0) THEN error(\(literal("freshet: this transaction started before the oldest part list the manifest at \(dir) still describes (grace period); start a new transaction"))) ELSE epoch_us(now()) END"
-        let live = "SELECT \(literal(dir + "/")) || e.path FROM (SELECT unnest(list_concat(parts, coalesce(removed, []))) AS e, \(asOf) AS t "
-            + "FROM read_json(\(manifest), format = 'auto', columns = \(columns))) "
-            + "WHERE coalesce(e.\"addedMicros\", 0) <= t AND coalesce(e.\"removedMicros\", 9223372036854775807) > t"
-        return "read_parquet(\(glob), filename = true, union_by_name = true, hive_partitioning = false) WHERE filename IN (\(live))"
+    /// A DuckDB SELECT of every row of the manifest's parts as stored, without dedup (all versions, tombstones,
+    /// unchanged markers): a raw scan, to measure what read-time dedup costs.
+    public static func rawSelect(_ m: Manifest, tableDirectory: URL) -> String {
+        let paths = m.parts.map { literal(tableDirectory.appendingPathComponent($0.path).standardizedFileURL.path) }
+        guard !paths.isEmpty else { return "SELECT NULL WHERE false" }
+        return "SELECT * FROM read_parquet([\(paths.joined(separator: ", "))], union_by_name = true)"
     }
 
     static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
@@ -129,5 +118,10 @@ extension Store {
                 "reader-schema file missing (a store written by an older freshet gets it at the next `freshet run` or `freshet compact`)")
         }
         return try SQLView.select(m, tableDirectory: tableDirectory(table), dialect: dialect, view: view)
+    }
+
+    /// `SQLView.rawSelect` for `table`'s current manifest.
+    public func rawSQL(_ table: String) throws -> String {
+        SQLView.rawSelect(try manifest(table), tableDirectory: tableDirectory(table))
     }
 }

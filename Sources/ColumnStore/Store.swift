@@ -19,8 +19,8 @@ public final class Store: @unchecked Sendable {
     private var identityValue: StoreIdentity
     private var tables: [String: TableState] = [:]
     private var retired: [(table: String, path: String, since: Date)] = []
-    /// Paths of replaced parts now holding the gone marker, oldest first (see `collectGarbage`).
-    private var goneMarkers: [(url: URL, since: Date)] = []
+    /// When `collectGarbage` last deleted files.
+    private var lastSweep = Date.distantPast
     var crashHook: (@Sendable (CrashPoint) throws -> Void)?
     var mergerBox = MergerBox()
 
@@ -286,7 +286,10 @@ public final class Store: @unchecked Sendable {
                                    versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync)
             do {
                 try w.append(sorted: sorted)
-                if let e = try w.finish() { staged.parts.append(e) }
+                if var e = try w.finish() {
+                    e.uniqueKeys = sorted.count < 2 || (1..<sorted.count).allSatisfy { RowBatch.compareKeys(sorted, $0 - 1, sorted, $0, keys) != 0 }
+                    staged.parts.append(e)
+                }
             } catch {
                 w.abandon()
                 discard(staged)
@@ -440,19 +443,22 @@ public final class Store: @unchecked Sendable {
         for p in parts { retired.append((table, p.path, now)) }
     }
 
-    /// Deletes replaced part files whose grace period has passed (all of them when `force`): each table's manifest
-    /// first stops offering them to query-time views (`Manifest.forget`, one manifest commit per table), then each file
-    /// is replaced by the table's gone marker (`replaceByGoneMarker`: a view that globbed its name a moment ago still
-    /// opens a valid file). The markers are unlinked together once the oldest is five grace periods old, so a query
-    /// can meet a vanishing name only at those rare moments (and each query opens at most that many markers). Returns how many part files were removed.
+    /// Deletes replaced part files whose grace period has passed (all of them when `force`). Each table's manifest
+    /// first stops offering them to query-time views (`Manifest.forget`, one manifest commit per table), then the
+    /// files go. Deletions happen in sweeps at most once per grace period (unless `force`): a DuckDB query binding a
+    /// glob opens every matching file, so a file vanishing between the glob and that open fails the query, and
+    /// sweeps keep such moments rare. Returns how many files were deleted.
     @discardableResult
     public func collectGarbage(force: Bool = false) -> Int {
         let now = Date()
-        let (due, oldMarkers): ([(table: String, url: URL)], [URL]) = lock.withLock {
+        let due: [URL] = lock.withLock {
+            guard force || now.timeIntervalSince(lastSweep) >= options.gracePeriod else { return [] }
             let (old, keep) = retired.reduce(into: ([(table: String, path: String, since: Date)](), [(table: String, path: String, since: Date)]())) { acc, r in
                 if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r) } else { acc.1.append(r) }
             }
-            var deletable = [(table: String, url: URL)]()
+            guard !old.isEmpty else { return [] }
+            lastSweep = now
+            var deletable = [URL]()
             var kept = keep
             for (table, entries) in Dictionary(grouping: old, by: \.table) {
                 let paths = Set(entries.map(\.path))
@@ -461,19 +467,12 @@ public final class Store: @unchecked Sendable {
                     m.sequence += 1
                     do { try writeManifest(m) } catch { kept += entries; continue }
                 }
-                deletable += entries.map { (table, tableDirectory(table).appendingPathComponent($0.path)) }
+                deletable += entries.map { tableDirectory(table).appendingPathComponent($0.path) }
             }
             retired = kept
-            var expired = [URL]()
-            if let oldest = goneMarkers.first, now.timeIntervalSince(oldest.since) >= options.gracePeriod * 5 {
-                expired = goneMarkers.map(\.url)
-                goneMarkers.removeAll()
-            }
-            goneMarkers += deletable.map { ($0.url, now) }
-            return (deletable, expired)
+            return deletable
         }
-        for u in oldMarkers { DurableFile.remove(u) }
-        for d in due { replaceByGoneMarker(d.url) }
+        for u in due { DurableFile.remove(u) }
         return due.count
     }
 

@@ -89,15 +89,12 @@ enum ModelSchema {
         return out
     }
 
-    /// Files under the table's parts directory (relative paths), the reader-schema files (`parts/_schema/`) and
-    /// replaced parts now holding a gone marker (a tiny Parquet file with `freshet.gone` metadata) left out.
+    /// Files under the table's parts directory (relative paths), the reader-schema files (`parts/_schema/`) left out.
     static func partFiles(_ store: Store, _ table: String) -> Set<String> {
         let dir = store.tableDirectory(table).appendingPathComponent("parts")
         var out = Set<String>()
         for p in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where p != ReaderSchema.directory {
             for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(p).path)) ?? [] {
-                let data = FileManager.default.contents(atPath: dir.appendingPathComponent(p).appendingPathComponent(f).path) ?? Data()
-                if data.count < 1024, data.range(of: Data("freshet.gone".utf8)) != nil { continue }
                 out.insert("parts/\(p)/\(f)")
             }
         }
