@@ -35,10 +35,13 @@ enum DuckDBView {
                 + "WHERE coalesce(e.\"addedMicros\", 0) <= t AND coalesce(e.\"removedMicros\", 9223372036854775807) > t)",
             "\(q("__files")) AS MATERIALIZED (SELECT a.f, a.u AND NOT EXISTS "
                 + "(SELECT 1 FROM \(q("__live")) b WHERE b.f <> a.f AND \(samePartition)coalesce(b.lo, -1) <= a.hi) AS s FROM \(q("__live")) a)",
-            // Plain `filename IN (subquery)` filters: DuckDB pushes them into the scan, so files not listed (replaced,
-            // staged, the other kind) are never read past the footer the glob's binding reads.
-            "\(q("__recent")) AS NOT MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE NOT s))",
-            "\(q("__settled")) AS NOT MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE s))",
+            // One scan (one glob binding, which opens every matching file's footer), fanned out to its consumers.
+            // The plain `filename IN (subquery)` filter is pushed into the scan, so files not listed (replaced, staged)
+            // are never read past that footer.
+            "\(q("__rows")) AS MATERIALIZED (SELECT *, filename IN (SELECT f FROM \(q("__files")) WHERE s) AS \(q("__s")) "
+                + "FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files"))))",
+            "\(q("__recent")) AS NOT MATERIALIZED (SELECT * EXCLUDE (\(q("__s"))) FROM \(q("__rows")) WHERE NOT \(q("__s")))",
+            "\(q("__settled")) AS NOT MATERIALIZED (SELECT * EXCLUDE (\(q("__s"))) FROM \(q("__rows")) WHERE \(q("__s")))",
             "\(q("__touched")) AS MATERIALIZED (SELECT DISTINCT \(keys.joined(separator: ", ")) FROM \(q("__recent")))",
             "\(q("__marked")) AS MATERIALIZED (SELECT DISTINCT \(keys.joined(separator: ", ")) FROM \(q("__recent")) WHERE \"_unchanged\" IS NOT NULL)",
         ]
