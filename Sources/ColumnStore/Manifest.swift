@@ -103,8 +103,9 @@ public struct Manifest: Sendable, Hashable, Codable {
 
     /// Stamps a manifest about to be committed at wall-clock `now` (microseconds): its commit time (monotonic per
     /// table), `addedMicros` on parts that have none yet (just added), and moves the parts of `previous` that are no
-    /// longer listed into `removed`.
-    mutating func stamp(replacing previous: Manifest, now: Int64) {
+    /// longer listed into `removed`; entries removed more than `history` microseconds ago are forgotten, so the list
+    /// holds only what a query that started within `history` can need.
+    mutating func stamp(replacing previous: Manifest, now: Int64, history: Int64) {
         let t = max(now, (previous.commitMicros ?? 0) + 1)
         commitMicros = t
         for i in parts.indices where parts[i].addedMicros == nil { parts[i].addedMicros = t }
@@ -115,6 +116,7 @@ public struct Manifest: Sendable, Hashable, Codable {
             gone.append(RemovedPart(path: p.path, addedMicros: p.addedMicros, removedMicros: t))
         }
         removed = gone
+        forget(Set(gone.filter { $0.removedMicros < t - history }.map(\.path)))
     }
 
     /// Drops `paths` from `removed` (their files are about to be deleted); queries as of an instant before their

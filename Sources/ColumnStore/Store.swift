@@ -243,7 +243,7 @@ public final class Store: @unchecked Sendable {
     func writeManifest(_ m: Manifest) throws {
         var m = m
         if case let .ready(previous)? = tables[m.table] {
-            m.stamp(replacing: previous, now: Manifest.nowMicros())
+            m.stamp(replacing: previous, now: Manifest.nowMicros(), history: options.viewHistoryMicros)
         } else {
             m.commitMicros = Manifest.nowMicros()
         }
@@ -329,7 +329,7 @@ public final class Store: @unchecked Sendable {
                 }
                 m.committedLSN = max(m.committedLSN, commit.upTo)
                 m.sequence += 1
-                m.stamp(replacing: previous, now: now)
+                m.stamp(replacing: previous, now: now, history: options.viewHistoryMicros)
                 next.append(m)
             }
             // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent):
@@ -397,7 +397,7 @@ public final class Store: @unchecked Sendable {
                 return false
             }
             var next = Self.replacing(gone, by: outputs, in: base)
-            next.stamp(replacing: base, now: Manifest.nowMicros())
+            next.stamp(replacing: base, now: Manifest.nowMicros(), history: options.viewHistoryMicros)
             let url = manifestURL(table)
             let tmp = DurableFile.temporaryURL(for: url)
             try DurableFile.writeNew(try next.encoded(), to: tmp)
