@@ -15,6 +15,7 @@ extension Store {
     public func replaceGeneration(_ table: String, snapshot: StagedParts?, keepingVersionsAbove cutoff: UInt64,
                                   expectedGeneration: UInt64) throws -> Bool {
         try writable()
+        var snapshot = snapshot
         for _ in 0..<10 {
             let m = try manifest(table)
             guard m.generation == expectedGeneration else {
@@ -41,6 +42,7 @@ extension Store {
                     return .retry
                 }
                 let generation = current.generation + 1
+                snapshot = try snapshot.map(publish)
                 var parts = (snapshot?.parts ?? []).map { var p = $0; p.generation = generation; return p }
                 var retired = [PartEntry]()
                 for p in current.parts {

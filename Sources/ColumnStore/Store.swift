@@ -283,7 +283,7 @@ public final class Store: @unchecked Sendable {
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
                                    rowGroupRows: options.rowGroupRows,
-                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync)
+                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true)
             do {
                 try w.append(sorted: sorted)
                 if var e = try w.finish() {
@@ -304,11 +304,31 @@ public final class Store: @unchecked Sendable {
         for p in staged.parts { DurableFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
     }
 
+    /// Renames staged part files to their committed names (`<part>.parquet`, which query-time views glob) just before
+    /// the manifest commit that lists them; the commit's first round fsyncs their directories. A part already renamed
+    /// (a retried commit) is taken as it is. A crash after the rename leaves an unlisted file: an orphan.
+    func publish(_ staged: StagedParts) throws -> StagedParts {
+        var out = staged
+        for i in out.parts.indices where out.parts[i].path.hasSuffix(StagedParts.suffix) {
+            let from = tableDirectory(staged.table).appendingPathComponent(out.parts[i].path)
+            let path = String(out.parts[i].path.dropLast(StagedParts.suffix.count))
+            let to = tableDirectory(staged.table).appendingPathComponent(path)
+            if rename(from.path, to.path) != 0 {
+                let e = errno
+                guard e == ENOENT, DurableFile.fileInfo(to) != nil else { throw StoreError.io(path: from.path, operation: "rename staged part", errno: e) }
+            }
+            out.parts[i].path = path
+        }
+        return out
+    }
+
     /// Commits: for each table, one manifest replace (truncate first, then the staged parts, committed LSN = `upTo`),
     /// then the store checkpoint. Returns when everything is durable; then `upTo` may be confirmed to Postgres.
     /// A crash part-way leaves every manifest either old or new; the checkpoint moves only after all of them.
     public func commit(_ commit: StoreCommit) throws {
         try writable()
+        var commit = commit
+        for (table, change) in commit.tables { commit.tables[table]?.staged = try change.staged.map(publish) }
         try lock.withLock {
             var next = [Manifest]()
             let now = Manifest.nowMicros()
