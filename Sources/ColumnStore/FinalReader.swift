@@ -46,7 +46,7 @@ public struct FinalReader {
             parts = parts.filter { p in bound.allSatisfy { $0.mayMatch(partition: p.partition, spec: m.partitioning, keyIndexes: keys, columns: cols) } }
         }
         let dir = store.tableDirectory(table)
-        let order = Dictionary(uniqueKeysWithValues: m.parts.enumerated().map { ($1.path, $0) })
+        let order = m.partOrder
         let target = readColumns
         // Row-group statistics may prune only by key columns: every version of a key shares their values.
         let prune = bound.filter { m.keyColumns.contains($0.predicate.column) }

@@ -83,7 +83,7 @@ extension Store {
                                     target: columns, verifyChecksum: options.verifyChecksums)
         var writer = try PartWriter(table: m.table, tableDirectory: tableDirectory(m.table), partition: part.partition,
                                     columns: columns, schemaVersion: m.schemaVersions.last?.version ?? 1, level: part.level,
-                                    rowGroupRows: options.rowGroupRows, versionBounds: (cutoff + 1, part.maxVersion))
+                                    rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes, versionBounds: (cutoff + 1, part.maxVersion))
         do {
             if try cursor.loadNext() {
                 repeat {

@@ -99,6 +99,12 @@ public struct Manifest: Sendable, Hashable, Codable {
         }
     }
 
+    /// Each part's position in `parts` (later = newer), by path. `decode` refuses a path listed twice; should one be
+    /// listed twice anyway, its last position counts (never a trap on outside data).
+    var partOrder: [String: Int] {
+        Dictionary(parts.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
     func schemaVersion(_ v: Int) -> SchemaVersion? { schemaVersions.first { $0.version == v } }
 
     /// Stamps a manifest about to be committed at wall-clock `now` (microseconds): its commit time (monotonic per
@@ -138,17 +144,22 @@ public struct Manifest: Sendable, Hashable, Codable {
         return Array(try e.encode(self))
     }
 
-    static func decode(_ bytes: [UInt8], table: String, path: String) throws -> Manifest {
+    /// Parses a manifest and checks what a reader relies on: the format version, and part paths inside the table
+    /// directory and listed once. (Whether it belongs to its directory, `Store.loadTable` checks.)
+    static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
+        var table = "?"
         do {
             let m = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
+            table = m.table
             guard m.formatVersion == currentFormatVersion else {
                 throw StoreError.corruptManifest(table: table, path: path, reason: "unsupported format version \(m.formatVersion)")
             }
-            guard m.table == table else {
-                throw StoreError.corruptManifest(table: table, path: path, reason: "manifest is for table \(m.table)")
-            }
             for p in m.parts where p.path.contains("..") || p.path.hasPrefix("/") || !p.path.hasPrefix("parts/") {
                 throw StoreError.corruptManifest(table: table, path: path, reason: "part path \(p.path) leaves the table")
+            }
+            var seen = Set<String>()
+            for p in m.parts where !seen.insert(p.path).inserted {
+                throw StoreError.corruptManifest(table: table, path: path, reason: "part \(p.path) is listed twice")
             }
             return m
         } catch let e as StoreError {

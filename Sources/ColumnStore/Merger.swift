@@ -115,7 +115,7 @@ extension Store {
         let schema = TableSchema(columns: columns, keyColumns: m.keyColumns)
         let keys = schema.keyIndexes
         let dir = tableDirectory(table)
-        let order = Dictionary(uniqueKeysWithValues: m.parts.enumerated().map { ($1.path, $0) })
+        let order = m.partOrder
         let cursors = try plan.inputs.map {
             try PartCursor(table: table, tableDirectory: dir, entry: $0, order: order[$0.path] ?? 0,
                            target: columns, verifyChecksum: options.verifyChecksums)
@@ -128,7 +128,7 @@ extension Store {
         func writer(_ partition: String) throws -> PartWriter {
             if let w = writers[partition] { return w }
             return try PartWriter(table: table, tableDirectory: dir, partition: partition, columns: columns,
-                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows,
+                                  schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
                                   versionBounds: bounds)
         }
         do {
@@ -197,7 +197,10 @@ extension Store {
 
     /// Starts the background merger: every `interval` seconds (and after each `wakeMerger`) it runs due merges of
     /// every table and deletes replaced files whose grace period passed. Merges never block commits.
-    public func startMerger(interval: TimeInterval = 5) {
+    /// A failed merge (a damaged part or manifest, a full disk) never stops the process: the error is kept as
+    /// `lastMergeError`, passed to `onError` when it differs from that table's previous one, and the merge is
+    /// tried again on the next pass.
+    public func startMerger(interval: TimeInterval = 5, onError: (@Sendable (_ table: String, _ error: StoreError) -> Void)? = nil) {
         let box = mergerBox
         box.condition.lock()
         defer { box.condition.unlock() }
@@ -205,6 +208,7 @@ extension Store {
         box.stopRequested = false
         box.finished = false
         let t = Thread { [weak self] in
+            var reported = [String: StoreError]()
             while true {
                 box.condition.lock()
                 let stop = box.stopRequested
@@ -212,9 +216,14 @@ extension Store {
                 if stop { break }
                 guard let store = self else { break }
                 for table in store.tableNames {
-                    do { try store.mergeDue(table) } catch let e as StoreError {
+                    do {
+                        try store.mergeDue(table)
+                        reported[table] = nil
+                    } catch {
+                        let e = error as? StoreError ?? .mergeFailed(table: table, reason: "\(error)")
                         box.condition.lock(); box.lastError = e; box.condition.unlock()
-                    } catch {}
+                        if reported.updateValue(e, forKey: table) != e { onError?(table, e) }
+                    }
                 }
                 store.collectGarbage()
                 box.condition.lock()

@@ -65,11 +65,18 @@ struct PartFileWriter {
                             + PartFormat.internalColumns)
         self.columns = columns
         do { writer = try ParquetFileWriter(path: url.path, schema: schema, options: opts) } catch {
-            throw StoreError.io(path: url.path, operation: "create part: \(error)", errno: 0)
+            throw StoreError.part(error, path: url.path, operation: "create part")
         }
     }
 
     /// Appends sorted rows.
+    /// Ends the current row group (the part writer sizes row groups itself: see `PartWriter`).
+    func endRowGroup() throws {
+        do { try writer.flushRowGroup() } catch {
+            throw StoreError.io(path: writer.path, operation: "write part: \(error)", errno: 0)
+        }
+    }
+
     func write(_ batch: RowBatch) throws {
         var out = [Parquet.ColumnBuffer]()
         out.reserveCapacity(columns.count + 3)
@@ -89,7 +96,7 @@ struct PartFileWriter {
         }
         out.append(Parquet.ColumnBuffer(.byteArray(marks), validity: valid))
         do { try writer.write(out) } catch {
-            throw StoreError.io(path: writer.path, operation: "write part: \(error)", errno: 0)
+            throw StoreError.part(error, path: writer.path, operation: "write part")
         }
     }
 
@@ -123,7 +130,7 @@ struct PartFileWriter {
             let f = try writer.close()
             return (Int(f.byteCount), PartFileWriter.checksumText(f.crc32))
         } catch {
-            throw StoreError.io(path: writer.path, operation: "finish part: \(error)", errno: 0)
+            throw StoreError.part(error, path: writer.path, operation: "finish part")
         }
     }
 
@@ -173,6 +180,8 @@ struct PartFileReader {
     private let path: String
 
     var rowGroupCount: Int { reader.rowGroups.count }
+    /// Rows the file's footer says it holds.
+    var rowCount: Int { Int(reader.rowCount) }
     var metadata: [String: String] { reader.keyValueMetadata }
 
     /// Reads row group `index`, decoding only the table columns named in `wanted` (nil = all).
@@ -308,5 +317,16 @@ extension PartFileReader {
             return RowBatch.compareBytes(v, v.indices, l, l.indices)
         default: return nil
         }
+    }
+}
+
+extension StoreError {
+    /// A part writer's failure as a store error: an operating-system error keeps its errno (so the message reads
+    /// e.g. "No space left on device"); anything else keeps the Parquet writer's own text.
+    static func part(_ error: Error, path: String, operation: String) -> StoreError {
+        if case let ParquetError.io(_, op, code)? = error as? ParquetError {
+            return .io(path: path, operation: "\(operation) (\(op))", errno: code)
+        }
+        return .io(path: path, operation: "\(operation): \(error)", errno: 0)
     }
 }

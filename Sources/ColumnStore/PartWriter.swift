@@ -1,6 +1,7 @@
 import Foundation
 
-/// Writes one part file of one partition from rows already in (key, _version) order, in row groups of bounded size,
+/// Writes one part file of one partition from rows already in (key, _version) order, in row groups bounded in rows
+/// and in bytes,
 /// then makes it durable: temp file, fsync, rename into `parts/<partition>/`, fsync directory (unless `durable` is
 /// false: then the commit that lists the part fsyncs the file and the directory).
 /// The part is not visible to anyone until a manifest commit lists it.
@@ -12,6 +13,7 @@ struct PartWriter {
     let schemaVersion: Int
     let level: Int
     let rowGroupRows: Int
+    let rowGroupBytes: Int
     let durable: Bool
 
     /// Bounds of the versions the part will hold (exact for staged batches, the inputs' for merges), written to the
@@ -25,8 +27,8 @@ struct PartWriter {
     private var minVersion = UInt64.max, maxVersion = UInt64.min
 
     init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
-         schemaVersion: Int, level: Int, rowGroupRows: Int, versionBounds: (min: UInt64, max: UInt64),
-         durable: Bool = true, staged: Bool = false) throws {
+         schemaVersion: Int, level: Int, rowGroupRows: Int, rowGroupBytes: Int,
+         versionBounds: (min: UInt64, max: UInt64), durable: Bool = true, staged: Bool = false) throws {
         self.durable = durable
         self.table = table
         self.tableDirectory = tableDirectory
@@ -35,6 +37,7 @@ struct PartWriter {
         self.schemaVersion = schemaVersion
         self.level = level
         self.rowGroupRows = max(1, rowGroupRows)
+        self.rowGroupBytes = max(1, rowGroupBytes)
         self.versionBounds = versionBounds
         let dir = tableDirectory.appendingPathComponent("parts").appendingPathComponent(partition)
         try DurableFile.makeDirectory(dir)
@@ -46,15 +49,15 @@ struct PartWriter {
         pending.reserveCapacity(min(self.rowGroupRows, 65536))
     }
 
-    /// Appends one row of `batch` (same columns); writes a row group when `rowGroupRows` are pending.
+    /// Appends one row of `batch` (same columns); writes a row group when it is full.
     mutating func append(from batch: RowBatch, row: Int) throws {
         pending.appendRow(from: batch, row: row)
-        if pending.count >= rowGroupRows { try flush() }
+        try flushIfFull()
     }
 
     /// Appends all rows of a sorted batch.
     mutating func append(sorted batch: RowBatch) throws {
-        if pending.count == 0 && batch.count <= rowGroupRows {
+        if pending.count == 0 && batch.count <= rowGroupRows && batch.approximateBytes <= rowGroupBytes {
             pending = batch
             if pending.count >= rowGroupRows { try flush() }
             return
@@ -65,7 +68,15 @@ struct PartWriter {
     /// Appends a row assembled by the merge into `pending` through `body`.
     mutating func appendBuilt(_ body: (inout RowBatch) -> Void) throws {
         body(&pending)
-        if pending.count >= rowGroupRows { try flush() }
+        try flushIfFull()
+    }
+
+    /// Writes the pending row group once it holds `rowGroupRows` rows or `rowGroupBytes` bytes (the byte count is
+    /// looked at every 64 rows: it sums over the columns).
+    private mutating func flushIfFull() throws {
+        if pending.count >= rowGroupRows || (pending.count & 63 == 0 && pending.approximateBytes >= rowGroupBytes) {
+            try flush()
+        }
     }
 
     var isEmpty: Bool { rows == 0 && pending.count == 0 }
@@ -89,6 +100,7 @@ struct PartWriter {
         }
         rows += pending.count
         try writer!.write(pending)
+        try writer!.endRowGroup()   // one row group per flush: bounded in rows and bytes as `pending` is
         pending.removeAll()
         pending.reserveCapacity(min(rowGroupRows, 65536))
     }

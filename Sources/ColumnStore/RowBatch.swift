@@ -167,7 +167,7 @@ public struct RowBatch: Sendable {
         deleted.append(true)
     }
 
-    /// Drops every row, keeping the allocated capacity.
+    /// Drops every row: the batch becomes a new, empty one of the same columns (its buffers are released).
     public mutating func removeAll() {
         self = RowBatch(columns: columns)
     }

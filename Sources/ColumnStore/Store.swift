@@ -7,6 +7,7 @@ import Foundation
 /// STORE/tables/<schema>.<table>/manifest.json
 /// STORE/tables/<schema>.<table>/parts/<partition>/<part>.parquet
 /// ```
+/// Tables are named by `TableName.qualifiedName`; `<schema>.<table>` is `TableName.directoryName`.
 /// One process writes a store; any number read it (`StoreOptions.readOnly`). Thread-safe.
 public final class Store: @unchecked Sendable {
     /// The store directory.
@@ -59,9 +60,22 @@ public final class Store: @unchecked Sendable {
         lockFD = fd
     }
 
+    /// Directories of tables an older Freshet wrote under a name `TableName.directoryName` now encodes differently
+    /// (e.g. `public.a%b`, today `public.a%25b`), by table. Filled while opening, read-only afterwards.
+    private var legacyDirectories: [String: String] = [:]
+
     var storeFile: URL { url.appendingPathComponent("store.json") }
     var tablesDirectory: URL { url.appendingPathComponent("tables") }
-    func tableDirectory(_ table: String) -> URL { tablesDirectory.appendingPathComponent(table) }
+    /// The directory of `table` (a `TableName.qualifiedName`, or the directory name of a table whose name is unknown).
+    func tableDirectory(_ table: String) -> URL {
+        tablesDirectory.appendingPathComponent(legacyDirectories[table] ?? Self.directoryName(of: table))
+    }
+
+    static func directoryName(of table: String) -> String {
+        if let name = try? TableName(parsing: table) { return name.directoryName }
+        // Not a table name: a directory listed by `loadTables` whose manifest names no table it could hold.
+        return table.replacingOccurrences(of: "/", with: "%2F")
+    }
     func manifestURL(_ table: String) -> URL { tableDirectory(table).appendingPathComponent("manifest.json") }
 
     // MARK: opening
@@ -96,35 +110,65 @@ public final class Store: @unchecked Sendable {
     }
 
     private func loadTables() throws {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: tablesDirectory.path)) ?? []
-        for name in names where !name.hasPrefix(".") {
-            tables[name] = loadTable(name)
+        let directories = (try? FileManager.default.contentsOfDirectory(atPath: tablesDirectory.path)) ?? []
+        for directory in directories.sorted() where !directory.hasPrefix(".") {
+            let (key, state) = loadTable(directory: directory)
+            if tables[key] != nil {
+                tables[key] = .broken(.corruptManifest(table: key, path: tablesDirectory.appendingPathComponent(directory).path,
+                                                       reason: "a second directory holds this table"))
+                continue
+            }
+            tables[key] = state
+            if Self.directoryName(of: key) != directory { legacyDirectories[key] = directory }
         }
     }
 
-    /// Reads a table's manifest and checks that its parts exist with the recorded sizes.
-    private func loadTable(_ name: String) -> TableState {
-        let path = manifestURL(name).path
+    /// Reads the manifest in `tables/<directory>` and checks that it belongs there and that its parts exist with the
+    /// recorded sizes. Returns the table's name (`TableName.qualifiedName`; the directory name when the manifest names
+    /// no table the directory can hold) and its state.
+    ///
+    /// A manifest names its directory's table when `TableName.directoryName` of its `table` is the directory, or (a
+    /// store written by an older Freshet, which named directories `schema.table` as they were) when its `table` is the
+    /// directory name and holds exactly one dot. `public.dotted.name`, where older versions put both
+    /// `"public.dotted".name` and `public."dotted.name"`, is neither: that table is refused as ambiguous.
+    func loadTable(directory: String) -> (String, TableState) {
+        let dir = tablesDirectory.appendingPathComponent(directory)
+        let manifestURL = dir.appendingPathComponent("manifest.json")
+        var key = TableName(directoryName: directory)?.qualifiedName ?? directory
         do {
-            let m = try Manifest.decode(try DurableFile.read(manifestURL(name)), table: name, path: path)
+            var m = try Manifest.decode(try DurableFile.read(manifestURL), path: manifestURL.path)
+            if let n = try? TableName(parsing: m.table), n.directoryName == directory {
+                key = n.qualifiedName
+            } else if m.table == directory {
+                let parts = directory.split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    return (key, .broken(.corruptManifest(table: key, path: manifestURL.path, reason:
+                        "ambiguous table name \(m.table) (written by an older Freshet, which gave \"a.b\".c and a.\"b.c\" this one directory): move the directory away and resync those tables")))
+                }
+                key = TableName(schema: String(parts[0]), table: String(parts[1])).qualifiedName
+            } else {
+                return (key, .broken(.corruptManifest(table: key, path: manifestURL.path,
+                                                      reason: "manifest is for table \(m.table), not for directory \(directory)")))
+            }
+            m.table = key
             for p in m.parts {
-                let u = tableDirectory(name).appendingPathComponent(p.path)
+                let u = dir.appendingPathComponent(p.path)
                 guard let st = DurableFile.fileInfo(u) else {
-                    return .broken(.corruptPart(table: name, path: u.path, reason: "missing"))
+                    return (key, .broken(.corruptPart(table: key, path: u.path, reason: "missing")))
                 }
                 if st.size != p.bytes {
-                    return .broken(.corruptPart(table: name, path: u.path, reason: "size \(st.size), manifest says \(p.bytes)"))
+                    return (key, .broken(.corruptPart(table: key, path: u.path, reason: "size \(st.size), manifest says \(p.bytes)")))
                 }
             }
-            return .ready(m)
+            return (key, .ready(m))
         } catch let e as StoreError {
             if case .io(_, _, ENOENT) = e {
-                return .broken(.corruptManifest(table: name, path: path, reason: "missing"))
+                return (key, .broken(.corruptManifest(table: key, path: manifestURL.path, reason: "missing")))
             }
-            if case .corruptManifest = e { return .broken(e) }
-            return .broken(.corruptManifest(table: name, path: path, reason: e.description))
+            if case let .corruptManifest(_, path, reason) = e { return (key, .broken(.corruptManifest(table: key, path: path, reason: reason))) }
+            return (key, .broken(.corruptManifest(table: key, path: manifestURL.path, reason: e.description)))
         } catch {
-            return .broken(.corruptManifest(table: name, path: path, reason: "\(error)"))
+            return (key, .broken(.corruptManifest(table: key, path: manifestURL.path, reason: "\(error)")))
         }
     }
 
@@ -136,7 +180,7 @@ public final class Store: @unchecked Sendable {
         for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where DurableFile.isTemporary(name) {
             removeIfOlder(url.appendingPathComponent(name), cutoff)
         }
-        for name in (try? fm.contentsOfDirectory(atPath: tablesDirectory.path)) ?? [] {
+        for name in tables.keys {
             let dir = tableDirectory(name)
             // Files a previous process removed from the manifest are orphans now: the manifest stops offering them
             // to query-time views before they are deleted.
@@ -174,7 +218,7 @@ public final class Store: @unchecked Sendable {
     /// The LSN to confirm to Postgres and to resume streaming from.
     public var checkpointLSN: UInt64 { identity.checkpointLSN }
 
-    /// Names of the tables (`schema.table`), sorted.
+    /// Names of the tables (`TableName.qualifiedName`, e.g. `public.orders`, `"public.dotted".name`), sorted.
     public var tableNames: [String] { lock.withLock { tables.keys.sorted() } }
 
     /// The table's committed manifest (a snapshot: later commits do not change it).
@@ -204,13 +248,17 @@ public final class Store: @unchecked Sendable {
     @discardableResult
     public func defineTable(_ table: String, schema: TableSchema, partitioning: PartitionSpec = .default) throws -> Int {
         try writable()
-        guard !table.isEmpty, !table.hasPrefix("."), !table.contains("/") else {
-            throw StoreError.invalidSchema(table: table, reason: "bad table name")
+        guard let name = try? TableName(parsing: table), name.qualifiedName == table else {
+            throw StoreError.invalidSchema(table: table, reason: "bad table name (expected TableName.qualifiedName)")
         }
         try schema.validate(table: table)
         try partitioning.validate(schema, table: table)
         return try lock.withLock {
             if tables[table] == nil {
+                // An older Freshet's directory for another table may be spelled like this table's today.
+                if let other = legacyDirectories.first(where: { $0.value == name.directoryName })?.key {
+                    throw StoreError.invalidSchema(table: table, reason: "its directory \(name.directoryName) holds table \(other) (written by an older Freshet)")
+                }
                 let m = Manifest(formatVersion: Manifest.currentFormatVersion, table: table, sequence: 1, generation: 1,
                                  committedLSN: 0, keyColumns: schema.keyColumns, partitioning: partitioning,
                                  schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])
@@ -282,7 +330,7 @@ public final class Store: @unchecked Sendable {
             let versions = sorted.versions
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
-                                   rowGroupRows: options.rowGroupRows,
+                                   rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
                                    versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true)
             do {
                 try w.append(sorted: sorted)
@@ -498,23 +546,51 @@ public final class Store: @unchecked Sendable {
 
     // MARK: verification
 
-    /// Re-reads every manifest and every part, checking size and checksum. Returns the problems found (empty = ok).
+    /// Re-reads every manifest and every part and returns the problems found (empty = ok):
+    /// - a manifest that cannot be read, lists a part twice, or names a table its directory cannot hold;
+    /// - two directories holding one table, or one part file listed by two tables;
+    /// - a part that is missing, or whose size, checksum or Parquet footer is wrong, or whose footer's row count differs
+    ///   from the manifest's.
+    /// Every part is checked (not only up to a table's first problem).
     public func verify() -> [StoreError] {
         var problems = [StoreError]()
-        for name in tableNames {
-            switch loadTable(name) {
-            case let .broken(e): problems.append(e)
-            case let .ready(m):
-                for p in m.parts {
-                    let u = tableDirectory(name).appendingPathComponent(p.path)
-                    do {
-                        try PartCursor.check(u, entry: p, table: name, checksum: true)
-                        _ = try PartFileReader(url: u, table: name)
-                    } catch let StoreError.corruptPart(_, path, reason) {
-                        problems.append(.corruptPart(table: name, path: path, reason: reason))
-                    } catch {
-                        problems.append(.corruptPart(table: name, path: u.path, reason: "\(error)"))
+        var owners = [String: String]()   // resolved part file path → table
+        var seen = Set<String>()
+        let directories = (try? FileManager.default.contentsOfDirectory(atPath: tablesDirectory.path)) ?? []
+        for directory in directories.sorted() where !directory.hasPrefix(".") {
+            let (name, state) = loadTable(directory: directory)
+            let dir = tablesDirectory.appendingPathComponent(directory)
+            if !seen.insert(name).inserted {
+                problems.append(.corruptManifest(table: name, path: dir.path, reason: "a second directory holds this table"))
+            }
+            let manifest: Manifest
+            switch state {
+            case let .ready(m): manifest = m
+            case let .broken(e):
+                // A broken part is reported below with the others; a manifest that cannot be read ends the table here.
+                guard case .corruptPart = e,
+                      let m = try? Manifest.decode(try DurableFile.read(dir.appendingPathComponent("manifest.json")), path: "") else {
+                    problems.append(e)
+                    continue
+                }
+                manifest = m
+            }
+            for p in manifest.parts {
+                let u = dir.appendingPathComponent(p.path)
+                let resolved = u.resolvingSymlinksInPath().path
+                if let other = owners.updateValue(name, forKey: resolved) {
+                    problems.append(.corruptPart(table: name, path: u.path, reason: "also listed by table \(other)"))
+                }
+                do {
+                    try PartCursor.check(u, entry: p, table: name, checksum: true)
+                    let rows = try PartFileReader(url: u, table: name).rowCount
+                    if rows != p.rows {
+                        problems.append(.corruptPart(table: name, path: u.path, reason: "holds \(rows) rows, manifest says \(p.rows)"))
                     }
+                } catch let StoreError.corruptPart(_, path, reason) {
+                    problems.append(.corruptPart(table: name, path: path, reason: reason))
+                } catch {
+                    problems.append(.corruptPart(table: name, path: u.path, reason: "\(error)"))
                 }
             }
         }

@@ -6,6 +6,10 @@ public struct StoreOptions: Sendable {
     public var readOnly = false
     /// Rows per row group in part files.
     public var rowGroupRows = 65_536
+    /// …and at most about this many bytes of values (`RowBatch.approximateBytes`): a row group is what a reader and
+    /// each input of a merge hold decoded in memory, so wide rows must not make it large (a merge of
+    /// `mergeMaxParts` parts holds one row group of each).
+    public var rowGroupBytes = 4 << 20
     /// How long replaced part files stay on disk for readers holding an older manifest.
     public var gracePeriod: TimeInterval = 60
     /// How far back a query-time view can resolve the part list (`Manifest.removed`, capped by `gracePeriod`): a DuckDB

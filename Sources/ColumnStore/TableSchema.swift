@@ -32,11 +32,20 @@ public struct TableSchema: Sendable, Hashable, Codable {
     /// Indexes of the key columns, in key order.
     var keyIndexes: [Int] { keyColumns.compactMap { index(of: $0) } }
 
+    /// Why a column name cannot be stored, or nil: the internal columns' names are reserved, and the marker of
+    /// TOAST-unchanged columns lists names separated by commas.
+    public static func unstorableColumnName(_ name: String) -> String? {
+        if reservedNames.contains(name) { return "is reserved for the store's own column \(name)" }
+        if name.isEmpty { return "is empty" }
+        if name.contains(",") { return "contains a comma" }
+        return nil
+    }
+
     /// Throws when the schema cannot be stored (no key, unknown key column, duplicate or reserved names).
     func validate(table: String) throws {
         var seen = Set<String>()
         for c in columns {
-            if TableSchema.reservedNames.contains(c.name) || c.name.isEmpty || c.name.contains(",") {
+            if TableSchema.unstorableColumnName(c.name) != nil {
                 throw StoreError.invalidSchema(table: table, reason: "column name '\(c.name)' is reserved or invalid")
             }
             if !seen.insert(c.name).inserted {

@@ -27,6 +27,23 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
+    enum PushResult { case pushed, timedOut, closed }
+
+    /// Appends `element` once the queued cost is within the budget, waiting at most `timeout` seconds for that.
+    /// On `.timedOut` nothing was added: the caller may do other work (answer the server) and try again.
+    func push(_ element: Element, cost elementCost: Int, timeout: Double) -> PushResult {
+        condition.lock(); defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(max(0, timeout))
+        while cost > budget && !isClosed {
+            if !condition.wait(until: deadline) && cost > budget && !isClosed { return .timedOut }
+        }
+        if isClosed { return .closed }
+        items.append((element, elementCost))
+        cost += elementCost
+        condition.broadcast()
+        return .pushed
+    }
+
     /// Takes the oldest element, waiting up to `timeout` seconds.
     func pop(timeout: Double) -> PopResult {
         condition.lock(); defer { condition.unlock() }

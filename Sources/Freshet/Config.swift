@@ -41,7 +41,8 @@ public struct Config: Sendable, Equatable {
 
     /// Per-table settings.
     public struct TableSettings: Sendable, Equatable {
-        /// How the table's parts are partitioned (default: hash of the key into 8 buckets).
+        /// How the table's parts are partitioned (default: hash of the key into one bucket per ~1 GiB of table,
+        /// 1…64, chosen when the table is first defined; `hash` alone is 8 buckets).
         public var partition: PartitionSetting?
         /// Key columns for a table without a primary key (it then needs REPLICA IDENTITY FULL).
         public var key: [String]?
@@ -63,7 +64,10 @@ public struct Config: Sendable, Equatable {
     /// When a batch is committed to the store.
     public struct BatchLimits: Sendable, Equatable {
         public var maxRows: Int = 200_000
-        public var maxBytes: Int = 64 << 20
+        /// Bytes of values pending across tables (`RowBatch.approximateBytes`). Staging a batch holds it about twice
+        /// (the batch and its key-sorted copy), so this is about half of the batch's share of the memory bound
+        /// (docs/replication.md "Memory").
+        public var maxBytes: Int = 32 << 20
         /// Age of the oldest pending change (from its receipt), in seconds, at which the batch is committed once the
         /// received stream is applied: bounds freshness. Commit-to-visible ≈ this plus one store commit.
         public var maxAge: Double = 0.1
@@ -83,10 +87,12 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 enum ConfigRedaction {
-    /// Hides the password in a URL (`user:secret@` → `user:***@`) or key/value string (`password=...`).
+    /// Hides the password in a URL (`user:secret@` → `user:***@`) or key/value string (`password=...`). In a URL the
+    /// user info ends at the *last* `@` before the query, so a password with an unencoded `@` is hidden whole.
     static func redact(_ source: String) -> String {
         var s = source
-        if let scheme = s.range(of: "://"), let at = s[scheme.upperBound...].firstIndex(of: "@") {
+        if let scheme = s.range(of: "://"),
+           let at = s[scheme.upperBound...].prefix(while: { $0 != "?" }).lastIndex(of: "@") {
             let userInfo = s[scheme.upperBound..<at]
             if let colon = userInfo.firstIndex(of: ":") {
                 s.replaceSubrange(s.index(after: colon)..<at, with: "***")

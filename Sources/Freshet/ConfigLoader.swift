@@ -1,9 +1,13 @@
+import ColumnStore
 import Foundation
 
 extension Config {
     /// Loads a config from JSON text. Unknown fields are errors (a typo must not be silently ignored).
     public static func parse(json: Data, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
         let object: Any
+        do { try JSONScanner.check(json) } catch let error as JSONSyntaxError {
+            throw ConfigError(field: "(file)", problem: "not valid JSON: \(error)")
+        }
         do { object = try JSONSerialization.jsonObject(with: json) } catch {
             throw ConfigError(field: "(file)", problem: "not valid JSON: \(error.localizedDescription)")
         }
@@ -23,7 +27,7 @@ extension Config {
         if let settings = try reader.object("tableSettings") {
             for (table, value) in settings.dict {
                 let field = "tableSettings.\(table)"
-                _ = try qualifiedName(table, field: field)
+                let table = try qualifiedName(table, field: field)
                 guard let dict = value as? [String: Any] else { throw ConfigError(field: field, problem: "must be an object") }
                 let t = FieldReader(dict, path: field)
                 try t.allowOnly(["partition", "key"])
@@ -36,26 +40,23 @@ extension Config {
         }
         if let b = try reader.object("batch") {
             try b.allowOnly(["maxRows", "maxBytes", "maxAgeMs"])
-            if let v = try b.number("maxRows") { config.batch.maxRows = try positive(Int(v), field: "batch.maxRows") }
-            if let v = try b.number("maxBytes") { config.batch.maxBytes = try positive(Int(v), field: "batch.maxBytes") }
-            if let v = try b.number("maxAgeMs") { config.batch.maxAge = Double(try positive(Int(v), field: "batch.maxAgeMs")) / 1000 }
+            if let v = try b.integer("maxRows", in: 1...1_000_000_000) { config.batch.maxRows = v }
+            if let v = try b.integer("maxBytes", in: 1...(1 << 40)) { config.batch.maxBytes = v }
+            if let v = try b.integer("maxAgeMs", in: 1...86_400_000) { config.batch.maxAge = Double(v) / 1000 }
         }
         if let m = try reader.object("metrics") {
             try m.allowOnly(["listen", "healthMaxLagSeconds"])
             if let listen = try m.string("listen") { config.metricsAddress = listen.isEmpty || listen == "off" ? nil : listen }
             if let v = try m.number("healthMaxLagSeconds") {
-                guard v > 0 else { throw ConfigError(field: "metrics.healthMaxLagSeconds", problem: "must be > 0") }
+                guard v > 0, v <= 1e9 else { throw ConfigError(field: "metrics.healthMaxLagSeconds", problem: "must be > 0 and ≤ 1e9, got \(v)") }
                 config.healthMaxLagSeconds = v
             }
         }
         if let h = try reader.number("heartbeatSeconds") {
-            guard h >= 0 else { throw ConfigError(field: "heartbeatSeconds", problem: "must be ≥ 0") }
+            guard h >= 0, h <= 1e9 else { throw ConfigError(field: "heartbeatSeconds", problem: "must be ≥ 0 and ≤ 1e9, got \(h)") }
             config.heartbeatInterval = h
         }
-        if let v = try reader.number("slotWarnBytes") {
-            guard v >= 1, v < 9e18 else { throw ConfigError(field: "slotWarnBytes", problem: "must be ≥ 1") }
-            config.slotWarnBytes = Int64(v)
-        }
+        if let v = try reader.integer("slotWarnBytes", in: 1...Int(Int64.max / 2)) { config.slotWarnBytes = Int64(v) }
         if let f = try reader.string("logFormat") {
             guard let format = LogFormat(rawValue: f) else { throw ConfigError(field: "logFormat", problem: "must be \"text\" or \"json\"") }
             config.logFormat = format
@@ -82,12 +83,11 @@ extension Config {
         }
     }
 
-    static func qualifiedName(_ name: String, field: String) throws -> String {
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw ConfigError(field: field, problem: "table names are schema.table, got \(name)")
+    /// The canonical `TableName.qualifiedName` of a table named in the config (`"public"."orders"` → `public.orders`).
+    public static func qualifiedName(_ name: String, field: String) throws -> String {
+        do { return try TableName.canonical(name) } catch {
+            throw ConfigError(field: field, problem: "\(error)")
         }
-        return name
     }
 
     static func validName(_ name: String, field: String) throws -> String {
@@ -98,10 +98,6 @@ extension Config {
         return name
     }
 
-    static func positive(_ v: Int, field: String) throws -> Int {
-        guard v > 0 else { throw ConfigError(field: field, problem: "must be > 0") }
-        return v
-    }
 }
 
 /// Reads typed fields of a JSON object, with errors that name the field.
@@ -129,6 +125,14 @@ struct FieldReader {
             throw ConfigError(field: name(key), problem: "must be a number")
         }
         return n.doubleValue
+    }
+    /// A whole number within `range`; fractions, exponents beyond it and other types are errors naming the field.
+    func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = try number(key) else { return nil }
+        guard v.rounded() == v, v >= Double(range.lowerBound), v <= Double(range.upperBound) else {
+            throw ConfigError(field: name(key), problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(v)")
+        }
+        return Int(v)
     }
     func strings(_ key: String) throws -> [String]? {
         guard let v = dict[key] else { return nil }

@@ -15,8 +15,8 @@ public final class Replicator: @unchecked Sendable {
 
     /// Seconds between `stream.progress` log lines.
     public var progressInterval: Double = 10
-    /// Replication messages waiting for the apply thread, bounded in bytes.
-    static let queueBudgetBytes = 64 << 20
+    /// Seconds between checks of the source's catalog for tables added, dropped, renamed or re-partitioned.
+    public var catalogCheckInterval: Double = 5
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -33,32 +33,40 @@ public final class Replicator: @unchecked Sendable {
     /// Runs until `requestStop`. Setup problems (bad config, source not ready, foreign store) throw at once;
     /// connection losses while streaming are retried.
     public func run() throws {
+        MemoryBudget.limitMallocArenas()
         // Bound before setup: an address in use fails before anything is created on the source.
         let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
         defer { operations.stop() }
         let setup = try prepare()
         operations.attach(store: setup.store)
         // Background merges keep the number of parts per partition small; they never block commits.
-        setup.store.startMerger()
+        setup.store.startMerger { [logger, stats] table, error in
+            stats.recordError("merge")
+            logger.warn("store.merge_failed", ["table": table, "error": error.description, "note": "retried on the next pass; `freshet verify` checks the store"])
+        }
         defer { setup.store.stopMerger() }
-        let resync = ResyncWorker(replicator: self, store: setup.store, settings: settings)
+        let resync = ResyncWorker(config: config, logger: logger, stats: stats, store: setup.store, settings: settings)
         resync.start()
         defer { resync.stop() }
         resyncWorker = resync
-        var backoff = 0.5
+        let watcher = CatalogWatcher(config: config, store: setup.store, ledger: setup.ledger, stats: stats, logger: logger,
+                                     requestResync: { try resync.enqueue($0) })
+        defer { watcher.stop() }
+        var backoff = ReconnectBackoff()
         var first = true
         while !stopRequested.isSet {
+            let attempt = Date()
             do {
-                try stream(setup, snapshotIfNeeded: first)
+                try stream(setup, watcher: watcher, startWatcher: first)
                 return
             } catch let error as PostgresError {
                 if case .server(let e) = error, e.sqlState == "55006" { throw SetupError.slotInUse(slot: config.slot) }
                 stats.reconnects += 1
                 stats.recordError("stream")
                 stats.setState(.reconnecting, reason: "connection lost: \(error)")
-                logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": backoff])
-                sleepUnlessStopped(backoff)
-                backoff = min(backoff * 2, 30)
+                let wait = backoff.delay(afterRunning: Date().timeIntervalSince(attempt))
+                logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": wait])
+                sleepUnlessStopped(wait)
             }
             first = false
         }
@@ -68,51 +76,59 @@ public final class Replicator: @unchecked Sendable {
 
     struct Setup {
         var store: Store
-        var tables: [SourceTable]
-        var keys: [String: [String]]
+        /// The tables replicated at start-up, by store name.
+        var plans: [String: TablePlan]
+        var ledger: SourceLedgerBox
+        var database: (name: String, oid: UInt32)
     }
 
-    /// Checks the source and the store, creates the publication. Throws `SetupError` with the fix in the message.
+    /// Checks the source and the store, and makes the publication list the tables that can be replicated. Throws
+    /// `SetupError` with the fix in the message, before anything is created on the source.
+    ///
+    /// A table in scope that cannot be replicated (no key, a column name the store reserves) is reported and left out;
+    /// it is refused only when the config names it in `tables`, or when nothing else is left to replicate.
     func prepare() throws -> Setup {
         let sql = try Connection(settings: settings, applicationName: "freshet-setup")
         defer { sql.close() }
         let catalog = SourceCatalog(connection: sql)
         try catalog.checkReplicationPrerequisites()
-        let tables = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude)
-        guard !tables.isEmpty else {
+        let candidates = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude)
+        guard !candidates.isEmpty else {
             throw SetupError.noTables(scope: config.tables.isEmpty ? "schemas \(config.schemas.joined(separator: ", "))"
                                                                     : "tables \(config.tables.joined(separator: ", "))")
         }
-        var keys: [String: [String]] = [:]
-        for t in tables { keys[t.qualifiedName] = try keyColumns(t) }
-        let systemID = try catalog.systemIdentifier()
-        let store = try openStore(systemID: systemID)
-        try ensurePublication(sql, catalog: catalog, tables: tables)
-        return Setup(store: store, tables: tables, keys: keys)
-    }
-
-    func keyColumns(_ t: SourceTable) throws -> [String] {
-        if let key = config.tableSettings[t.qualifiedName]?.key {
-            for k in key where !t.columns.contains(where: { $0.name == k }) {
-                throw SetupError.keyColumnMissing(table: t.qualifiedName, column: k)
+        let planner = TablePlanner(config: config)
+        var replicable: [SourceTable] = [], problems: [UnreplicableTable] = []
+        for t in candidates {
+            do { try planner.check(t); replicable.append(t) } catch let u as UnreplicableTable {
+                if config.tables.contains(t.qualifiedName) { throw SetupError.unreplicable(u) }
+                problems.append(u)
             }
-            if t.primaryKey.isEmpty && t.replicaIdentity != "f" { throw SetupError.tableWithoutKey(table: t.qualifiedName) }
-            return key
         }
-        guard !t.primaryKey.isEmpty else { throw SetupError.tableWithoutKey(table: t.qualifiedName) }
-        return t.primaryKey
-    }
-
-    /// The configured partitioning, else a hash of the key into one bucket per ~1 GiB of table (1…64): small tables
-    /// get one partition, so a commit writes one part per table rather than many tiny ones.
-    func partitioning(_ table: String, pages: Int64 = 0) -> PartitionSpec {
-        switch config.tableSettings[table]?.partition {
-        case nil: return .keyHash(buckets: Int(min(64, max(1, pages * 8192 / (1 << 30)))))
-        case .none?: return PartitionSpec.none
-        case let .hash(n)?: return .keyHash(buckets: n)
-        case let .column(c)?: return .value(column: c)
-        case let .time(c, b)?: return .time(column: c, bucket: TimeBucket(rawValue: b.rawValue) ?? .day)
+        if replicable.isEmpty, let first = problems.first { throw SetupError.unreplicable(first) }
+        let database = try catalog.currentDatabase()
+        let store = try openStore(systemID: try catalog.systemIdentifier())
+        let ledger = try SourceLedgerBox(store: store)
+        try ledger.update { l in
+            if let known = l.database, known != database.name || (l.databaseOID.map { $0 != database.oid } ?? false) {
+                throw SetupError.storeForAnotherDatabase(store: known, database: database.name)
+            }
+            l.database = database.name
+            l.databaseOID = database.oid
         }
+        var plans: [String: TablePlan] = [:]
+        for t in replicable { plans[t.qualifiedName] = try planner.plan(t, store: store) }
+        stats.setUnreplicable(problems)
+        for p in problems {
+            stats.recordSourceChange(.unreplicableTable)
+            logger.warn("source.unreplicable_table", ["table": p.table, "reason": p.reason, "fix": p.fix,
+                                                      "note": "left out of the publication; the rest is replicated"])
+        }
+        let added = try PublicationManager(connection: sql, publication: config.publication).ensure(replicable)
+        if !added.isEmpty {
+            logger.info("setup.publication", ["publication": config.publication, "added": added.map(\.qualifiedName).joined(separator: ",")])
+        }
+        return Setup(store: store, plans: plans, ledger: ledger, database: database)
     }
 
     private func openStore(systemID: String) throws -> Store {
@@ -137,31 +153,9 @@ public final class Replicator: @unchecked Sendable {
         }
     }
 
-    private func ensurePublication(_ sql: Connection, catalog: SourceCatalog, tables: [SourceTable]) throws {
-        let pub = SQLQuoting.identifier(config.publication)
-        let explicit = !config.tables.isEmpty || !config.exclude.isEmpty
-        if let published = try catalog.publicationTables(config.publication) {
-            let missing = tables.filter { !published.contains($0.qualifiedName) }
-            if !missing.isEmpty {
-                try sql.execute("ALTER PUBLICATION \(pub) ADD TABLE " + missing.map(\.quotedName).joined(separator: ", "))
-                logger.info("setup.publication_extended", ["publication": config.publication,
-                                                           "tables": missing.map(\.qualifiedName).joined(separator: ",")])
-            }
-            return
-        }
-        if explicit {
-            try sql.execute("CREATE PUBLICATION \(pub) FOR TABLE " + tables.map(\.quotedName).joined(separator: ", "))
-        } else {
-            // Whole schemas: tables created later are published too.
-            try sql.execute("CREATE PUBLICATION \(pub) FOR TABLES IN SCHEMA "
-                            + config.schemas.map(SQLQuoting.identifier).joined(separator: ", "))
-        }
-        logger.info("setup.publication_created", ["publication": config.publication])
-    }
-
     // MARK: streaming
 
-    private func stream(_ setup: Setup, snapshotIfNeeded: Bool) throws {
+    private func stream(_ setup: Setup, watcher: CatalogWatcher, startWatcher: Bool) throws {
         let store = setup.store
         let sql = try Connection(settings: settings, applicationName: "freshet-catalog")
         defer { sql.close() }
@@ -172,7 +166,12 @@ public final class Replicator: @unchecked Sendable {
         if store.checkpointLSN == 0 {
             try snapshot(setup, repl: repl, catalog: catalog)
         } else {
-            try checkSlotForResume(catalog: catalog, repl: repl)
+            try checkSlotForResume(setup, catalog: catalog, repl: repl)
+        }
+        if startWatcher {
+            // What changed while Freshet was stopped (or during the snapshot) is handled before streaming starts.
+            try watcher.reconcile(sql)
+            watcher.start(settings: settings, interval: catalogCheckInterval)
         }
         let start = LSN(store.checkpointLSN)
         let stream = try repl.startReplication(slot: config.slot, from: start, options: ReplicationOptions(
@@ -184,166 +183,174 @@ public final class Replicator: @unchecked Sendable {
             store: store, limits: config.batch, logger: logger, stats: stats,
             resolve: { [self] r in try resolveTable(r, setup: setup, catalog: catalog) },
             confirm: { stream.confirm($0) },
-            schemaChanged: { [self] table, oid, added in try warnAboutDefaults(table, oid: oid, added: added, catalog: catalog) },
+            schemaChanged: { [self] table, oid, removed, added in
+                try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
         // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
-        let queue = BoundedQueue<(events: [ReplicationEvent], receivedAt: Date)>(budget: Replicator.queueBudgetBytes)
-        let readerError = ErrorBox()
-        let readerDone = DispatchSemaphore(value: 0)
-        let readerStop = AtomicFlag()
-        // The socket is read on its own thread so decoding and fsync overlap with receiving; keepalives are
-        // answered there at once.
-        Thread.detachNewThread { [stopRequested] in
-            defer { queue.close(); readerDone.signal() }
-            do {
-                var chunk: [ReplicationEvent] = []
-                var cost = 0
-                while !stopRequested.isSet && !readerStop.isSet {
-                    // Take what is already buffered without waiting; wait only when the chunk is empty.
-                    if let event = try stream.next(timeout: chunk.isEmpty ? 0.2 : 0) {
-                        if case let .data(x) = event { cost += x.payload.count + 64 } else { cost += 64 }
-                        chunk.append(event)
-                        if chunk.count < 1024 { continue }
-                    }
-                    if !chunk.isEmpty {
-                        if !queue.push((chunk, Date()), cost: cost) { return }
-                        chunk = []
-                        chunk.reserveCapacity(64)
-                        cost = 0
-                    }
-                }
-            } catch {
-                readerError.set(error)
-            }
-        }
+        let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
+                                  logger: logger)
+        let queue = reader.queue
+        reader.start()
         let heartbeat = config.heartbeatInterval > 0 ? HeartbeatEmitter(settings: settings, interval: config.heartbeatInterval,
                                                                          logger: logger) : nil
         heartbeat?.start()
         defer { heartbeat?.stop() }
 
-        var applyError: Error?
-        var lastProgress = Date()
-        var lastTransactions = stats.transactions
-        var lastLagSamples = stats.lagSamplesTotal
-        loop: while true {
-            if Date().timeIntervalSince(lastProgress) >= progressInterval {
-                let tx = stats.transactions
-                let behind = stats.serverWALEnd > stats.committedLSN ? stats.serverWALEnd - stats.committedLSN : 0
-                let samplesSince = stats.lagSamplesTotal - lastLagSamples
-                let p50 = stats.lagQuantile(0.5, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
-                let p99 = stats.lagQuantile(0.99, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
-                logger.info("stream.progress", ["tx_per_s": Int(Double(tx - lastTransactions) / Date().timeIntervalSince(lastProgress)),
-                                                 "rows": stats.rowsApplied, "commits": stats.commits,
-                                                 "lag_p50_ms": p50, "lag_p99_ms": p99, "wal_behind_bytes": behind,
-                                                 "committed": LSN(stats.committedLSN).description])
-                lastLagSamples = stats.lagSamplesTotal
-                lastProgress = Date()
-                lastTransactions = tx
-            }
-            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
-            case let .element(chunk):
-                do {
-                    applier.receivedAt = chunk.receivedAt
-                    for event in chunk.events { try applier.handle(event) }
-                    try applier.tick(caughtUp: queue.isEmpty)
-                } catch { applyError = error; break loop }
-                if stopRequested.isSet { break loop }
-            case .timedOut:
-                do { try applier.tick(caughtUp: true) } catch { applyError = error; break loop }
-                if stopRequested.isSet { break loop }
-            case .closed:
-                break loop
-            }
-        }
-        // Stop the reader, then flush what is complete and confirm it.
-        readerStop.set()
-        queue.close()
-        readerDone.wait()
-        // Apply what was already received (complete transactions only get committed).
-        if applyError == nil {
-            drain: while case let .element(chunk) = queue.pop(timeout: 0) {
-                do { for event in chunk.events { try applier.handle(event) } } catch { applyError = error; break drain }
-            }
-        }
+        var applyError = applyUntilStopped(applier, queue: queue)
+        // Stop the reader, then apply what was already received (complete transactions only get committed).
+        reader.stop()
+        if applyError == nil { applyError = drain(applier, queue: queue) }
         if applyError == nil { try applier.flush() }
         applier.abandonStaged()
         if let applyError { throw applyError }
-        if let error = readerError.error, !stopRequested.isSet {
+        if let error = reader.error, !stopRequested.isSet {
             throw error   // lost connection: `run` reconnects and resumes from the store's checkpoint
         }
         try? stream.stop()   // sends the final flush position
         logger.info("stream.stopped", ["committed": LSN(store.checkpointLSN).description])
     }
 
+    /// Applies received chunks until a stop is requested, the reader closes the queue, or applying fails (returned).
+    private func applyUntilStopped(_ applier: StreamApplier, queue: BoundedQueue<StreamReader.Chunk>) -> Error? {
+        var progress = StreamProgress(stats: stats)
+        while true {
+            progress.logIfDue(every: progressInterval, logger: logger)
+            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
+            case let .element(chunk):
+                do {
+                    applier.receivedAt = chunk.receivedAt
+                    for event in chunk.events { try applier.handle(event) }
+                    try applier.tick(caughtUp: queue.isEmpty)
+                } catch { return error }
+            case .timedOut:
+                do { try applier.tick(caughtUp: true) } catch { return error }
+            case .closed:
+                return nil
+            }
+            if stopRequested.isSet { return nil }
+        }
+    }
+
+    /// Applies what the stopped reader left in the queue.
+    private func drain(_ applier: StreamApplier, queue: BoundedQueue<StreamReader.Chunk>) -> Error? {
+        while case let .element(chunk) = queue.pop(timeout: 0) {
+            do { for event in chunk.events { try applier.handle(event) } } catch { return error }
+        }
+        return nil
+    }
+
+    /// How a table seen in a Relation message is replicated; nil when it is not (out of scope, or unreplicable).
     private func resolveTable(_ r: RelationMessage, setup: Setup, catalog: SourceCatalog) throws -> TableSetup? {
-        let name = "\(r.namespace).\(r.name)"
-        if config.exclude.contains(name) { return nil }
-        if !config.tables.isEmpty && !config.tables.contains(name) { return nil }
-        if config.tables.isEmpty && !config.schemas.contains(r.namespace) { return nil }
-        let keys: [String]
-        if let k = setup.keys[name] {
-            keys = k
+        let planner = TablePlanner(config: config)
+        guard planner.inScope(schema: r.namespace, name: r.name) else { return nil }
+        let name = r.tableName.qualifiedName
+        let plan: TablePlan
+        if let known = setup.plans[name], known.source.oid == r.oid {
+            plan = known
         } else {
-            // A table that appeared after start-up (published through its schema).
+            // A table that joined later (published by the catalog watcher, which also copies its existing rows).
             let t = try catalog.describe(oid: r.oid, schema: r.namespace, name: r.name,
                                          replicaIdentity: Character(UnicodeScalar(r.replicaIdentity.rawValue)),
                                          estimatedRows: 0, pages: 0)
-            keys = try keyColumns(t)
-            logger.warn("stream.table_added", ["table": name, "note": "rows that existed before it was published need `freshet resync \(name)`"])
+            do { plan = try planner.plan(t, store: setup.store) } catch let u as UnreplicableTable {
+                logger.warn("source.unreplicable_table", ["table": u.table, "reason": u.reason, "fix": u.fix])
+                return nil
+            }
         }
-        return TableSetup(keyColumns: keys, partitioning: partitioning(name))
+        return TableSetup(keyColumns: plan.keyColumns, partitioning: plan.partitioning)
     }
 
-    /// `ALTER TABLE ... ADD COLUMN ... DEFAULT x` gives existing rows a value without writing them to the WAL:
-    /// the store cannot see it. Say so, with the fix.
-    private func warnAboutDefaults(_ table: String, oid: UInt32, added: [String], catalog: SourceCatalog) throws {
-        let withDefaults = try catalog.connection.query(
-            "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND atthasmissing AND attname = ANY($2::text[])",
-            [String(oid), SourceCatalog.arrayLiteral(added)]).rows.compactMap { $0[0] }
-        if !withDefaults.isEmpty {
-            logger.warn("stream.added_column_default", ["table": table, "columns": withDefaults.joined(separator: ","),
-                "note": "rows that existed before the ALTER TABLE show NULL there in the store; run `freshet resync \(table)`"])
+    /// A Relation message changed a table's columns. The WAL does not say why, so the catalog is asked:
+    /// - a column whose `attnum` had another name before was renamed: rows not updated since would read NULL under
+    ///   the new name, so the table is copied afresh (automatic resync);
+    /// - `ADD COLUMN ... DEFAULT` gave existing rows a value without writing them (`atthasmissing`): likewise.
+    private func columnsChanged(_ table: String, oid: UInt32, removed: [String], added: [String], setup: Setup,
+                                catalog: SourceCatalog) throws {
+        let before = setup.ledger.value.tables[table]?.columns ?? [:]
+        let now = try recordColumns(table, oid: oid, catalog: catalog, setup: setup)
+        var changes: [(SourceChangeKind, String)] = []
+        for old in removed {
+            if let attnum = before[old], let new = now.first(where: { $0.attnum == attnum && added.contains($0.name) }) {
+                changes.append((.columnRenamed, "column \(old) renamed to \(new.name)"))
+            }
+        }
+        let defaults = now.filter { added.contains($0.name) && $0.hasMissingValue }.map(\.name)
+        if !defaults.isEmpty {
+            changes.append((.addedColumnDefault, "columns \(defaults.joined(separator: ",")) added with a default that existing rows take without a WAL record"))
+        }
+        guard !changes.isEmpty else { return }
+        try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
+                                                reason: changes.map { "\(table): \($0.1)" }.joined(separator: "; ")))
+        for (kind, detail) in changes {
+            stats.recordSourceChange(kind)
+            logger.warn("source.\(kind.rawValue)", ["table": table, "detail": detail,
+                                                     "action": "copying the table afresh online (automatic resync)"])
         }
     }
 
-    private func checkSlotForResume(catalog: SourceCatalog, repl: ReplicationConnection) throws {
+    /// Records a table's columns' attnums in its ledger record (from the catalog now; the catalog watcher creates
+    /// the record) and returns its columns.
+    @discardableResult
+    private func recordColumns(_ table: String, oid: UInt32, catalog: SourceCatalog, setup: Setup) throws -> [SourceColumn] {
+        let columns = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
+        try setup.ledger.update { l in
+            if l.tables[table]?.oid == oid { l.tables[table]?.columns = SourceLedger.attnums(columns) }
+        }
+        return columns
+    }
+
+    private func checkSlotForResume(_ setup: Setup, catalog: SourceCatalog, repl: ReplicationConnection) throws {
+        let ownership = SlotOwnership(slotName: config.slot, database: setup.database.name)
         guard let slot = try catalog.slot(config.slot) else {
             logger.error("setup.slot_missing", ["slot": config.slot,
                 "note": "changes since the store's checkpoint may be missing: creating a new slot; run `freshet resync --all` to repair"])
-            _ = try repl.createSlot(config.slot, snapshot: .nothing)
+            try createSlot(repl, setup: setup, snapshot: .nothing)
             return
         }
-        if slot.plugin != "pgoutput" { throw SetupError.slotWrongPlugin(slot: config.slot, plugin: slot.plugin) }
+        try ownership.checkForResume(slot, checkpoint: setup.store.checkpointLSN, ledger: setup.ledger.value)
         if slot.walStatus == "lost" { throw SetupError.slotLost(slot: config.slot) }
+        if setup.ledger.value.slot?.name != config.slot {
+            // A store from before the ledger: its slot passed the checks above; record it as this store's.
+            try setup.ledger.update { $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .created, consistentPoint: nil) }
+        }
+    }
+
+    /// Creates the slot, recorded in the ledger before (as `creating`) and after (with its consistent point).
+    @discardableResult
+    private func createSlot(_ repl: ReplicationConnection, setup: Setup, snapshot: SlotSnapshotAction) throws -> CreatedSlot {
+        try setup.ledger.update { $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .creating, consistentPoint: nil) }
+        let slot = try repl.createSlot(config.slot, snapshot: snapshot)
+        try setup.ledger.update {
+            $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .created, consistentPoint: slot.consistentPoint.value)
+        }
+        return slot
     }
 
     private func snapshot(_ setup: Setup, repl: ReplicationConnection, catalog: SourceCatalog) throws {
         let store = setup.store
-        // A snapshot that did not finish restarts from scratch with a new slot.
-        if let existing = try catalog.slot(config.slot) {
-            if existing.active { throw SetupError.slotInUse(slot: config.slot) }
+        // A snapshot that did not finish restarts from scratch with a new slot, if the slot is provably this store's.
+        let existing = try catalog.slot(config.slot)
+        if try SlotOwnership(slotName: config.slot, database: setup.database.name).mayDropForSnapshot(existing, ledger: setup.ledger.value) {
             try repl.dropSlot(config.slot)
-            logger.info("snapshot.restart", ["slot": config.slot, "note": "dropped the slot of an unfinished snapshot"])
+            logger.info("snapshot.restart", ["slot": config.slot, "note": "dropped the slot of this store's unfinished snapshot"])
         }
-        let slot = try repl.createSlot(config.slot, snapshot: .export)
+        let tables = setup.plans.values.sorted { $0.name < $1.name }
+        try setup.ledger.update { l in
+            l.tables = Dictionary(uniqueKeysWithValues: tables.map { p in
+                (p.name, SourceLedger.TableRecord(oid: p.source.oid, partitions: p.source.partitions.map(\.oid).sorted(),
+                                                  columns: SourceLedger.attnums(p.source.columns)))
+            })
+        }
+        let slot = try createSlot(repl, setup: setup, snapshot: .export)
         stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
         logger.info("snapshot.start", ["slot": config.slot, "consistent_point": slot.consistentPoint.description,
-                                       "tables": setup.tables.count])
-        var tables: [SnapshotTable] = []
-        for t in setup.tables {
-            stats.expectSnapshot(table: t.qualifiedName, rows: t.estimatedRows)
-            // Every column is nullable in the store: the stream's Relation messages carry no NOT NULL, and the same
-            // column must map identically from both paths (or each restart would start a new schema version).
-            let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
-            let keys = setup.keys[t.qualifiedName] ?? []
-            // A table kept from an earlier (interrupted) snapshot keeps its partitioning.
-            let spec = store.tableNames.contains(t.qualifiedName) ? try store.manifest(t.qualifiedName).partitioning
-                                                                  : partitioning(t.qualifiedName, pages: t.pages)
-            try store.defineTable(t.qualifiedName, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: keys), partitioning: spec)
-            tables.append(SnapshotTable(source: t, mappings: mappings, keyColumns: keys, partitioning: spec))
+                                       "tables": tables.count])
+        for t in tables {
+            stats.expectSnapshot(table: t.name, rows: t.source.estimatedRows)
+            try store.defineTable(t.name, schema: t.schema, partitioning: t.partitioning)
         }
         let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
                                       workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
@@ -352,8 +359,8 @@ public final class Replicator: @unchecked Sendable {
         // One commit replaces every table's content (truncate + snapshot parts) and sets the checkpoint.
         var commit = StoreCommit(upTo: slot.consistentPoint.value)
         for t in tables {
-            commit.truncate(t.source.qualifiedName)
-            if let s = staged[t.source.qualifiedName] { commit.add(s) }
+            commit.truncate(t.name)
+            if let s = staged[t.name] { commit.add(s) }
         }
         try store.commit(commit)
         stats.recordStoreCommit(commit)
@@ -364,20 +371,4 @@ public final class Replicator: @unchecked Sendable {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end && !stopRequested.isSet { usleep(50_000) }
     }
-}
-
-/// A flag set from one thread and read from others.
-final class AtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    func clear() { lock.lock(); value = false; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Error?
-    func set(_ e: Error) { lock.lock(); if value == nil { value = e }; lock.unlock() }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return value }
 }

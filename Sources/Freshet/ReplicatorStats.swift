@@ -20,6 +20,8 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _tableCommitMicros: [String: Int64] = [:]
     private var _snapshotExpected: [String: Int64] = [:]
     private var _bytesCommitted: [String: Int] = [:]
+    private var _sourceChanges: [String: Int] = [:]
+    private var _unreplicable: [UnreplicableTable] = []
 
     public init() {}
 
@@ -192,4 +194,19 @@ extension ReplicatorStats {
     /// Errors counted by kind.
     public var errors: [String: Int] { lock.lock(); defer { lock.unlock() }; return _errors }
 
+    /// Counts a change of the source that changed what the copy holds or how it is kept.
+    func recordSourceChange(_ kind: SourceChangeKind) {
+        lock.lock(); _sourceChanges[kind.rawValue, default: 0] += 1; lock.unlock()
+    }
+
+    /// Source changes counted by kind.
+    public var sourceChanges: [String: Int] { lock.lock(); defer { lock.unlock() }; return _sourceChanges }
+
+    /// Replaces the list of tables in scope that cannot be replicated.
+    func setUnreplicable(_ tables: [UnreplicableTable]) {
+        lock.lock(); _unreplicable = tables.sorted { $0.table < $1.table }; lock.unlock()
+    }
+
+    /// Tables in scope that cannot be replicated, each with the reason and the fix.
+    public var unreplicable: [UnreplicableTable] { lock.lock(); defer { lock.unlock() }; return _unreplicable }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every failure the Parquet module reports. Corrupt or unsupported input always ends in one of these,
 /// never in a crash: each case carries enough context (file, column, offset) to find the bad bytes.
 public enum ParquetError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -20,7 +22,7 @@ public enum ParquetError: Error, Sendable, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .io(path, op, e): return "\(path): \(op) failed (errno \(e))"
+        case let .io(path, op, e): return "\(path): \(op) failed: \(String(cString: strerror(e))) (errno \(e))"
         case let .badMagic(path): return "\(path): not a Parquet file (bad magic)"
         case let .badFooterLength(path, len, size): return "\(path): footer length \(len) out of range for file size \(size)"
         case let .corruptMetadata(path, off, why): return "\(path): corrupt metadata at byte \(off): \(why)"

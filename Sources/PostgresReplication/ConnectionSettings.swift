@@ -9,8 +9,11 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// libpq keyword → value, as parsed by `PQconninfoParse` (only keywords that were given).
     public private(set) var parameters: [(key: String, value: String)]
 
-    /// Parses a URL or key/value connection string with libpq's own parser.
+    /// Parses a URL or key/value connection string with libpq's own parser. A URL whose password holds an
+    /// unencoded `@` (`postgresql://u:p@ss@host/db`) is read as the user meant it (password `p@ss`, host `host`);
+    /// libpq alone would take `ss@host` as the host and print it.
     public init(_ connectionString: String) throws {
+        let connectionString = ConnectionSettings.encodingAtSignsInUserInfo(connectionString)
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(connectionString, &errorMessage) else {
             let message = errorMessage.map { String(cString: $0) } ?? "unparseable"
@@ -40,6 +43,19 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public mutating func set(_ key: String, _ value: String) {
         parameters.removeAll { $0.key == key }
         parameters.append((key, value))
+    }
+
+    /// In a `postgresql://` or `postgres://` URL, the user info ends at the last `@` before the query: every `@`
+    /// before that one becomes `%40`. Left alone when that user info would contain a `/` (then the `@` is in the
+    /// path, not in a password).
+    static func encodingAtSignsInUserInfo(_ url: String) -> String {
+        guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://"),
+              let scheme = url.range(of: "://") else { return url }
+        let beforeQuery = url[scheme.upperBound...].prefix(while: { $0 != "?" })
+        guard let lastAt = beforeQuery.lastIndex(of: "@") else { return url }
+        let userInfo = url[scheme.upperBound..<lastAt]
+        guard userInfo.contains("@"), !userInfo.contains("/") else { return url }
+        return String(url[..<scheme.upperBound]) + String(userInfo).replacingAll("@", with: "%40") + String(url[lastAt...])
     }
 
     /// The password, if the string carried one (it may also come from PGPASSWORD or ~/.pgpass).

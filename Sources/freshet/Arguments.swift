@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 
 /// One command of the `freshet` executable.
@@ -70,9 +71,25 @@ struct Arguments {
         throw UsageError(description: "--store DIR (or FRESHET_STORE) is required")
     }
 
+    /// `text` as the canonical name of a table (`TableName.qualifiedName`): `schema.table`, a part in double quotes
+    /// when it holds a dot or a quote (`"public.dotted".name`, `public."dotted.name"`).
+    static func tableName(_ text: String) throws -> String {
+        do { return try TableName.canonical(text) } catch { throw UsageError(description: "\(error)") }
+    }
+
+    /// The one positional argument, a table name (`tableName`).
+    func singleTable() throws -> String { try Self.tableName(try single("TABLE")) }
+
     func integer(_ name: String) throws -> Int? {
         guard let v = value(name) else { return nil }
         guard let n = Int(v), n >= 0 else { throw UsageError(description: "--\(name) needs a non-negative integer") }
+        return n
+    }
+
+    /// `--name N` with N ≥ 1 (0 is an error, as it is in the config file).
+    func positiveInteger(_ name: String) throws -> Int? {
+        guard let v = value(name) else { return nil }
+        guard let n = Int(v), n >= 1 else { throw UsageError(description: "--\(name) needs a positive integer, got \(v)") }
         return n
     }
 }

@@ -20,6 +20,11 @@ guard let name = argv.first, let command = commands.first(where: { $0.name == na
     FileHandle.standardError.write(Data(((argv.first.map { "freshet: unknown command \($0)\n" } ?? "") + usage(commands) + "\n").utf8))
     exit(2)
 }
+// `--help` or `-h` anywhere after the command prints that command's usage and exits 0.
+if argv.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+    print("usage: \(command.usage)\n\n\(command.summary)")
+    exit(0)
+}
 do {
     let args = try Arguments(Array(argv.dropFirst()), options: command.options, flags: command.flags)
     try command.run(args)

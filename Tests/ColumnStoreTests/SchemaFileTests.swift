@@ -15,7 +15,8 @@ final class SchemaFileTests: XCTestCase {
         o.gracePeriod = 0
         let store = try Store.open(at: dir, identity: testIdentity, options: o)
         let specs: [(String, PartitionSpec)] = [("public.h", .keyHash(buckets: 8)), ("public.v", .value(column: "region")),
-                                                ("public.t", .time(column: "ts", bucket: .day)), ("public.n", .none)]
+                                                ("public.t", .time(column: "ts", bucket: .day)), ("public.n", .none),
+                                                ("\"public.dotted\".\"a/b \"\"q\"\"\"", .none)]
         for (t, p) in specs {
             try store.defineTable(t, schema: ModelSchema.schema(ModelSchema.base + [.init("wide", .decimal(precision: 38, scale: 10))]), partitioning: p)
             var b = RowBatch(columns: ModelSchema.base + [.init("wide", .decimal(precision: 38, scale: 10))])
@@ -44,6 +45,6 @@ except jsonschema.ValidationError: pass
 print('ok', len(manifests))
 """#
         let out = try Subprocess.python(script, [schemas.path, store.storeFile.path] + manifests)
-        XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "ok 4")
+        XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "ok 5")
     }
 }

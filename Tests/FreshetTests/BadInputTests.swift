@@ -21,7 +21,7 @@ final class BadInputTests: XCTestCase {
         try pg.sql.execute("CREATE SCHEMA \(SQLQuoting.identifier(schema)); CREATE TABLE \(SQLQuoting.identifier(schema)).nokey (a int, b text)")
         defer { _ = try? pg.sql.execute("DROP SCHEMA \(SQLQuoting.identifier(schema)) CASCADE") }
         let store = NSTemporaryDirectory() + "freshet-bad-" + pg.prefix
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        defer { removeTemporaryFiles(store) }
         let r = try run(pg.url, store: store, schema: schema)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("has no primary key") && r.stderr.contains("REPLICA IDENTITY FULL"), r.stderr)
@@ -49,7 +49,7 @@ final class BadInputTests: XCTestCase {
         let otherSQL = try Connection(other.url)
         try otherSQL.execute("CREATE TABLE public.t (id int PRIMARY KEY)")
         let store = NSTemporaryDirectory() + "freshet-bad-other-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        defer { removeTemporaryFiles(store) }
         let first = try FreshetProcess(["run", "--source", other.url, "--store", store, "--schema", "public", "--slot", "bad_input_slot",
                                         "--publication", "bad_input_pub", "--metrics", "off"], logPath: store + ".log")
         let end = Date().addingTimeInterval(30)
@@ -107,5 +107,45 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(r2.status, 1)
         XCTAssertTrue(r2.stderr.contains("could not connect to postgresql://u:***@127.0.0.1:1/db"), r2.stderr)
         XCTAssertFalse(r2.stderr.contains("topsecret"), r2.stderr)
+    }
+
+    func testNumbersOutOfRangeInTheConfigAndZeroOnTheCommandLineAreUsageErrors() throws {
+        let config = NSTemporaryDirectory() + "freshet-bad-config-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try Data(#"{"source": "postgresql://u:topsecret@127.0.0.1:1/db", "batch": {"maxRows": 1e30}}"#.utf8).write(to: URL(fileURLWithPath: config))
+        let r = try runFreshet(["run", "--config", config])
+        XCTAssertEqual(r.status, 2, "rc \(r.status): \(r.stderr)")   // not 132 (a crash)
+        XCTAssertTrue(r.stderr.contains("batch.maxRows: must be a whole number"), r.stderr)
+        try Data("{\"source\": \"x\",\n \"source\": \"y\"}".utf8).write(to: URL(fileURLWithPath: config))
+        let dup = try runFreshet(["run", "--config", config])
+        XCTAssertEqual(dup.status, 2)
+        XCTAssertTrue(dup.stderr.contains("line 2, column 2: duplicate key \"source\""), dup.stderr)
+        for option in ["--max-rows", "--max-age-ms", "--progress-seconds", "--health-max-lag-seconds", "--slot-warn-bytes"] {
+            let zero = try runFreshet(["run", "--source", "postgresql://127.0.0.1:1/db", "--store", "/nonexistent", option, "0"])
+            XCTAssertEqual(zero.status, 2, "\(option) 0: \(zero.stderr)")
+            XCTAssertTrue(zero.stderr.contains("\(option) needs a positive integer, got 0"), zero.stderr)
+        }
+    }
+
+    func testAPasswordWithAnUnencodedAtSignIsNeverPrinted() throws {
+        let store = NSTemporaryDirectory() + "freshet-at-" + UUID().uuidString.prefix(8)
+        defer { removeTemporaryFiles(store) }
+        let r = try runFreshet(["run", "--source", "postgresql://u:qX7p@s3cr3t@127.0.0.1:1/db", "--store", store, "--metrics", "off"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertFalse((r.stdout + r.stderr).contains("s3cr3t") || (r.stdout + r.stderr).contains("qX7p"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("postgresql://u:***@127.0.0.1:1/db"), r.stderr)
+    }
+
+    func testHelpOnEveryCommandPrintsUsageAndExitsZero() throws {
+        for command in ["run", "resync", "scan", "sql", "verify", "compact", "status", "drop"] {
+            for flag in ["--help", "-h"] {
+                let r = try runFreshet([command, flag])
+                XCTAssertEqual(r.status, 0, "freshet \(command) \(flag): \(r.stderr)")
+                XCTAssertTrue(r.stdout.hasPrefix("usage: freshet \(command)"), "freshet \(command) \(flag): \(r.stdout)")
+            }
+        }
+        // After other arguments too, and the top level.
+        XCTAssertEqual(try runFreshet(["scan", "public.t", "--store", "/nonexistent", "--help"]).status, 0)
+        XCTAssertEqual(try runFreshet(["--help"]).status, 0)
     }
 }

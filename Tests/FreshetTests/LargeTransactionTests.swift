@@ -13,13 +13,12 @@ final class LargeTransactionTests: XCTestCase {
         try pg.sql.execute("CREATE SCHEMA \(s); CREATE TABLE \(s).t (id bigint PRIMARY KEY, v text, n numeric(12,2), ts timestamptz)")
         let store = NSTemporaryDirectory() + "freshet-big-" + pg.prefix
         defer {
-            try? FileManager.default.removeItem(atPath: store)
+            removeTemporaryFiles(store)
             _ = try? pg.sql.execute("DROP SCHEMA \(s) CASCADE")
         }
         pg.trackSlot(slot)
         let process = try FreshetProcess(["run", "--source", pg.url, "--store", store, "--schema", schema, "--slot", slot,
                                           "--publication", pub, "--metrics", "off"], logPath: store + ".log")
-        defer { try? FileManager.default.removeItem(atPath: store + ".log") }
         func checkpoint() -> UInt64 {
             guard let d = FileManager.default.contents(atPath: store + "/store.json"),
                   let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else { return 0 }

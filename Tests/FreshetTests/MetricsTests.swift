@@ -11,8 +11,7 @@ final class MetricsTests: XCTestCase {
     static func curl(_ url: String, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int, body: String) {
         let curl = "/usr/bin/curl"
         guard FileManager.default.isExecutableFile(atPath: curl) else {
-            if TestEnvironment.isCI { XCTFail("CI=true and /usr/bin/curl is missing", file: file, line: line) }
-            throw XCTSkip("/usr/bin/curl is missing (Tools/install-deps installs it)")
+            try TestEnvironment.unavailable("/usr/bin/curl is missing (Tools/install-deps installs it)", file: file, line: line)
         }
         let r = try Subprocess.run(curl, ["-s", "-S", "--max-time", "10", "-w", "\n%{http_code}", url])
         guard let newline = r.stdout.lastIndex(of: "\n"), let status = Int(r.stdout[r.stdout.index(after: newline)...]) else {
@@ -32,7 +31,7 @@ final class MetricsTests: XCTestCase {
             guard process.isRunning else { break }
             usleep(50_000)
         }
-        throw XCTSkip("no metrics.listening line; log:\n\(process.log)")
+        throw TestFailure("no metrics.listening line; log:\n\(process.log)")
     }
 
     static func waitFor(_ what: String, timeout: Double = 60, _ condition: () throws -> Bool) throws {
@@ -41,7 +40,7 @@ final class MetricsTests: XCTestCase {
             if (try? condition()) == true { return }
             usleep(200_000)
         }
-        XCTFail("timed out waiting for \(what)")
+        throw TestFailure("timed out waiting for \(what)")
     }
 
     static let expectedNames = [
@@ -157,7 +156,7 @@ final class MetricsTests: XCTestCase {
         try sql.execute("CREATE TABLE public.t (id int PRIMARY KEY, v text); INSERT INTO public.t SELECT g, 'x' FROM generate_series(1, 100) g")
         sql.close()
         let store = NSTemporaryDirectory() + "freshet-health-" + UUID().uuidString.prefix(8)
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        defer { removeTemporaryFiles(store) }
         let process = try FreshetProcess(["run", "--source", sandbox.url, "--store", store, "--schema", "public",
                                           "--metrics", "127.0.0.1:0", "--heartbeat-seconds", "1", "--max-age-ms", "100",
                                           "--health-max-lag-seconds", "10"], logPath: store + ".log")
@@ -195,7 +194,7 @@ final class MetricsTests: XCTestCase {
         try occupant.start(address: "127.0.0.1:0") { _ in .text(200, "") }
         defer { occupant.stop() }
         let store = NSTemporaryDirectory() + "freshet-busy-" + pg.prefix
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        defer { removeTemporaryFiles(store) }
         let slot = pg.name("slot"), publication = pg.name("pub")
         pg.trackSlot(slot)
         let r = try runFreshet(["run", "--source", pg.url, "--store", store, "--schema", schema, "--slot", slot,

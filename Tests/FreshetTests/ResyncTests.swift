@@ -59,13 +59,23 @@ final class ResyncTests: XCTestCase {
         let generationBefore = try manifestGeneration(scenario, items)
 
         // An insert-and-update-only load: the table only grows, so a reader seeing a partial copy would see it shrink.
+        // It counts what it did: the test fails unless the load really ran, without errors, during the resync.
         let stop = AtomicBool()
+        let load = LoadTally()
+        let loaderDone = DispatchSemaphore(value: 0)
         let loader = Thread { [url = scenario.url, schema = scenario.schema] in
-            guard let sql = try? Connection(url) else { return }
+            defer { loaderDone.signal() }
+            let sql: Connection
+            do { sql = try Connection(url) } catch { load.fail("connect: \(error)"); return }
             let s = SQLQuoting.identifier(schema)
             var id = 9_000_000
             while !stop.value {
-                _ = try? sql.execute("INSERT INTO \(s).items (id, qty) SELECT g, 1 FROM generate_series(\(id), \(id + 19)) g; UPDATE \(s).items SET qty = qty + 1 WHERE id = \(id - 7)")
+                do {
+                    try sql.execute("INSERT INTO \(s).items (id, qty) SELECT g, 1 FROM generate_series(\(id), \(id + 19)) g; UPDATE \(s).items SET qty = qty + 1 WHERE id = \(id - 7)")
+                    load.succeeded()
+                } catch {
+                    load.fail("\(error)")
+                }
                 id += 20
                 usleep(5_000)
             }
@@ -82,8 +92,11 @@ final class ResyncTests: XCTestCase {
             last = n
             polls += 1
         }
+        let statementsDuringResync = load.successes
         stop.value = true
-        usleep(100_000)
+        loaderDone.wait()
+        XCTAssertEqual(load.failures, [], "the load's statements failed")
+        XCTAssertGreaterThan(statementsDuringResync, 0, "no load ran during the resync: the test proves nothing")
         XCTAssertEqual(resync.wait(timeout: 1), 0, resync.log + process.log)
         XCTAssertTrue(resync.log.contains("done: switched"), resync.log)
         XCTAssertGreaterThan(polls, 0)
@@ -99,6 +112,17 @@ final class ResyncTests: XCTestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         return try XCTUnwrap((json["generation"] as? NSNumber)?.intValue)
     }
+}
+
+/// What a load thread did: statements that succeeded, and the errors of those that failed.
+final class LoadTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ok = 0
+    private var errors: [String] = []
+    func succeeded() { lock.lock(); ok += 1; lock.unlock() }
+    func fail(_ error: String) { lock.lock(); errors.append(error); lock.unlock() }
+    var successes: Int { lock.lock(); defer { lock.unlock() }; return ok }
+    var failures: [String] { lock.lock(); defer { lock.unlock() }; return errors }
 }
 
 final class AtomicBool: @unchecked Sendable {

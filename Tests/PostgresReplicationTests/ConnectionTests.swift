@@ -49,6 +49,41 @@ final class ConnectionTests: XCTestCase {
         XCTAssertFalse(try ConnectionSettings(url).redacted.contains(try XCTUnwrap(ConnectionSettings(url)["password"])))
     }
 
+    func testAnUnencodedAtSignInThePasswordIsNeitherPrintedNorTakenForTheHost() throws {
+        let s = try ConnectionSettings("postgresql://u:p@ss@127.0.0.1:5432/db?sslmode=disable")
+        XCTAssertEqual(s["password"], "p@ss")
+        XCTAssertEqual(s["host"], "127.0.0.1")
+        XCTAssertEqual(s["user"], "u")
+        XCTAssertEqual(s.redacted, "postgresql://u:***@127.0.0.1:5432/db")
+        XCTAssertEqual(s.redact("host ss@127.0.0.1 said p@ss"), "host ss@127.0.0.1 said ***")
+        // Encoded, several, and '@' only in the query or path: left as libpq reads them.
+        XCTAssertEqual(try ConnectionSettings("postgresql://u:p%40ss@h/db")["password"], "p@ss")
+        XCTAssertEqual(try ConnectionSettings("postgresql://u:a@b@c@h/db")["password"], "a@b@c")
+        XCTAssertEqual(try ConnectionSettings("postgresql://u@h/db?application_name=a@b")["host"], "h")
+        XCTAssertEqual(try ConnectionSettings("postgresql://h/db@x")["dbname"], "db@x")
+        XCTAssertEqual(try ConnectionSettings("host=h password=a@b")["password"], "a@b")
+
+        // Against the sandbox: a role whose password holds '@' connects with the unencoded URL.
+        let pg = try PostgresFixture()
+        let role = pg.name("at_role")
+        let password = "x@y" + pg.prefix
+        try pg.sql.execute("CREATE ROLE \(SQLQuoting.identifier(role)) LOGIN PASSWORD \(SQLQuoting.literal(password))")
+        defer { _ = try? pg.sql.execute("DROP ROLE IF EXISTS \(SQLQuoting.identifier(role))") }
+        let base = try ConnectionSettings(pg.url)
+        let url = "postgresql://\(role):\(password)@\(base["host"] ?? "127.0.0.1"):\(base["port"] ?? "5432")/\(base["dbname"] ?? "")"
+        let conn = try Connection(url)
+        XCTAssertEqual(try conn.execute("SELECT current_user").scalar, role)
+        conn.close()
+        // A wrong one: the error shows neither half of it.
+        let wrong = "postgresql://\(role):bad@half\(pg.prefix)@\(base["host"] ?? "127.0.0.1"):\(base["port"] ?? "5432")/\(base["dbname"] ?? "")"
+        XCTAssertThrowsError(try Connection(wrong)) { error in
+            let text = "\(error)" + String(reflecting: error)
+            XCTAssertFalse(text.contains("half"), text)
+            XCTAssertFalse(text.contains("bad@"), text)
+            XCTAssertTrue(text.contains("password authentication failed"), text)
+        }
+    }
+
     func testCopyOutStreamsChunks() throws {
         let pg = try PostgresFixture()
         var bytes = 0

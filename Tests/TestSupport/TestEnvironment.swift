@@ -34,6 +34,11 @@ public enum TestEnvironment {
     }
 
     private static func missing(_ why: String, file: StaticString, line: UInt) throws -> String {
+        try unavailable(why, file: file, line: line)
+    }
+
+    /// A test that cannot run here: a skip outside CI, a failure with `CI=true`. Always throws.
+    public static func unavailable(_ why: String, file: StaticString = #filePath, line: UInt = #line) throws -> Never {
         if isCI {
             XCTFail("CI=true and " + why, file: file, line: line)
             throw XCTSkip("failed: " + why)
@@ -54,4 +59,11 @@ extension TestEnvironment {
         if name == "freshet", let bin = ProcessInfo.processInfo.environment["FRESHET_BIN"], !bin.isEmpty { return bin }
         return productsDirectory.appendingPathComponent(name).path
     }
+}
+
+/// A test that ran but did not get what it waited for (a timeout, a missing log line): thrown, it fails the test
+/// (never a skip), with `description` as the message.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -18,8 +18,10 @@ public enum HTTPServerError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A minimal HTTP/1.1 server for the operations endpoints: one thread, one request per connection
-/// (`Connection: close`), answered one at a time. GET and HEAD only; requests are capped in size and time.
+/// A minimal HTTP/1.1 server for the operations endpoints: one request per connection (`Connection: close`).
+/// An accept thread hands each connection to a thread of its own, at most `maxConnections` at once (more get an
+/// immediate 503), so an idle or slow client never delays another. GET and HEAD only; each request head is capped
+/// at `maxRequestBytes` (431 beyond) and must arrive within `readTimeout` seconds (408 after).
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
@@ -27,11 +29,17 @@ public final class HTTPServer: @unchecked Sendable {
     public static let maxRequestBytes = 16 * 1024
     /// Time a client gets to send its request.
     public static let readTimeout: Double = 5
+    /// Connections answered at the same time; one more is told 503 at once and closed.
+    public static let maxConnections = 8
 
     private var handler: Handler = { _ in .text(503, "starting") }
     private var listenFD: Int32 = -1
     private let stopped = AtomicFlag()
     private let done = DispatchSemaphore(value: 0)
+    /// Connections being answered (each on its own thread).
+    private let active = DispatchGroup()
+    private let activeLock = NSLock()
+    private var activeCount = 0
     /// The bound address, `host:port` (the real port when 0 was asked for).
     public private(set) var boundAddress = ""
     /// The bound port.
@@ -96,6 +104,8 @@ public final class HTTPServer: @unchecked Sendable {
         guard listenFD >= 0, !stopped.isSet else { return }
         stopped.set()
         done.wait()
+        // A connection still reading its request ends within a second; one being answered within its send timeout.
+        active.wait()
         close(listenFD)
         listenFD = -1
     }
@@ -126,11 +136,27 @@ public final class HTTPServer: @unchecked Sendable {
             let client = accept(listenFD, nil, nil)
             guard client >= 0 else { continue }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            // A client that stops reading must not hang the server.
+            // A client that stops reading must not hang its thread.
             var timeout = timeval(tv_sec: Int(HTTPServer.readTimeout), tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            answer(client)
-            close(client)
+            activeLock.lock()
+            let admitted = activeCount < HTTPServer.maxConnections
+            if admitted { activeCount += 1 }
+            activeLock.unlock()
+            guard admitted else {
+                send(client, .text(503, "busy: \(HTTPServer.maxConnections) connections open"))
+                close(client)
+                continue
+            }
+            active.enter()
+            let thread = Thread { [self] in
+                answer(client)
+                close(client)
+                activeLock.lock(); activeCount -= 1; activeLock.unlock()
+                active.leave()
+            }
+            thread.name = "freshet-http-conn"
+            thread.start()
         }
     }
 
@@ -139,10 +165,15 @@ public final class HTTPServer: @unchecked Sendable {
         var head = [UInt8]()
         let deadline = Date().addingTimeInterval(HTTPServer.readTimeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while !HTTPServer.hasEndOfHead(head) {
-            if head.count > HTTPServer.maxRequestBytes { return send(fd, .text(431, "request too large")) }
+        while true {
+            if let end = HTTPServer.endOfHead(head) {
+                if end > HTTPServer.maxRequestBytes { return send(fd, .text(431, "request head over 16 KiB")) }
+                break
+            }
+            if head.count > HTTPServer.maxRequestBytes { return send(fd, .text(431, "request head over 16 KiB")) }
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return send(fd, .text(408, "request timeout")) }
+            if stopped.isSet { return send(fd, .text(503, "stopping")) }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&pfd, 1, Int32(min(left, 1) * 1000) + 1) >= 0 else { return }
             if pfd.revents == 0 { continue }
@@ -159,13 +190,15 @@ public final class HTTPServer: @unchecked Sendable {
         send(fd, handler(request), includeBody: request.method == "GET")
     }
 
-    private static func hasEndOfHead(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count >= 4 else { return false }
+    /// The length of the request head (through its blank line) when `bytes` holds all of it.
+    static func endOfHead(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 2 else { return nil }
         // Tolerate bare LF line ends from hand-written clients.
         for i in 0..<(bytes.count - 1) where bytes[i] == 10 {
-            if bytes[i + 1] == 10 || (bytes[i + 1] == 13 && i + 2 < bytes.count && bytes[i + 2] == 10) { return true }
+            if bytes[i + 1] == 10 { return i + 2 }
+            if bytes[i + 1] == 13 && i + 2 < bytes.count && bytes[i + 2] == 10 { return i + 3 }
         }
-        return false
+        return nil
     }
 
     private func send(_ fd: Int32, _ response: HTTPResponse, includeBody: Bool = true) {

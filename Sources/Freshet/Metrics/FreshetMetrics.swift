@@ -95,11 +95,20 @@ public enum FreshetMetrics {
         // Trouble.
         counter("freshet_reconnects_total", "Replication connections lost and retried.", Double(s.reconnects))
         var errors = s.errors
-        for kind in ["stream", "slot_query"] where errors[kind] == nil { errors[kind] = 0 }
-        f.append(MetricFamily("freshet_errors_total", .counter, help: "Errors by kind (stream: connection lost; slot_query: pg_replication_slots read failed).",
+        for kind in ["stream", "slot_query", "merge", "catalog"] where errors[kind] == nil { errors[kind] = 0 }
+        f.append(MetricFamily("freshet_errors_total", .counter, help: "Errors by kind (stream: connection lost; slot_query: pg_replication_slots read failed; merge: a background merge failed, counted once per table and distinct error; catalog: a catalog check failed).",
                               samples: errors.sorted { $0.key < $1.key }.map {
                                   MetricSample(labels: [MetricLabel("kind", $0.key)], value: Double($0.value))
                               }))
+        var changes = s.sourceChanges
+        for kind in SourceChangeKind.allCases where changes[kind.rawValue] == nil { changes[kind.rawValue] = 0 }
+        f.append(MetricFamily("freshet_source_changes_total", .counter,
+                              help: "Changes of the source that changed what the copy holds or need attention, by kind (each is also a warning in the log).",
+                              samples: changes.sorted { $0.key < $1.key }.map {
+                                  MetricSample(labels: [MetricLabel("kind", $0.key)], value: Double($0.value))
+                              }))
+        gauge("freshet_unreplicable_tables", "Tables in scope that cannot be replicated (listed with the fix in /status and the log).",
+              Double(s.unreplicable.count))
         return f
     }
 }

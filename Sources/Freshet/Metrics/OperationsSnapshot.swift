@@ -56,6 +56,10 @@ public struct OperationsSnapshot: Sendable {
     public var slotWarning: Bool
     public var slotWarnBytes: Int64
     public var healthMaxLag: Double
+    /// Source changes that changed what the copy holds, by kind (see `ReplicatorStats.recordSourceChange`).
+    public var sourceChanges: [String: Int] = [:]
+    /// Tables in scope that cannot be replicated, with the fix.
+    public var unreplicable: [UnreplicableTable] = []
 
     /// WAL between the server's end (from keepalives) and the confirmed LSN.
     public var walBehindBytes: UInt64 { serverWALEnd > committedLSN ? serverWALEnd - committedLSN : 0 }
@@ -115,6 +119,7 @@ extension OperationsSnapshot {
             lastCommit: lastCommitMicros > 0 ? Date(timeIntervalSince1970: Double(lastCommitMicros) / 1e6) : nil,
             lastStoreCommit: lastStoreCommit.timeIntervalSince1970 > 0 ? lastStoreCommit : nil,
             slot: slot?.slot, slotCheckedAt: slot?.checkedAt, slotWarning: slot?.warning ?? false,
-            slotWarnBytes: config.slotWarnBytes, healthMaxLag: config.healthMaxLagSeconds)
+            slotWarnBytes: config.slotWarnBytes, healthMaxLag: config.healthMaxLagSeconds,
+            sourceChanges: stats.sourceChanges, unreplicable: stats.unreplicable)
     }
 }

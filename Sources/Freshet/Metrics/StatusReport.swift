@@ -50,6 +50,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var publication: String
     public var slot: Slot
     public var tables: [Table]
+    /// Tables in scope that cannot be replicated, each with the reason and the fix.
+    public var unreplicableTables: [UnreplicableTable]
+    /// Source changes that changed what the copy holds, by kind.
+    public var sourceChanges: [String: Int]
 
     public init(_ s: OperationsSnapshot) {
         let health = HealthCheck.evaluate(s)
@@ -79,6 +83,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
                   snapshotRows: $0.snapshotExpectedRows == nil ? nil : ($0.applied["snapshot"] ?? 0),
                   snapshotExpectedRows: $0.snapshotExpectedRows)
         }
+        unreplicableTables = s.unreplicable
+        sourceChanges = s.sourceChanges
     }
 
     /// Pretty, key-sorted JSON.

@@ -9,9 +9,11 @@ public struct ResyncRequest: Codable, Sendable, Equatable {
     /// `schema.table` names; empty with `all` = every table in the store.
     public var tables: [String]
     public var all: Bool
+    /// Why Freshet asked for it itself (a table added, recreated, renamed...); nil for `freshet resync`.
+    public var reason: String?
 
-    public init(id: String = UUID().uuidString.lowercased(), tables: [String], all: Bool) {
-        self.id = id; self.tables = tables; self.all = all
+    public init(id: String = UUID().uuidString.lowercased(), tables: [String], all: Bool, reason: String? = nil) {
+        self.id = id; self.tables = tables; self.all = all; self.reason = reason
     }
 
     static let messagePrefix = "resync "

@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 import PostgresReplication
 
@@ -9,8 +10,14 @@ public enum ResyncTrigger {
         let sql = try Connection(source, applicationName: "freshet-resync-request")
         defer { sql.close() }
         if !all {
-            let found = try SourceCatalog(connection: sql).tables(schemas: [], tables: tables, exclude: []).map(\.qualifiedName)
+            let catalog = SourceCatalog(connection: sql)
+            let found = try catalog.tables(schemas: [], tables: tables, exclude: []).map(\.qualifiedName)
             let missing = tables.filter { !found.contains($0) }
+            for name in missing {
+                if let parsed = try? TableName(parsing: name), let root = try catalog.partitionRoot(of: parsed) {
+                    throw ReplicatorError.snapshotFailed(table: name, reason: "it is a partition of \(root.qualifiedName), which Freshet replicates as one table: resync \(root.qualifiedName)")
+                }
+            }
             guard missing.isEmpty else {
                 throw ReplicatorError.snapshotFailed(table: missing.joined(separator: ","), reason: "no such table in the source")
             }

@@ -8,7 +8,9 @@ import PostgresReplication
 /// above C (`Store.replaceGeneration`). Readers see the old generation until the switch. Requests and progress are
 /// kept in `STORE/resync.json`; one interrupted by a crash starts over at the next start.
 final class ResyncWorker: @unchecked Sendable {
-    private let replicator: Replicator
+    private let config: Config
+    private let logger: Logger
+    private let stats: ReplicatorStats
     private let store: Store
     private let settings: ConnectionSettings
     private let condition = NSCondition()
@@ -16,8 +18,10 @@ final class ResyncWorker: @unchecked Sendable {
     private var stopping = false
     private var finished = DispatchSemaphore(value: 0)
 
-    init(replicator: Replicator, store: Store, settings: ConnectionSettings) {
-        self.replicator = replicator
+    init(config: Config, logger: Logger, stats: ReplicatorStats, store: Store, settings: ConnectionSettings) {
+        self.config = config
+        self.logger = logger
+        self.stats = stats
         self.store = store
         self.settings = settings
         var ledger = ResyncLedger.decode(store.readSidecar(ResyncLedger.fileName))
@@ -32,7 +36,8 @@ final class ResyncWorker: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         guard ledger.add(request) else { return }   // a replayed message
         try persistLocked()
-        replicator.logger.info("resync.requested", ["id": request.id, "tables": request.all ? "all" : request.tables.joined(separator: ",")])
+        logger.info("resync.requested", ["id": request.id, "tables": request.all ? "all" : request.tables.joined(separator: ","),
+                                         "reason": request.reason ?? "freshet resync"])
         condition.broadcast()
     }
 
@@ -74,7 +79,6 @@ final class ResyncWorker: @unchecked Sendable {
 
     private func perform(_ entry: ResyncLedger.Entry) {
         let id = entry.request.id
-        let logger = replicator.logger
         do {
             let result = try copyAndSwitch(entry.request)
             update(id) { $0.state = .done; $0.message = result }
@@ -96,23 +100,28 @@ final class ResyncWorker: @unchecked Sendable {
         let names = request.all ? store.tableNames : request.tables
         guard !names.isEmpty else { return "no tables" }
         let found = try catalog.tables(schemas: [], tables: names, exclude: [])
-        let missing = Set(names).subtracting(found.map(\.qualifiedName))
-        guard missing.isEmpty else {
-            throw ReplicatorError.snapshotFailed(table: missing.sorted().joined(separator: ","), reason: "no such table in the source")
+        // A name the source no longer has (dropped, or renamed away) is emptied in the store: the copy equals the
+        // source. A name neither has is a mistake; a partition is named by its partitioned table.
+        var gone: [String] = []
+        for name in Set(names).subtracting(found.map(\.qualifiedName)).sorted() {
+            if store.tableNames.contains(name) { gone.append(name); continue }
+            if let parsed = try? TableName(parsing: name), let root = try catalog.partitionRoot(of: parsed) {
+                throw ReplicatorError.snapshotFailed(table: name, reason: "it is a partition of \(root.qualifiedName), which Freshet replicates as one table: resync \(root.qualifiedName)")
+            }
+            throw ReplicatorError.snapshotFailed(table: name, reason: "no such table in the source or the store")
         }
         // Define (or extend) every table first, then note its generation: a TRUNCATE after this point makes the
         // table's resync moot (the stream rebuilds it from the truncate on).
-        var tables: [SnapshotTable] = []
+        let planner = TablePlanner(config: config)
+        var tables: [TablePlan] = []
         var generations: [String: UInt64] = [:]
         for t in found {
-            let mappings = t.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
-            let known = store.tableNames.contains(t.qualifiedName)
-            let keys = known ? try store.manifest(t.qualifiedName).keyColumns : try replicator.keyColumns(t)
-            let spec = known ? try store.manifest(t.qualifiedName).partitioning : replicator.partitioning(t.qualifiedName, pages: t.pages)
-            try store.defineTable(t.qualifiedName, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: keys), partitioning: spec)
-            generations[t.qualifiedName] = try store.manifest(t.qualifiedName).generation
-            tables.append(SnapshotTable(source: t, mappings: mappings, keyColumns: keys, partitioning: spec))
+            let plan = try planner.plan(t, store: store)
+            try store.defineTable(plan.name, schema: plan.schema, partitioning: plan.partitioning)
+            generations[plan.name] = try store.manifest(plan.name).generation
+            tables.append(plan)
         }
+        for name in gone { generations[name] = try store.manifest(name).generation }
         let repl = try ReplicationConnection(settings: settings, applicationName: "freshet-resync")
         defer { repl.connection.close() }   // drops the temporary slot
         let slotName = "freshet_resync_" + String(request.id.filter(\.isHexDigit).prefix(12))
@@ -120,20 +129,20 @@ final class ResyncWorker: @unchecked Sendable {
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("resync slot exported no snapshot") }
         let estimate = found.reduce(0) { $0 + max(0, Int($1.estimatedRows)) }
         update(request.id) { $0.state = .copying; $0.snapshotLSN = slot.consistentPoint.description; $0.estimatedRows = estimate }
-        replicator.logger.info("resync.copy", ["id": request.id, "snapshot": slot.consistentPoint.description,
-                                               "tables": found.map(\.qualifiedName).joined(separator: ",")])
+        logger.info("resync.copy", ["id": request.id, "snapshot": slot.consistentPoint.description,
+                                    "tables": found.map(\.qualifiedName).joined(separator: ","),
+                                    "emptied": gone.joined(separator: ",")])
         let copied = Counter()
-        let snapshotter = Snapshotter(settings: settings, store: store, logger: replicator.logger, stats: replicator.stats,
+        let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
                                       workers: max(1, ProcessInfo.processInfo.activeProcessorCount / 2),
-                                      batchRows: replicator.config.batch.maxRows, batchBytes: replicator.config.batch.maxBytes)
+                                      batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
         snapshotter.onRows = { [self] _, n in
             let total = copied.add(n)
             update(request.id, persist: false) { $0.rowsCopied = total }
         }
         let staged = try snapshotter.copy(tables, snapshotName: snapshotName, version: slot.consistentPoint.value)
         var switched: [String] = [], moot: [String] = []
-        for t in tables {
-            let name = t.source.qualifiedName
+        for name in tables.map(\.name) + gone {
             if try store.replaceGeneration(name, snapshot: staged[name], keepingVersionsAbove: slot.consistentPoint.value,
                                            expectedGeneration: generations[name] ?? 0) {
                 switched.append(name)

@@ -2,17 +2,11 @@ import ColumnStore
 import Foundation
 import PostgresReplication
 
-/// A table to copy: its catalog description, how its columns map, and the store table it fills.
-struct SnapshotTable {
-    var source: SourceTable
-    var mappings: [ColumnMapping]
-    var keyColumns: [String]
-    var partitioning: PartitionSpec
-}
-
 /// Copies tables under an exported snapshot with binary COPY into staged store parts, with `_version` = the
-/// snapshot's LSN. Large tables are split into ranges of heap blocks (`ctid`), copied by several connections in
-/// parallel, all importing the same snapshot. Memory per worker is bounded by the batch limits.
+/// snapshot's LSN. A partitioned table is copied leaf partition by leaf partition into its one store table. Large
+/// tables (or leaves) are split into ranges of heap blocks (`ctid`), copied by several connections in
+/// parallel, all importing the same snapshot. The batch limits are shared by the workers (each batches a share of them),
+/// so the snapshot's memory does not grow with the number of workers.
 final class Snapshotter: @unchecked Sendable {
     let settings: ConnectionSettings
     let store: Store
@@ -30,27 +24,37 @@ final class Snapshotter: @unchecked Sendable {
     init(settings: ConnectionSettings, store: Store, logger: Logger, stats: ReplicatorStats, workers: Int,
          batchRows: Int, batchBytes: Int, rangePages: Int64 = 2048) {
         self.settings = settings; self.store = store; self.logger = logger; self.stats = stats
-        self.workers = max(1, workers); self.batchRows = batchRows; self.batchBytes = batchBytes; self.rangePages = rangePages
+        // The batch limits bound all workers together: each worker's batch gets an equal share.
+        self.workers = max(1, workers)
+        self.batchRows = max(1, batchRows / self.workers)
+        self.batchBytes = max(1, batchBytes / self.workers)
+        self.rangePages = rangePages
     }
 
-    /// One unit of work: a table, or a range of its heap blocks.
-    struct Task { var table: Int; var blocks: Range<Int64>? }
+    /// One unit of work: a relation of a table (the table itself, or one of its leaf partitions), or a range of the
+    /// relation's heap blocks.
+    struct Task { var table: Int; var relation: String; var blocks: Range<Int64>? }
 
     /// Copies `tables` and returns their staged parts (not yet committed), by table name.
-    func copy(_ tables: [SnapshotTable], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
+    func copy(_ tables: [TablePlan], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
         var taskList: [Task] = []
         for (i, t) in tables.enumerated() {
-            if t.source.pages > rangePages && workers > 1 {
-                let step = max(rangePages / 2, (t.source.pages + Int64(workers * 4) - 1) / Int64(workers * 4))
-                var start: Int64 = 0
-                while start <= t.source.pages {
-                    // The last range is open-ended: the table may have grown since the estimate.
-                    let end = start + step > t.source.pages ? Int64.max : start + step
-                    taskList.append(Task(table: i, blocks: start..<end))
-                    start += step
+            // The relations that hold the rows: a partitioned table's leaves, else the table itself.
+            let relations = t.source.isPartitioned ? t.source.partitions.map { ($0.quotedName, $0.pages) }
+                                                   : [(t.source.quotedName, t.source.pages)]
+            for (relation, pages) in relations {
+                if pages > rangePages && workers > 1 {
+                    let step = max(rangePages / 2, (pages + Int64(workers * 4) - 1) / Int64(workers * 4))
+                    var start: Int64 = 0
+                    while start <= pages {
+                        // The last range is open-ended: the relation may have grown since the estimate.
+                        let end = start + step > pages ? Int64.max : start + step
+                        taskList.append(Task(table: i, relation: relation, blocks: start..<end))
+                        start += step
+                    }
+                } else {
+                    taskList.append(Task(table: i, relation: relation, blocks: nil))
                 }
-            } else {
-                taskList.append(Task(table: i, blocks: nil))
             }
         }
         let tasks = taskList
@@ -86,11 +90,11 @@ final class Snapshotter: @unchecked Sendable {
         return state.staged
     }
 
-    private func copyTask(_ task: Task, table: SnapshotTable, connection: Connection, version: UInt64,
+    private func copyTask(_ task: Task, table: TablePlan, connection: Connection, version: UInt64,
                           progress: ProgressReporter) throws -> StagedParts? {
         let name = table.source.qualifiedName
         var sql = "COPY (SELECT " + table.mappings.map { $0.copyExpression() }.joined(separator: ", ")
-            + " FROM ONLY " + table.source.quotedName
+            + " FROM ONLY " + task.relation
         if let blocks = task.blocks {
             sql += " WHERE ctid >= '(\(blocks.lowerBound),0)'::tid"
             if blocks.upperBound != Int64.max { sql += " AND ctid < '(\(blocks.upperBound),0)'::tid" }

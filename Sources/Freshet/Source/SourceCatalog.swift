@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 import PostgresReplication
 
@@ -24,34 +25,78 @@ public struct SourceCatalog {
         try connection.execute("SELECT system_identifier::text FROM pg_control_system()").scalar ?? ""
     }
 
+    /// The database this connection is in: its name and OID (a store copies exactly one database).
+    public func currentDatabase() throws -> (name: String, oid: UInt32) {
+        let row = try connection.execute("SELECT current_database(), oid::int8::text FROM pg_database WHERE datname = current_database()").rows.first
+        return (row?[0] ?? "", UInt32(row?[1] ?? "") ?? 0)
+    }
+
     /// Ordinary and partitioned tables (not partitions) of `schemas`, or exactly `tables` when non-empty, minus `exclude`.
+    /// `tables` and `exclude` hold `TableName.qualifiedName`s (as the config loader normalises them).
     public func tables(schemas: [String], tables: [String], exclude: [String]) throws -> [SourceTable] {
+        let wanted = tables.compactMap { try? TableName(parsing: $0) }
         let rows = try connection.query("""
-            SELECT c.oid::int8::text, n.nspname, c.relname, c.relreplident::text, c.reltuples::int8::text, c.relpages::int8::text
+            SELECT c.oid::int8::text, n.nspname, c.relname, c.relreplident::text, c.reltuples::int8::text, c.relpages::int8::text,
+                   c.relkind::text
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-              AND (n.nspname = ANY($1::text[]) OR (n.nspname || '.' || c.relname) = ANY($2::text[]))
+              AND (n.nspname = ANY($1::text[]) OR (n.nspname::text, c.relname::text) IN (SELECT * FROM unnest($2::text[], $3::text[])))
             ORDER BY n.nspname, c.relname
-            """, [Self.arrayLiteral(tables.isEmpty ? schemas : []), Self.arrayLiteral(tables)]).rows
+            """, [Self.arrayLiteral(tables.isEmpty ? schemas : []), Self.arrayLiteral(wanted.map(\.schema)),
+                  Self.arrayLiteral(wanted.map(\.table))]).rows
         var result: [SourceTable] = []
         for row in rows {
             guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2] else { continue }
-            if exclude.contains("\(schema).\(name)") { continue }
-            result.append(try describe(oid: oid, schema: schema, name: name, replicaIdentity: Character(row[3] ?? "d"),
-                                       estimatedRows: Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0))
+            if exclude.contains(TableName(schema: schema, table: name).qualifiedName) { continue }
+            var t = try describe(oid: oid, schema: schema, name: name, replicaIdentity: Character(row[3] ?? "d"),
+                                 estimatedRows: Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0)
+            if row[6] == "p" {
+                t.isPartitioned = true
+                t.partitions = try leafPartitions(of: oid)
+                t.pages = t.partitions.reduce(0) { $0 + $1.pages }
+                let known = t.partitions.map(\.estimatedRows).filter { $0 >= 0 }
+                t.estimatedRows = known.isEmpty && !t.partitions.isEmpty ? -1 : known.reduce(0, +)
+            }
+            result.append(t)
         }
         return result
+    }
+
+    /// The leaf partitions of a partitioned table, at any depth, in name order.
+    public func leafPartitions(of oid: UInt32) throws -> [SourcePartition] {
+        try connection.query("""
+            SELECT c.oid::int8::text, n.nspname, c.relname, c.relpages::int8::text, c.reltuples::int8::text
+            FROM pg_partition_tree($1::oid) t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE t.isleaf ORDER BY n.nspname, c.relname
+            """, [String(oid)]).rows.compactMap { row in
+            guard let o = row[0].flatMap(UInt32.init), let schema = row[1], let name = row[2] else { return nil }
+            return SourcePartition(oid: o, schema: schema, name: name, pages: Int64(row[3] ?? "") ?? 0,
+                                   estimatedRows: Int64(row[4] ?? "") ?? -1)
+        }
+    }
+
+    /// For a partition: the name of its topmost partitioned ancestor (the table Freshet replicates).
+    public func partitionRoot(of name: TableName) throws -> TableName? {
+        guard let row = try connection.query("""
+            SELECT rn.nspname, r.relname
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_class r ON r.oid = pg_partition_root(c.oid) JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE c.relispartition AND n.nspname = $1 AND c.relname = $2
+            """, [name.schema, name.table]).rows.first, let schema = row[0], let table = row[1] else { return nil }
+        return TableName(schema: schema, table: table)
     }
 
     /// Columns and primary key of one table.
     public func describe(oid: UInt32, schema: String, name: String, replicaIdentity: Character,
                          estimatedRows: Int64, pages: Int64) throws -> SourceTable {
         let columns = try connection.query("""
-            SELECT attname, atttypid::int8::text, atttypmod::text, attnotnull::text FROM pg_attribute
+            SELECT attname, atttypid::int8::text, atttypmod::text, attnotnull::text, attnum::text, atthasmissing::text
+            FROM pg_attribute
             WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum
             """, [String(oid)]).rows.map { row in
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
-                         typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t")
+                         typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
+                         attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t")
         }
         let key = try connection.query("""
             SELECT a.attname FROM pg_index i
@@ -63,11 +108,48 @@ public struct SourceCatalog {
                            replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
     }
 
-    /// Whether a publication exists, and the tables (`schema.table`) it publishes.
+    /// Whether a relation with this OID exists.
+    public func relationExists(oid: UInt32) throws -> Bool {
+        try !connection.query("SELECT 1 FROM pg_class WHERE oid = $1::oid", [String(oid)]).rows.isEmpty
+    }
+
+    /// The tables a publication lists explicitly (`pg_publication_rel`), by OID, with their current names.
+    public func publicationRelations(_ publication: String) throws -> [UInt32: String] {
+        var result: [UInt32: String] = [:]
+        for row in try connection.query("""
+            SELECT c.oid::int8::text, n.nspname, c.relname
+            FROM pg_publication p JOIN pg_publication_rel pr ON pr.prpubid = p.oid
+            JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE p.pubname = $1
+            """, [publication]).rows {
+            if let oid = row[0].flatMap(UInt32.init), let schema = row[1], let name = row[2] {
+                result[oid] = TableName(schema: schema, table: name).qualifiedName
+            }
+        }
+        return result
+    }
+
+    /// The schemas a publication publishes whole (`FOR TABLES IN SCHEMA`).
+    public func publicationSchemas(_ publication: String) throws -> [String] {
+        try connection.query("""
+            SELECT n.nspname FROM pg_publication p JOIN pg_publication_namespace pn ON pn.pnpubid = p.oid
+            JOIN pg_namespace n ON n.oid = pn.pnnspid WHERE p.pubname = $1 ORDER BY 1
+            """, [publication]).rows.compactMap { $0[0] }
+    }
+
+    /// Whether the publication publishes partitions' changes as their root's (`publish_via_partition_root`).
+    public func publicationViaRoot(_ publication: String) throws -> Bool {
+        try connection.query("SELECT pubviaroot::text FROM pg_publication WHERE pubname = $1", [publication]).rows.first?[0] == "true"
+    }
+
+    /// Whether a publication exists, and the tables (`TableName.qualifiedName`) it publishes.
     public func publicationTables(_ publication: String) throws -> [String]? {
         guard try !connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication]).rows.isEmpty else { return nil }
-        return try connection.query("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
-                                    [publication]).rows.compactMap { $0[0] }
+        return try connection.query("SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
+                                    [publication]).rows.compactMap { row in
+            guard let schema = row[0], let table = row[1] else { return nil }
+            return TableName(schema: schema, table: table).qualifiedName
+        }
     }
 
     /// The logical slot's state, or nil when it does not exist.

@@ -1,3 +1,4 @@
+import ColumnStore
 import PostgresReplication
 
 /// A table of the source database as the catalog describes it.
@@ -10,12 +11,32 @@ public struct SourceTable: Sendable, Equatable {
     public var primaryKey: [String]
     /// `relreplident`: d default, n nothing, f full, i index.
     public var replicaIdentity: Character
-    /// Estimated rows (`reltuples`, -1 when never analysed) and pages, for progress and parallel ranges.
+    /// Estimated rows (`reltuples`, -1 when never analysed) and pages, for progress and parallel ranges. For a
+    /// partitioned table: the sums over its leaf partitions.
     public var estimatedRows: Int64
     public var pages: Int64
+    /// The leaf partitions of a partitioned table (`relkind` 'p'), empty for an ordinary table. The store keeps a
+    /// partitioned table as one table; the snapshot copies it leaf by leaf.
+    public var partitions: [SourcePartition] = []
+    /// True for a partitioned table.
+    public var isPartitioned = false
 
-    /// `schema.table`, the name used in the store and in the config.
-    public var qualifiedName: String { "\(schema).\(name)" }
+    /// The table's name, as the store, the config and the CLI spell it (`TableName`).
+    public var tableName: TableName { TableName(schema: schema, table: name) }
+    /// `schema.table` (a part in double quotes when it holds `.` or `"`), the name used in the store and in the config.
+    public var qualifiedName: String { tableName.qualifiedName }
+    /// `"schema"."table"` for SQL.
+    public var quotedName: String { SQLQuoting.qualified(schema: schema, name: name) }
+}
+
+/// A leaf partition of a partitioned source table.
+public struct SourcePartition: Sendable, Equatable, Codable {
+    public var oid: UInt32
+    public var schema: String
+    public var name: String
+    public var pages: Int64
+    public var estimatedRows: Int64
+
     /// `"schema"."table"` for SQL.
     public var quotedName: String { SQLQuoting.qualified(schema: schema, name: name) }
 }
@@ -26,4 +47,9 @@ public struct SourceColumn: Sendable, Equatable {
     public var typeOID: UInt32
     public var typeModifier: Int32
     public var notNull: Bool
+    /// `pg_attribute.attnum`: the column's identity across renames.
+    public var attnum: Int16 = 0
+    /// True when `ALTER TABLE ... ADD COLUMN ... DEFAULT` gave existing rows a value without writing them
+    /// (`atthasmissing`): the WAL never carries it for those rows.
+    public var hasMissingValue = false
 }

@@ -24,17 +24,24 @@ final class StreamApplier {
     let confirm: (LSN) -> Void
     /// Receives resync requests that arrive through the WAL.
     let resyncRequested: (ResyncRequest) throws -> Void
-    /// Told about columns added to a table (the replicator checks whether existing rows got a DEFAULT).
-    let schemaChanged: (_ table: String, _ oid: UInt32, _ added: [String]) throws -> Void
+    /// Told about columns that left and joined a table's layout (the replicator asks the catalog whether a column
+    /// was renamed, or added with a DEFAULT that existing rows take without a WAL record).
+    let schemaChanged: (_ table: String, _ oid: UInt32, _ removed: [String], _ added: [String]) throws -> Void
 
     private var decoder = PgOutputDecoder(protocolVersion: 1)
-    private var relations = RelationCache()
-    private var writersByOID: [UInt32: TableWriter] = [:]
-    private var writersByName: [String: TableWriter] = [:]
+    private var writers = TableWriters()
     private var ignoredOIDs: Set<UInt32> = []
+    /// Relation messages of tables without a writer yet: the writer is made at the table's first change.
+    private var deferredRelations: [UInt32: RelationMessage] = [:]
 
     private var inTransaction = false
     private var transactionFinalLSN: UInt64 = 0
+    /// Chunks of the open transaction staged before its Commit (each gets its own version: `nextChunkVersion`).
+    private var chunksStaged = 0
+    /// Versions `finalLSN + 1 ... finalLSN + chunkVersions` lie strictly between the commit record's start and its end
+    /// LSN (a commit record is at least 32 bytes long), so they order the chunks of one transaction below its
+    /// in-memory rows (end LSN) and above everything earlier.
+    static let chunkVersions = 30
     /// End LSN of the last transaction applied to the batches.
     private(set) var appliedUpTo: UInt64
     /// The store checkpoint: everything up to it is durable (and confirmed).
@@ -44,7 +51,8 @@ final class StreamApplier {
     /// counts from the receipt of its first transaction.
     var receivedAt = Date()
     private var rowsSinceCheck = 0
-    private var pendingRows = 0
+    /// Rows in the tables' batches (not yet staged).
+    private var pendingRows: Int { writers.all.reduce(0) { $0 + $1.pendingRows } }
     /// Source commit times (µs since 2000) of the transactions whose rows wait for the next store commit; each is
     /// observed in the commit-to-visible histogram when that commit is durable. At most one per pending row.
     private var pendingCommitMicros: [Int64] = []
@@ -54,7 +62,7 @@ final class StreamApplier {
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void,
-         schemaChanged: @escaping (String, UInt32, [String]) throws -> Void = { _, _, _ in },
+         schemaChanged: @escaping (String, UInt32, [String], [String]) throws -> Void = { _, _, _, _ in },
          resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }) {
         self.store = store
         self.limits = limits
@@ -69,7 +77,7 @@ final class StreamApplier {
     }
 
     /// True while a transaction is open or rows wait for a commit.
-    var hasPendingWork: Bool { inTransaction || pendingRows > 0 || writersByName.values.contains { $0.hasWork } }
+    var hasPendingWork: Bool { inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } }
 
     // MARK: events
 
@@ -118,7 +126,7 @@ final class StreamApplier {
 
     /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart).
     func abandonStaged() {
-        for w in writersByName.values { w.abandonStaged(store: store) }
+        for w in writers.all { w.abandonStaged() }
     }
 
     /// Commits everything applied so far (call on shutdown).
@@ -132,14 +140,15 @@ final class StreamApplier {
         case let .begin(b):
             inTransaction = true
             transactionFinalLSN = b.finalLSN.value
+            chunksStaged = 0
         case let .commit(c):
             guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
             inTransaction = false
             let end = c.endLSN.value
-            for w in writersByName.values { w.commitTransaction(version: end) }
+            for w in writers.all { w.commitTransaction(version: end) }
             if end > appliedUpTo { appliedUpTo = end }
             stats.transactions += 1
-            if pendingRows > 0 || writersByName.values.contains(where: { $0.truncatePending }) {
+            if writers.all.contains(where: { $0.hasWork }) {
                 if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
                 pendingCommitMicros.append(c.commitTimestamp)
             }
@@ -158,7 +167,7 @@ final class StreamApplier {
             if let old = u.oldTuple?.tuple, w.keyDiffers(old, u.newTuple) {
                 // The key changed: the old key's row is gone, and TOASTed columns the UPDATE left unchanged take their
                 // values from the old key's latest version.
-                carried = try w.valuesForKeyChange(oldKey: old, newTuple: u.newTuple, store: store)
+                carried = try w.valuesForKeyChange(oldKey: old, newTuple: u.newTuple)
                 try w.appendTombstone(keyFrom: old)
                 try rowAdded()
             }
@@ -173,8 +182,7 @@ final class StreamApplier {
         case let .truncate(t):
             for oid in t.relationOIDs {
                 guard let w = try writer(oid) else { continue }
-                pendingRows -= w.pendingRows
-                w.truncate(store: store)
+                w.truncate()
                 stats.count(table: w.name, .truncate)
                 logger.info("stream.truncate", ["table": w.name])
             }
@@ -199,70 +207,98 @@ final class StreamApplier {
     /// The writer for a relation's changes, or nil when the table is not replicated (or the change is a replay).
     private func writer(_ oid: UInt32) throws -> TableWriter? {
         if ignoredOIDs.contains(oid) { return nil }
-        guard let w = writersByOID[oid] else { throw ReplicatorError.unknownRelation(oid: oid) }
+        if writers.byOID[oid] == nil, let r = deferredRelations.removeValue(forKey: oid) { try startTable(r) }
+        if ignoredOIDs.contains(oid) { return nil }
+        guard let w = writers.byOID[oid] else { throw ReplicatorError.unknownRelation(oid: oid) }
         // A transaction whose commit record lies below the table's committed LSN was applied before a crash.
         if transactionFinalLSN < w.committedLSN { return nil }
         return w
     }
 
     private func relationChanged(_ r: RelationMessage) throws {
-        relations.update(r)
-        let name = "\(r.namespace.isEmpty ? "pg_catalog" : r.namespace).\(r.name)"
-        let mappings = r.columns.map {
-            ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier)
-        }
-        if let w = writersByName[name] {
+        let name = r.tableName.qualifiedName
+        let mappings = StreamApplier.mappings(r)
+        if let w = writers.byName[name] {
             if w.relationOID != r.oid {
-                // The table was dropped and created again under the same name: its old rows are gone.
-                logger.warn("stream.table_recreated", ["table": name, "oid": r.oid])
-                writersByOID[w.relationOID] = nil
-                pendingRows -= w.pendingRows
-                w.truncate(store: store)
-                w.setRelationOID(r.oid)
-                writersByOID[r.oid] = w
+                // The table was dropped and created again under the same name. The catalog watcher saw it (the new
+                // table joins the publication only through it) and copies it afresh; the copy's generation switch
+                // drops the old table's rows. The writer just follows the new relation.
+                logger.info("stream.table_relation_changed", ["table": name, "oid": r.oid])
+                writers.rebind(w, to: r.oid)
             }
             if w.layoutDiffers(mappings) {
-                let oldNames = Set(w.mappings.map(\.name))
+                let oldOrder = w.mappings.map(\.name)
+                let oldNames = Set(oldOrder)
                 // Schema change: the rows so far keep the old schema version.
-                pendingRows -= w.pendingRows
-                try w.stage(store: store, openVersion: inTransaction ? transactionFinalLSN + 1 : nil)
+                try w.stage(openVersion: inTransaction ? nextChunkVersion() : nil)
                 let version = try store.defineTable(name, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: w.keyColumns),
                                                     partitioning: try store.manifest(name).partitioning)
                 try w.adopt(relationOID: r.oid, mappings: mappings)
                 logger.info("stream.schema_change", ["table": name, "schema_version": version,
                                                      "columns": mappings.map(\.name).joined(separator: ",")])
+                let newNames = Set(mappings.map(\.name))
                 let added = mappings.map(\.name).filter { n in !oldNames.contains(n) }
-                if !added.isEmpty { try schemaChanged(name, r.oid, added) }
+                let removed = oldOrder.filter { n in !newNames.contains(n) }
+                if !added.isEmpty { try schemaChanged(name, r.oid, removed, added) }
             }
             return
         }
+        // A table not seen before in this process starts at its first change: pgoutput also describes relations that
+        // never carry changes of their own (the leaf partitions of a table published via its root).
+        ignoredOIDs.remove(r.oid)
+        deferredRelations[r.oid] = r
+    }
+
+    /// The store mappings of a Relation message's columns.
+    private static func mappings(_ r: RelationMessage) -> [ColumnMapping] {
+        r.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
+    }
+
+    /// Starts replicating a table at its first change: resolves it (or ignores it), defines it in the store and makes
+    /// its writer.
+    private func startTable(_ r: RelationMessage) throws {
+        let name = r.tableName.qualifiedName
+        let mappings = StreamApplier.mappings(r)
         guard let setup = try resolve(r) else {
             ignoredOIDs.insert(r.oid)
             return
         }
-        ignoredOIDs.remove(r.oid)
         let schema = TableSchema(columns: mappings.map(\.definition), keyColumns: setup.keyColumns)
         let known = store.tableNames.contains(name)
+        // The columns the store last had: the first Relation message of a table in this process may already show a
+        // rename or an added column (made while Freshet was stopped, or before the table's first change since).
+        let previous = known ? try store.manifest(name).schemaVersions.last?.columns.map(\.name) ?? [] : []
         try store.defineTable(name, schema: schema, partitioning: known ? try store.manifest(name).partitioning : setup.partitioning)
-        let w = try TableWriter(name: name, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
+        let w = try TableWriter(name: name, store: store, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
                                 committedLSN: known ? try store.committedLSN(name) : 0)
-        writersByOID[r.oid] = w
-        writersByName[name] = w
+        writers.add(w)
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
+        let names = mappings.map(\.name)
+        let added = names.filter { !previous.contains($0) }
+        if known && !added.isEmpty {
+            logger.info("stream.schema_change", ["table": name, "columns": names.joined(separator: ",")])
+            try schemaChanged(name, r.oid, previous.filter { !names.contains($0) }, added)
+        }
     }
 
     // MARK: batching
 
+    /// The version of the open transaction's next staged chunk: later chunks get higher versions, so two changes of one
+    /// key in different chunks never tie (DuckDB and ClickHouse pick the highest version). Past `chunkVersions`
+    /// chunks the last version repeats; the store's own reader and merges then order them by part.
+    private func nextChunkVersion() -> UInt64 {
+        defer { chunksStaged += 1 }
+        return transactionFinalLSN + 1 + UInt64(min(chunksStaged, StreamApplier.chunkVersions - 1))
+    }
+
     private func rowAdded() throws {
-        pendingRows += 1
         rowsSinceCheck += 1
         stats.rowsApplied += 1
         if inTransaction && rowsSinceCheck >= 1024 {
             rowsSinceCheck = 0
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
-                try stageAll(openVersion: transactionFinalLSN + 1)
-                pendingRows = 0
+                try stageAll(openVersion: nextChunkVersion())
                 stats.spills += 1
             }
         }
@@ -270,16 +306,15 @@ final class StreamApplier {
 
     private func overLimits() -> Bool {
         if pendingRows >= limits.maxRows { return true }
-        return writersByName.values.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
+        return writers.all.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
     }
 
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
     /// thread only; `Store.stage` is thread-safe): encoding uses the cores and the fsyncs overlap.
     private func stageAll(openVersion: UInt64?) throws {
         // Each writer goes to exactly one thread, and the applier waits for all of them.
-        nonisolated(unsafe) let pending = writersByName.values.filter { $0.pendingRows > 0 }
-        let store = store
-        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(store: store, openVersion: openVersion) }
+        nonisolated(unsafe) let pending = writers.all.filter { $0.pendingRows > 0 }
+        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(openVersion: openVersion) }
         if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
@@ -289,15 +324,16 @@ final class StreamApplier {
         var commit = StoreCommit(upTo: upTo)
         var rows = 0
         try stageAll(openVersion: nil)
-        for w in writersByName.values.sorted(by: { $0.name < $1.name }) where w.hasWork {
+        for w in writers.all.sorted(by: { $0.name < $1.name }) where w.hasWork {
             let change = w.takeChange()
             if change.truncate { commit.truncate(w.name) }
             if let staged = change.staged { rows += staged.rows; commit.add(staged) }
         }
         guard upTo > committedUpTo || !commit.tables.isEmpty else { return }
+        if rows > 0 { TestHooks.delayFirstRowCommit() }
         try store.commit(commit)
         stats.recordStoreCommit(commit)
-        for w in writersByName.values where upTo > w.committedLSN { w.committedLSN = upTo }
+        for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
         committedUpTo = max(committedUpTo, upTo)
         confirm(LSN(committedUpTo))
         let now = Date()
@@ -308,7 +344,6 @@ final class StreamApplier {
         }
         stats.committedLSN = committedUpTo
         stats.lastStoreCommit = now
-        pendingRows = 0
         pendingSince = nil
         pendingCommitMicros.removeAll(keepingCapacity: pendingCommitMicros.count < 65_536)
         if commit.tables.isEmpty { lastIdleCheckpoint = now }

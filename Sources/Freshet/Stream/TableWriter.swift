@@ -29,8 +29,13 @@ final class TableWriter {
     /// Values that could not be represented (NaN in a numeric(p,s) column) and were stored as NULL.
     private(set) var unrepresentable = 0
 
-    init(name: String, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String], committedLSN: UInt64) throws {
+    /// The store the table's parts are staged in.
+    let store: Store
+
+    init(name: String, store: Store, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String],
+         committedLSN: UInt64) throws {
         self.name = name
+        self.store = store
         self.relationOID = relationOID
         self.mappings = mappings
         self.keyColumns = keyColumns
@@ -92,7 +97,7 @@ final class TableWriter {
     /// For an UPDATE that changes the key and leaves TOASTed columns unchanged: the current values of those columns
     /// under the old key — from this writer's pending rows, else from the store (a FINAL read of the old key).
     /// Returns nil when no column needs it; columns not found stay marked unchanged (and are counted).
-    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData, store: Store) throws -> RowBatch? {
+    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData) throws -> RowBatch? {
         let unchanged = (0..<mappings.count).filter { newTuple.kind(at: $0) == .unchangedToast }
         guard !unchanged.isEmpty, oldKey.count == mappings.count else { return nil }
         let definitions = mappings.map(\.definition)
@@ -176,7 +181,7 @@ final class TableWriter {
 
     /// TRUNCATE: rows and staged parts so far are dropped (the truncate supersedes them); the next commit
     /// drops every committed part of the table.
-    func truncate(store: Store) {
+    func truncate() {
         batch.removeAll()
         openTransactionStart = 0
         if let staged { store.discard(staged) }
@@ -185,7 +190,7 @@ final class TableWriter {
     }
 
     /// Writes the batch as staged parts. Rows of the open transaction get `openVersion` (nil: there are none).
-    func stage(store: Store, openVersion: UInt64?) throws {
+    func stage(openVersion: UInt64?) throws {
         guard batch.count > 0 else { return }
         if openTransactionStart < batch.count {
             guard let openVersion else { preconditionFailure("open-transaction rows without a version") }
@@ -198,7 +203,7 @@ final class TableWriter {
     }
 
     /// Forgets uncommitted work (after a lost connection the transaction is streamed again).
-    func abandonStaged(store: Store) {
+    func abandonStaged() {
         if let staged { store.discard(staged) }
         staged = nil
         batch.removeAll()

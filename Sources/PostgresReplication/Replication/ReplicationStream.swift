@@ -150,7 +150,7 @@ public final class ReplicationStream: @unchecked Sendable {
     private func waitReadable(seconds: Double) throws {
         var fds = pollfd(fd: PQsocket(connection.handle), events: Int16(POLLIN), revents: 0)
         let rc = poll(&fds, 1, Int32(max(0, seconds * 1000)))
-        if rc < 0 && errno != EINTR { throw PostgresError.connectionLost(message: "poll failed: errno \(errno)") }
+        if rc < 0 && errno != EINTR { throw PostgresError.connectionLost(message: "poll failed: \(String(cString: strerror(errno)))") }
     }
 
     private func endOfStreamError() -> PostgresError {

@@ -9,7 +9,7 @@ enum Compact: FreshetCommand {
     static let options: Set<String> = ["store"]
 
     static func run(_ args: Arguments) throws {
-        let table = try args.single("TABLE")
+        let table = try args.singleTable()
         var options = StoreOptions()
         options.gracePeriod = 0
         let store = try Store.open(at: try args.storeURL(), options: options)

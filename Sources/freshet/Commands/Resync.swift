@@ -11,11 +11,8 @@ enum ResyncCommand: FreshetCommand {
 
     static func run(_ args: Arguments) throws {
         let all = args.flag("all")
-        let tables = args.positional
+        let tables = try args.positional.map(Arguments.tableName)
         guard all != !tables.isEmpty else { throw Arguments.UsageError(description: "name tables or give --all (not both)") }
-        for t in tables where t.split(separator: ".").count != 2 {
-            throw Arguments.UsageError(description: "table names are schema.table, got \(t)")
-        }
         guard let source = args.value("source") ?? ProcessInfo.processInfo.environment["FRESHET_SOURCE"] else {
             throw Arguments.UsageError(description: "--source URL (or FRESHET_SOURCE) is required")
         }

@@ -36,14 +36,14 @@ enum RunCommand: FreshetCommand {
         if let v = args.value("slot") { config.slot = v }
         if let v = args.value("publication") { config.publication = v }
         if !args.all("schema").isEmpty { config.schemas = args.all("schema") }
-        if !args.all("table").isEmpty { config.tables = args.all("table") }
-        if !args.all("exclude").isEmpty { config.exclude = args.all("exclude") }
-        if let v = try args.integer("max-age-ms") { config.batch.maxAge = Double(max(1, v)) / 1000 }
-        if let v = try args.integer("max-rows") { config.batch.maxRows = max(1, v) }
+        if !args.all("table").isEmpty { config.tables = try args.all("table").map(Arguments.tableName) }
+        if !args.all("exclude").isEmpty { config.exclude = try args.all("exclude").map(Arguments.tableName) }
+        if let v = try args.positiveInteger("max-age-ms") { config.batch.maxAge = Double(v) / 1000 }
+        if let v = try args.positiveInteger("max-rows") { config.batch.maxRows = v }
         if let v = try args.integer("heartbeat-seconds") { config.heartbeatInterval = Double(v) }
         if let v = args.value("metrics") { config.metricsAddress = v == "off" ? nil : v }
-        if let v = try args.integer("health-max-lag-seconds") { config.healthMaxLagSeconds = Double(max(1, v)) }
-        if let v = try args.integer("slot-warn-bytes") { config.slotWarnBytes = Int64(max(1, v)) }
+        if let v = try args.positiveInteger("health-max-lag-seconds") { config.healthMaxLagSeconds = Double(v) }
+        if let v = try args.positiveInteger("slot-warn-bytes") { config.slotWarnBytes = Int64(v) }
         if let v = args.value("log-format") {
             guard let f = Config.LogFormat(rawValue: v) else { throw Arguments.UsageError(description: "--log-format text|json") }
             config.logFormat = f
@@ -51,7 +51,7 @@ enum RunCommand: FreshetCommand {
 
         let logger = Logger(format: config.logFormat)
         let replicator = try Replicator(config: config, logger: logger)
-        if let v = try args.integer("progress-seconds") { replicator.progressInterval = Double(max(1, v)) }
+        if let v = try args.positiveInteger("progress-seconds") { replicator.progressInterval = Double(v) }
         logger.info("freshet.start", ["source": config.redactedSource, "store": config.store, "slot": config.slot,
                                       "publication": config.publication])
         let signals = SignalTrap([SIGINT, SIGTERM]) { signal in

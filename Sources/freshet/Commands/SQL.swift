@@ -10,7 +10,7 @@ enum SQL: FreshetCommand {
     static let flags: Set<String> = ["raw"]
 
     static func run(_ args: Arguments) throws {
-        let table = try args.single("TABLE")
+        let table = try args.singleTable()
         guard let d = args.value("dialect"), let dialect = SQLDialect(rawValue: d) else {
             throw Arguments.UsageError(description: "--dialect duckdb|clickhouse is required")
         }

@@ -9,7 +9,7 @@ enum Scan: FreshetCommand {
     static let options: Set<String> = ["store", "columns", "where", "limit", "format"]
 
     static func run(_ args: Arguments) throws {
-        let table = try args.single("TABLE")
+        let table = try args.singleTable()
         let format = try args.value("format").map {
             guard let f = RowFormat(rawValue: $0) else { throw Arguments.UsageError(description: "--format csv|jsonl") }
             return f

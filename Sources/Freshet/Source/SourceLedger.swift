@@ -1,0 +1,83 @@
+import ColumnStore
+import Foundation
+
+/// What the store knows of its source beyond `store.json` (`STORE/source.json`): the database it copies, the
+/// replication slot it created, and the identity of every table it replicates. Written durably (temp file, fsync,
+/// rename) before the facts it records are relied on:
+/// - the database, so a store is never used against another database of the same cluster;
+/// - the slot, recorded *before* it is created and again with its consistent point after, so a store drops or
+///   reuses only a slot it can prove it created;
+/// - each table's relation OID and leaf partitions, so a table dropped and created again, renamed, or
+///   re-partitioned is recognised even when it happened while Freshet was stopped.
+public struct SourceLedger: Codable, Sendable, Equatable {
+    public static let fileName = "source.json"
+
+    /// The replication slot this store created.
+    public struct SlotRecord: Codable, Sendable, Equatable {
+        public enum State: String, Codable, Sendable { case creating, created }
+        public var name: String
+        public var state: State
+        /// The slot's consistent point (its `confirmed_flush_lsn` until the first confirmation), once created.
+        public var consistentPoint: UInt64?
+    }
+
+    /// A replicated table's identity in the source catalog.
+    public struct TableRecord: Codable, Sendable, Equatable {
+        public var oid: UInt32
+        /// Leaf partitions' OIDs, sorted (empty for an ordinary table).
+        public var partitions: [UInt32]
+        /// Column name → `attnum`, as of the last Relation message applied (a rename keeps the attnum).
+        public var columns: [String: Int16]?
+    }
+
+    public var database: String?
+    public var databaseOID: UInt32?
+    public var slot: SlotRecord?
+    public var tables: [String: TableRecord] = [:]
+
+    public init() {}
+
+    /// Column name → attnum, for `TableRecord.columns`.
+    static func attnums(_ columns: [SourceColumn]) -> [String: Int16] {
+        Dictionary(columns.map { ($0.name, $0.attnum) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Reads the ledger of `store` (empty when the store has none yet).
+    static func load(_ store: Store) throws -> SourceLedger {
+        guard let data = store.readSidecar(fileName) else { return SourceLedger() }
+        do { return try JSONDecoder().decode(SourceLedger.self, from: data) } catch {
+            throw SetupError.storeUnusable(path: store.url.path, reason: "\(fileName) is unreadable (\(error))")
+        }
+    }
+
+    /// Durably replaces the ledger of `store`.
+    func save(_ store: Store) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try store.writeSidecar(SourceLedger.fileName, try e.encode(self))
+    }
+}
+
+/// The ledger shared by the apply thread, the catalog watcher and setup: each change is saved before it is relied on.
+final class SourceLedgerBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ledger: SourceLedger
+    private let store: Store
+
+    init(store: Store) throws {
+        self.store = store
+        self.ledger = try SourceLedger.load(store)
+    }
+
+    var value: SourceLedger { lock.lock(); defer { lock.unlock() }; return ledger }
+
+    /// Changes the ledger and saves it durably when the change made a difference.
+    func update(_ body: (inout SourceLedger) throws -> Void) throws {
+        lock.lock(); defer { lock.unlock() }
+        var next = ledger
+        try body(&next)
+        guard next != ledger else { return }
+        try next.save(store)
+        ledger = next
+    }
+}

@@ -1,0 +1,105 @@
+import ColumnStore
+import Foundation
+import PostgresReplication
+
+/// How one source table is kept in the store: its columns' mappings, key and partitioning.
+struct TablePlan: Sendable {
+    var source: SourceTable
+    var mappings: [ColumnMapping]
+    var keyColumns: [String]
+    var partitioning: PartitionSpec
+
+    /// The store table's name (`schema.table`).
+    var name: String { source.qualifiedName }
+    /// The store schema: every column nullable (see `TablePlanner.mappings`).
+    var schema: TableSchema { TableSchema(columns: mappings.map(\.definition), keyColumns: keyColumns) }
+}
+
+/// Why a source table cannot be replicated, with the fix. Such a table is left out of the publication (so it can
+/// never make the source's writes fail) and reported in the log, `/metrics` and `/status`.
+public struct UnreplicableTable: Error, Sendable, Equatable, Codable, CustomStringConvertible {
+    public var table: String
+    public var reason: String
+    public var fix: String
+    public var description: String { "table \(table) cannot be replicated: \(reason). Fix: \(fix)" }
+}
+
+/// The one policy that turns a source table into a store table, for the snapshot, the stream and resync alike:
+/// which tables can be replicated, their key, their partitioning and their columns' mappings.
+struct TablePlanner: Sendable {
+    let config: Config
+
+    /// The plan for `table`; for a table the store already holds, its recorded key and partitioning are kept.
+    /// Throws `UnreplicableTable` when the table has no usable key or a column name the store cannot hold.
+    func plan(_ table: SourceTable, store: Store) throws -> TablePlan {
+        let name = table.qualifiedName
+        let keys = try check(table)
+        let known = store.tableNames.contains(name) ? try store.manifest(name) : nil
+        return TablePlan(source: table, mappings: mappings(table.columns.map { ($0.name, $0.typeOID, $0.typeModifier) }),
+                         keyColumns: known?.keyColumns ?? keys,
+                         partitioning: known?.partitioning ?? partitioning(name, pages: table.pages))
+    }
+
+    /// Checks that `table` can be replicated and returns its key columns; throws `UnreplicableTable` with the fix.
+    @discardableResult
+    func check(_ table: SourceTable) throws -> [String] {
+        let keys = try keyColumns(table)
+        for c in table.columns {
+            if let why = TableSchema.unstorableColumnName(c.name) {
+                throw UnreplicableTable(table: table.qualifiedName, reason: "column \(SQLQuoting.identifier(c.name)) \(why)",
+                                        fix: "rename the column, or exclude the table (--exclude \(table.qualifiedName))")
+            }
+        }
+        return keys
+    }
+
+    /// Column mappings from (name, type OID, type modifier). Every column is nullable in the store: Relation messages
+    /// carry no NOT NULL, and the same column must map identically from the catalog and from the stream (or each
+    /// restart would start a new schema version).
+    func mappings(_ columns: [(name: String, typeOID: UInt32, typeModifier: Int32)]) -> [ColumnMapping] {
+        columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
+    }
+
+    /// The key: configured key columns (with REPLICA IDENTITY FULL), else the primary key.
+    func keyColumns(_ t: SourceTable) throws -> [String] {
+        let name = t.qualifiedName
+        // The config key as JSON writes it (a name may hold quotes).
+        let jsonKey = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        if let key = config.tableSettings[name]?.key {
+            for k in key where !t.columns.contains(where: { $0.name == k }) {
+                throw UnreplicableTable(table: name, reason: "configured key column \(k) does not exist",
+                                        fix: "correct tableSettings.\(jsonKey).key")
+            }
+            if t.primaryKey.isEmpty && t.replicaIdentity != "f" {
+                throw UnreplicableTable(table: name, reason: "it has no primary key and its replica identity is not FULL",
+                                        fix: "ALTER TABLE \(t.quotedName) REPLICA IDENTITY FULL, or add a primary key")
+            }
+            return key
+        }
+        guard !t.primaryKey.isEmpty else {
+            throw UnreplicableTable(table: name, reason: "it has no primary key, so its updates and deletes cannot be keyed",
+                                    fix: "add a primary key, or set REPLICA IDENTITY FULL and give its key columns in the config (tableSettings.\(jsonKey).key), or exclude it")
+        }
+        return t.primaryKey
+    }
+
+    /// The configured partitioning, else a hash of the key into one bucket per ~1 GiB of table (1…64): small tables
+    /// get one partition, so a commit writes one part per table rather than many tiny ones.
+    func partitioning(_ table: String, pages: Int64 = 0) -> PartitionSpec {
+        switch config.tableSettings[table]?.partition {
+        case nil: return .keyHash(buckets: Int(min(64, max(1, pages * 8192 / (1 << 30)))))
+        case .none?: return PartitionSpec.none
+        case let .hash(n)?: return .keyHash(buckets: n)
+        case let .column(c)?: return .value(column: c)
+        case let .time(c, b)?: return .time(column: c, bucket: TimeBucket(rawValue: b.rawValue) ?? .day)
+        }
+    }
+
+    /// Whether `name` (`schema.table`) is in the configured scope (schemas or tables, minus exclusions).
+    func inScope(schema: String, name: String) -> Bool {
+        let qualified = TableName(schema: schema, table: name).qualifiedName
+        if config.exclude.contains(qualified) { return false }
+        if !config.tables.isEmpty { return config.tables.contains(qualified) }
+        return config.schemas.contains(schema)
+    }
+}

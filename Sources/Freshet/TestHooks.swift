@@ -1,0 +1,18 @@
+import Foundation
+
+/// Fault injection for the test suite, read from the environment. **Test-only**: never set these in production;
+/// unset, they change nothing.
+enum TestHooks {
+    /// `FRESHET_TEST_COMMIT_DELAY_MS`: the first stream commit that carries rows in this process sleeps this many
+    /// milliseconds before it writes (a stalled disk), so a test can hold the apply side while the source keeps sending.
+    static let firstCommitDelay: Double? = ProcessInfo.processInfo.environment["FRESHET_TEST_COMMIT_DELAY_MS"]
+        .flatMap(Double.init).map { $0 / 1000 }
+    private static let delayed = AtomicFlag()
+
+    /// Sleeps `firstCommitDelay` the first time it is called in this process; returns at once otherwise.
+    static func delayFirstRowCommit() {
+        guard let delay = firstCommitDelay, !delayed.isSet else { return }
+        delayed.set()
+        Thread.sleep(forTimeInterval: delay)
+    }
+}
