@@ -15,6 +15,7 @@ extension Store {
     public func replaceGeneration(_ table: String, snapshot: StagedParts?, keepingVersionsAbove cutoff: UInt64,
                                   expectedGeneration: UInt64) throws -> Bool {
         try writable()
+        var snapshot = snapshot
         for _ in 0..<10 {
             let m = try manifest(table)
             guard m.generation == expectedGeneration else {
@@ -41,6 +42,7 @@ extension Store {
                     return .retry
                 }
                 let generation = current.generation + 1
+                snapshot = try snapshot.map(publish)
                 var parts = (snapshot?.parts ?? []).map { var p = $0; p.generation = generation; return p }
                 var retired = [PartEntry]()
                 for p in current.parts {
@@ -88,7 +90,7 @@ extension Store {
                     if cursor.batch.versions[cursor.row] > cutoff { try writer.append(from: cursor.batch, row: cursor.row) }
                 } while try cursor.advance()
             }
-            return try writer.finish().map { [$0] } ?? []
+            return try writer.finish().map { var e = $0; e.uniqueKeys = part.uniqueKeys; return [e] } ?? []
         } catch {
             writer.abandon()
             throw error

@@ -25,7 +25,9 @@ public final class Store: @unchecked Sendable {
     let manifestWriters = NSLock()
     private var identityValue: StoreIdentity
     private var tables: [String: TableState] = [:]
-    private var retired: [(url: URL, since: Date)] = []
+    private var retired: [(table: String, path: String, since: Date)] = []
+    /// When `collectGarbage` last deleted files.
+    private var lastSweep = Date.distantPast
     var crashHook: (@Sendable (CrashPoint) throws -> Void)?
     var mergerBox = MergerBox()
 
@@ -186,13 +188,22 @@ public final class Store: @unchecked Sendable {
         }
         for name in tables.keys {
             let dir = tableDirectory(name)
+            // Files a previous process removed from the manifest are orphans now: the manifest stops offering them
+            // to query-time views before they are deleted.
+            manifestWriters.withLock { lock.withLock {
+                guard case var .ready(m)? = tables[name], let r = m.removed, !r.isEmpty else { return }
+                m.forget(Set(r.map(\.path)))
+                m.sequence += 1
+                try? writeManifest(m)
+            } }
+            if case .ready? = tables[name] { try? writeReaderSchema(name) }
             for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where StoreFile.isTemporary(f) {
                 removeIfOlder(dir.appendingPathComponent(f), cutoff)
             }
             guard case let .ready(m)? = tables[name] else { continue }
             let live = Set(m.parts.map(\.path))
             let partsDir = dir.appendingPathComponent("parts")
-            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] {
+            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] where partition != ReaderSchema.directory {
                 let pdir = partsDir.appendingPathComponent(partition)
                 for f in (try? fm.contentsOfDirectory(atPath: pdir.path)) ?? [] where !live.contains("parts/\(partition)/\(f)") {
                     removeIfOlder(pdir.appendingPathComponent(f), cutoff)
@@ -259,6 +270,7 @@ public final class Store: @unchecked Sendable {
                                  schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])
                 try StoreFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
                 try writeManifest(m)
+                try writeReaderSchemaLocked(table)
                 return 1
             }
             var m = try readyManifest(table)
@@ -275,13 +287,20 @@ public final class Store: @unchecked Sendable {
             m.schemaVersions.append(SchemaVersion(version: current.version + 1, columns: schema.columns))
             m.sequence += 1
             try writeManifest(m)
+            try writeReaderSchemaLocked(table)
             return current.version + 1
         } }
     }
 
-    /// Writes a manifest durably and makes it the table's current state. Caller holds `manifestWriters` and `lock`
-    /// (table definitions and generation switches are rare: they keep `lock` across the write).
+    /// Writes a manifest durably and makes it the table's current state, stamped with its commit time against the
+    /// current one (`Manifest.stamp`). Caller holds `manifestWriters` and `lock` (table definitions,
     func writeManifest(_ m: Manifest) throws {
+        var m = m
+        if case let .ready(previous)? = tables[m.table] {
+            m.stamp(replacing: previous, now: Manifest.nowMicros(), history: options.viewHistoryMicros)
+        } else {
+            m.commitMicros = Manifest.nowMicros()
+        }
         try StoreFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
             try crashHook?(.beforeManifestRename(m.table))
         }
@@ -318,10 +337,13 @@ public final class Store: @unchecked Sendable {
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
                                    rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
-                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync)
+                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true)
             do {
                 try w.append(sorted: sorted)
-                if let e = try w.finish() { staged.parts.append(e) }
+                if var e = try w.finish() {
+                    e.uniqueKeys = sorted.count < 2 || (1..<sorted.count).allSatisfy { RowBatch.compareKeys(sorted, $0 - 1, sorted, $0, keys) != 0 }
+                    staged.parts.append(e)
+                }
             } catch {
                 w.abandon()
                 discard(staged)
@@ -336,17 +358,41 @@ public final class Store: @unchecked Sendable {
         for p in staged.parts { StoreFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
     }
 
+    /// Renames staged part files to their committed names (`<part>.parquet`, which query-time views glob) just before
+    /// the manifest commit that lists them; the commit's first round fsyncs their directories. A part already renamed
+    /// (a retried commit) is taken as it is. A crash after the rename leaves an unlisted file: an orphan.
+    func publish(_ staged: StagedParts) throws -> StagedParts {
+        var out = staged
+        for i in out.parts.indices where out.parts[i].path.hasSuffix(StagedParts.suffix) {
+            let from = tableDirectory(staged.table).appendingPathComponent(out.parts[i].path)
+            let path = String(out.parts[i].path.dropLast(StagedParts.suffix.count))
+            let to = tableDirectory(staged.table).appendingPathComponent(path)
+            if rename(from.path, to.path) != 0 {
+                let e = errno
+                guard e == ENOENT, StoreFile.fileInfo(to) != nil else { throw StoreError.io(path: from.path, operation: "rename staged part", errno: e) }
+            }
+            out.parts[i].path = path
+        }
+        return out
+    }
+
     /// Commits: for each table, one manifest replace (truncate first, then the staged parts, committed LSN = `upTo`),
     /// then the store checkpoint. Returns when everything is durable; then `upTo` may be confirmed to Postgres.
     /// A crash part-way leaves every manifest either old or new; the checkpoint moves only after all of them.
     public func commit(_ commit: StoreCommit) throws {
         try writable()
+        // Staged part files take their committed names first (query-time views glob those names; the manifest below
+        // is what makes them visible).
+        var commit = commit
+        for (table, change) in commit.tables { commit.tables[table]?.staged = try change.staged.map(publish) }
         try manifestWriters.withLock {
             // The new manifests, from the current ones: no other manifest writer runs until this one is done.
             let (next, truncated, identity): ([Manifest], [(table: String, parts: [PartEntry])], StoreIdentity) = try lock.withLock {
                 var next = [Manifest](), truncated = [(table: String, parts: [PartEntry])]()
+                let now = Manifest.nowMicros()
                 for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
-                    var m = try readyManifest(table)
+                    let previous = try readyManifest(table)
+                    var m = previous
                     if change.truncate {
                         truncated.append((table, m.parts))
                         m.parts.removeAll()
@@ -361,6 +407,7 @@ public final class Store: @unchecked Sendable {
                     }
                     m.committedLSN = max(m.committedLSN, commit.upTo)
                     m.sequence += 1
+                    m.stamp(replacing: previous, now: now, history: options.viewHistoryMicros)
                     next.append(m)
                 }
                 return (next, truncated, identityValue)
@@ -436,7 +483,8 @@ public final class Store: @unchecked Sendable {
                 for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
                 return false
             }
-            let next = Self.replacing(gone, by: outputs, in: base)
+            var next = Self.replacing(gone, by: outputs, in: base)
+            next.stamp(replacing: base, now: Manifest.nowMicros(), history: options.viewHistoryMicros)
             let url = manifestURL(table)
             let tmp = StoreFile.temporaryURL(for: url)
             try StoreFile.writeNew(try next.encoded(), to: tmp)
@@ -479,21 +527,39 @@ public final class Store: @unchecked Sendable {
 
     func retireLocked(_ parts: [PartEntry], table: String) {
         let now = Date()
-        for p in parts { retired.append((tableDirectory(table).appendingPathComponent(p.path), now)) }
+        for p in parts { retired.append((table, p.path, now)) }
     }
 
-    /// Deletes replaced part files whose grace period has passed (all of them when `force`).
-    /// Returns how many files were deleted.
+    /// Deletes replaced part files whose grace period has passed (all of them when `force`). Each table's manifest
+    /// first stops offering them to query-time views (`Manifest.forget`, one manifest commit per table), then the
+    /// files go. Deletions happen in sweeps at most once per grace period (unless `force`): a DuckDB query binding a
+    /// glob opens every matching file, so a file vanishing between the glob and that open fails the query, and
+    /// sweeps keep such moments rare. Returns how many files were deleted.
     @discardableResult
     public func collectGarbage(force: Bool = false) -> Int {
         let now = Date()
-        let due: [URL] = lock.withLock {
-            let (old, keep) = retired.reduce(into: ([URL](), [(url: URL, since: Date)]())) { acc, r in
-                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r.url) } else { acc.1.append(r) }
+        // It may rewrite manifests (to forget the files it deletes), so it is a manifest writer.
+        let due: [URL] = manifestWriters.withLock { lock.withLock {
+            guard force || now.timeIntervalSince(lastSweep) >= options.gracePeriod else { return [] }
+            let (old, keep) = retired.reduce(into: ([(table: String, path: String, since: Date)](), [(table: String, path: String, since: Date)]())) { acc, r in
+                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r) } else { acc.1.append(r) }
             }
-            retired = keep
-            return old
-        }
+            guard !old.isEmpty else { return [] }
+            lastSweep = now
+            var deletable = [URL]()
+            var kept = keep
+            for (table, entries) in Dictionary(grouping: old, by: \.table) {
+                let paths = Set(entries.map(\.path))
+                if case var .ready(m)? = tables[table], let r = m.removed, r.contains(where: { paths.contains($0.path) }) {
+                    m.forget(paths)
+                    m.sequence += 1
+                    do { try writeManifest(m) } catch { kept += entries; continue }
+                }
+                deletable += entries.map { tableDirectory(table).appendingPathComponent($0.path) }
+            }
+            retired = kept
+            return deletable
+        } }
         for u in due { StoreFile.remove(u) }
         return due.count
     }
