@@ -329,6 +329,10 @@ public final class Store: @unchecked Sendable {
         let schema = TableSchema(columns: current.columns, keyColumns: m.keyColumns)
         let keys = schema.keyIndexes
         let pcol = m.partitioning.column.flatMap { schema.index(of: $0) }
+        // A partitioning not derived from the key can put two changes of one key in one transaction (one version) into
+        // two partitions: collapse them across the batch first, so only the last change is written (readers could
+        // not tell the two apart by version).
+        let batch = m.partitioning.isDerivedFromKey(m.keyColumns) ? batch : batch.sorted(keys: keys).collapsingEqualVersions(keys: keys)
         let byPartition = m.partitioning.rowsByPartition(batch, columnIndex: pcol, keyIndexes: keys)
         var staged = StagedParts(table: table, parts: [])
         for (partition, rows) in byPartition.sorted(by: { $0.key < $1.key }) {
