@@ -47,10 +47,12 @@ final class LargeTransactionTests: XCTestCase {
         // Every row arrived, exactly once: DuckDB over `freshet sql` against Postgres' own aggregates.
         let sql = try runFreshet(["sql", "\(schema).t", "--store", store, "--dialect", "duckdb"])
         XCTAssertEqual(sql.status, 0, sql.stderr)
+        let sqlFile = try writeTemp(sql.stdout)
+        defer { try? FileManager.default.removeItem(atPath: sqlFile) }
         let duck = try Subprocess.python("""
             import duckdb, sys
             con = duckdb.connect(); con.execute("SET enable_progress_bar = false"); print(con.execute("SELECT count(*), sum(id), sum(n) FROM (" + sys.stdin.read() + ")").fetchone())
-            """.replacingOccurrences(of: "sys.stdin.read()", with: "open(sys.argv[1]).read()"), [try writeTemp(sql.stdout)])
+            """.replacingOccurrences(of: "sys.stdin.read()", with: "open(sys.argv[1]).read()"), [sqlFile])
         XCTAssertEqual(duck.split(separator: "\n").last.map(String.init), "(2000000, 2000001000000, Decimal('20000010000.00'))")
     }
 
