@@ -61,7 +61,7 @@ public final class Replicator: @unchecked Sendable {
                 return
             } catch let error as PostgresError {
                 if case .server(let e) = error, e.sqlState == "55006" { throw SetupError.slotInUse(slot: config.slot) }
-                stats.reconnects += 1
+                stats.addReconnect()
                 stats.recordError("stream")
                 stats.setState(.reconnecting, reason: "connection lost: \(error)")
                 let wait = backoff.delay(afterRunning: Date().timeIntervalSince(attempt))

@@ -8,15 +8,23 @@ public final class ReplicatorStats: @unchecked Sendable {
 
     private let lock = NSLock()
     private var _rowsByTable: [String: [Operation: Int]] = [:]
-    private var _values: [String: Double] = [:]
+    /// The scalar counters and gauges, typed (LSNs exact as UInt64).
+    private struct Values {
+        var rowsApplied = 0, transactions = 0, spills = 0, commits = 0, rowsCommitted = 0, reconnects = 0
+        var storeCommits = 0, lagSamplesTotal = 0, heartbeats = 0
+        var committedLSN: UInt64 = 0, serverWALEnd: UInt64 = 0
+        var lastCommitMicros: Int64 = 0, heartbeatSentMicros: Int64 = 0
+        var lastStoreCommit = Date(timeIntervalSince1970: 0), stateSince = Date()
+        var lastLag = 0.0, heartbeatLag = 0.0
+        var lastLagAt: Date?, heartbeatArrival: Date?
+    }
+    private var v = Values()
     private var _lagSamples: [Double] = []
     private var _lagHistogram = HistogramCounts(bounds: ReplicatorStats.lagBuckets)
     private var _storeCommitHistogram = HistogramCounts(bounds: ReplicatorStats.storeCommitBuckets)
     private var _state = ReplicatorState.starting
     private var _stateReason = ""
     private var _errors: [String: Int] = [:]
-    private var _touchedInTransaction: Set<String> = []
-    private var _lastTouched: String?
     private var _tableCommitMicros: [String: Int64] = [:]
     private var _snapshotExpected: [String: Int64] = [:]
     private var _bytesCommitted: [String: Int] = [:]
@@ -26,12 +34,24 @@ public final class ReplicatorStats: @unchecked Sendable {
 
     public init() {}
 
-    func count(table: String, _ op: Operation, _ n: Int = 1) {
+    /// Counts rows copied by a snapshot or resync.
+    func countSnapshot(table: String, rows: Int) {
+        lock.lock(); _rowsByTable[table, default: [:]][.snapshot, default: 0] += rows; lock.unlock()
+    }
+
+    /// Counts streamed rows per table and operation (the apply thread adds what it gathered, per transaction or
+    /// per staged chunk). With `commitMicros`, a source transaction committed at that time (µs since the Unix epoch):
+    /// it is counted and stamps the tables it changed.
+    func recordApplied(_ counts: AppliedCounts, commitMicros: Int64?) {
         lock.lock()
-        _rowsByTable[table, default: [:]][op, default: 0] += n
-        if op != .snapshot && table != _lastTouched {   // most rows repeat the previous table: skip the hashing
-            _touchedInTransaction.insert(table)
-            _lastTouched = table
+        for (table, ops) in counts.byTable {
+            for (op, n) in ops { _rowsByTable[table, default: [:]][op, default: 0] += n }
+            if let commitMicros { _tableCommitMicros[table] = commitMicros }
+        }
+        v.rowsApplied += counts.rows
+        if let commitMicros {
+            v.transactions += 1
+            v.lastCommitMicros = commitMicros
         }
         lock.unlock()
     }
@@ -39,42 +59,39 @@ public final class ReplicatorStats: @unchecked Sendable {
     /// Rows applied per table and operation.
     public var rowsByTable: [String: [Operation: Int]] { lock.lock(); defer { lock.unlock() }; return _rowsByTable }
 
-    private func read(_ k: String) -> Double { lock.lock(); defer { lock.unlock() }; return _values[k] ?? 0 }
-    private func write(_ k: String, _ v: Double) { lock.lock(); _values[k] = v; lock.unlock() }
+    private func read<T>(_ key: KeyPath<Values, T>) -> T { lock.lock(); defer { lock.unlock() }; return v[keyPath: key] }
+    private func write<T>(_ key: WritableKeyPath<Values, T>, _ value: T) { lock.lock(); v[keyPath: key] = value; lock.unlock() }
+    private func add(_ key: WritableKeyPath<Values, Int>, _ n: Int) { lock.lock(); v[keyPath: key] += n; lock.unlock() }
 
-    public var rowsApplied: Int { get { Int(read("rows")) } set { write("rows", Double(newValue)) } }
-    public var transactions: Int { get { Int(read("tx")) } set { write("tx", Double(newValue)) } }
-    public var spills: Int { get { Int(read("spills")) } set { write("spills", Double(newValue)) } }
-    public var commits: Int { Int(read("commits")) }
-    public var rowsCommitted: Int { Int(read("rows_committed")) }
-    public var reconnects: Int { get { Int(read("reconnects")) } set { write("reconnects", Double(newValue)) } }
-    public var committedLSN: UInt64 { get { UInt64(read("committed_lsn")) } set { write("committed_lsn", Double(newValue)) } }
-    public var serverWALEnd: UInt64 { get { UInt64(read("wal_end")) } set { write("wal_end", Double(newValue)) } }
+    public var rowsApplied: Int { read(\.rowsApplied) }
+    public var transactions: Int { read(\.transactions) }
+    public var spills: Int { read(\.spills) }
+    public var commits: Int { read(\.commits) }
+    public var rowsCommitted: Int { read(\.rowsCommitted) }
+    public var reconnects: Int { read(\.reconnects) }
+    public var committedLSN: UInt64 { get { read(\.committedLSN) } set { write(\.committedLSN, newValue) } }
+    public var serverWALEnd: UInt64 { get { read(\.serverWALEnd) } set { write(\.serverWALEnd, newValue) } }
+
+    /// Counts rows applied from the stream (the apply thread adds them per chunk of events, not per row).
+    func addRowsApplied(_ n: Int) { add(\.rowsApplied, n) }
+    /// Counts a transaction larger than the batch limits, staged before its commit.
+    func addSpill() { add(\.spills, 1) }
+    /// Counts a lost replication connection.
+    func addReconnect() { add(\.reconnects, 1) }
     /// Commit time (µs since the Unix epoch) of the last transaction seen.
-    /// Setting it (at each Commit message) also stamps the tables the transaction changed.
-    public var lastCommitTimestampMicros: Int64 {
-        get { Int64(read("last_commit_ts")) }
-        set {
-            lock.lock()
-            _values["last_commit_ts"] = Double(newValue)
-            for t in _touchedInTransaction { _tableCommitMicros[t] = newValue }
-            _touchedInTransaction.removeAll(keepingCapacity: true)
-            _lastTouched = nil
-            lock.unlock()
-        }
-    }
+    public var lastCommitTimestampMicros: Int64 { read(\.lastCommitMicros) }
     /// Send time (µs since the Unix epoch) of the last heartbeat that arrived. Setting it records the arrival
     /// (now) and the heartbeat's round trip in `lastHeartbeatLagSeconds`.
     public var lastHeartbeatSentMicros: Int64 {
-        get { Int64(read("hb_sent")) }
+        get { read(\.heartbeatSentMicros) }
         set { recordHeartbeat(sentMicros: newValue, arrival: Date()) }
     }
     public var lastStoreCommit: Date {
-        get { Date(timeIntervalSince1970: read("last_store_commit")) }
-        set { write("last_store_commit", newValue.timeIntervalSince1970) }
+        get { read(\.lastStoreCommit) }
+        set { write(\.lastStoreCommit, newValue) }
     }
     /// Commit-to-visible lag of the last store commit (oldest transaction in it), seconds.
-    public var lastLagSeconds: Double { read("last_lag") }
+    public var lastLagSeconds: Double { read(\.lastLag) }
 
     /// Records a store commit that made `rows` visible, with the commit-to-visible lag of each source transaction in
     /// it (source commit time to store commit durable).
@@ -84,18 +101,18 @@ public final class ReplicatorStats: @unchecked Sendable {
         _storeCommitHistogram.observe(duration)
         for lag in transactionLags { _lagHistogram.observe(lag) }
         _lagHistory.observe(transactionLags, at: now)
-        _values["last_lag_at"] = now.timeIntervalSince1970
-        _values["commits", default: 0] += 1
-        _values["rows_committed", default: 0] += Double(rows)
-        _values["last_lag"] = transactionLags.max() ?? 0
+        v.lastLagAt = now
+        v.commits += 1
+        v.rowsCommitted += rows
+        v.lastLag = transactionLags.max() ?? 0
         _lagSamples.append(contentsOf: transactionLags.suffix(10_000))
         if _lagSamples.count > 20_000 { _lagSamples.removeFirst(_lagSamples.count - 10_000) }
-        _values["lag_samples_total", default: 0] += Double(transactionLags.count)
+        v.lagSamplesTotal += transactionLags.count
         lock.unlock()
     }
 
     /// Transactions whose commit-to-visible lag was recorded since start.
-    public var lagSamplesTotal: Int { Int(read("lag_samples_total")) }
+    public var lagSamplesTotal: Int { read(\.lagSamplesTotal) }
 
     /// The p-quantile (0…1) of the last `n` per-transaction lag samples (nil without samples).
     public func lagQuantile(_ p: Double, lastSamples n: Int) -> Double? {
@@ -126,7 +143,7 @@ extension ReplicatorStats {
     /// Records a state change; `reason` says why (kept short, never contains the connection string).
     public func setState(_ state: ReplicatorState, reason: String = "") {
         lock.lock()
-        if state != _state { _values["state_since"] = Date().timeIntervalSince1970 }
+        if state != _state { v.stateSince = Date() }
         _state = state
         // One short line: it ends up in /healthz.
         let line = reason.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
@@ -135,7 +152,7 @@ extension ReplicatorStats {
     }
 
     /// When the current state began.
-    public var stateSince: Date { Date(timeIntervalSince1970: read("state_since")) }
+    public var stateSince: Date { read(\.stateSince) }
 
     /// Upper bounds (seconds) of the store commit duration histogram buckets.
     public static let storeCommitBuckets: [Double] = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5]
@@ -147,23 +164,23 @@ extension ReplicatorStats {
     public var lagHistogram: HistogramCounts { lock.lock(); defer { lock.unlock() }; return _lagHistogram }
 
     /// When the last commit-to-visible lag was measured (nil before the first).
-    public var lastLagAt: Date? { let t = read("last_lag_at"); return t > 0 ? Date(timeIntervalSince1970: t) : nil }
+    public var lastLagAt: Date? { read(\.lastLagAt) }
 
     /// Send-to-arrival time of the last heartbeat, seconds.
-    public var lastHeartbeatLagSeconds: Double { read("hb_lag") }
+    public var lastHeartbeatLagSeconds: Double { read(\.heartbeatLag) }
 
     /// When the last heartbeat arrived in the stream (nil before the first).
-    public var lastHeartbeatArrival: Date? { let t = read("hb_arrival"); return t > 0 ? Date(timeIntervalSince1970: t) : nil }
+    public var lastHeartbeatArrival: Date? { read(\.heartbeatArrival) }
 
     /// Heartbeats received.
-    public var heartbeats: Int { Int(read("hb_count")) }
+    public var heartbeats: Int { read(\.heartbeats) }
 
     func recordHeartbeat(sentMicros: Int64, arrival: Date) {
         lock.lock()
-        _values["hb_sent"] = Double(sentMicros)
-        _values["hb_arrival"] = arrival.timeIntervalSince1970
-        _values["hb_lag"] = max(0, arrival.timeIntervalSince1970 - Double(sentMicros) / 1e6)
-        _values["hb_count", default: 0] += 1
+        v.heartbeatSentMicros = sentMicros
+        v.heartbeatArrival = arrival
+        v.heartbeatLag = max(0, arrival.timeIntervalSince1970 - Double(sentMicros) / 1e6)
+        v.heartbeats += 1
         lock.unlock()
     }
 
@@ -181,7 +198,7 @@ extension ReplicatorStats {
     /// Counts a store commit (checkpoint-only commits included) and the part bytes it added per table.
     func recordStoreCommit(_ commit: StoreCommit) {
         lock.lock()
-        _values["store_commits", default: 0] += 1
+        v.storeCommits += 1
         for (table, change) in commit.tables {
             _bytesCommitted[table, default: 0] += change.staged.reduce(0) { $0 + $1.parts.reduce(0) { $0 + $1.bytes } }
         }
@@ -189,7 +206,7 @@ extension ReplicatorStats {
     }
 
     /// Store commits, checkpoint-only ones included.
-    public var storeCommits: Int { Int(read("store_commits")) }
+    public var storeCommits: Int { read(\.storeCommits) }
 
     /// Part bytes committed per table since start (snapshot and streaming; merges not counted).
     public var bytesCommitted: [String: Int] { lock.lock(); defer { lock.unlock() }; return _bytesCommitted }
@@ -217,4 +234,25 @@ extension ReplicatorStats {
 
     /// Tables in scope that cannot be replicated, each with the reason and the fix.
     public var unreplicable: [UnreplicableTable] { lock.lock(); defer { lock.unlock() }; return _unreplicable }
+}
+
+/// Rows the apply thread applied since it last told the stats, by table and operation.
+struct AppliedCounts {
+    private(set) var byTable: [String: [ReplicatorStats.Operation: Int]] = [:]
+    private(set) var rows = 0
+
+    mutating func count(_ table: String, _ op: ReplicatorStats.Operation) {
+        byTable[table, default: [:]][op, default: 0] += 1
+        if op != .truncate { rows += 1 }
+    }
+
+    /// Forgets everything (after a Commit was recorded).
+    mutating func removeAll() { byTable.removeAll(keepingCapacity: true); rows = 0 }
+
+    /// Zeroes the counts but keeps the tables (after a staged chunk of a large transaction was recorded): its Commit
+    /// still stamps every table the transaction changed.
+    mutating func resetCounts() {
+        for table in byTable.keys { byTable[table] = [:] }
+        rows = 0
+    }
 }

@@ -157,7 +157,7 @@ final class Snapshotter: @unchecked Sendable {
         if staged == nil { staged = parts } else { staged?.append(parts) }
         progress.add(table: name, rows: batch.count)
         if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }
-        stats.count(table: name, .snapshot, batch.count)
+        stats.countSnapshot(table: name, rows: batch.count)
         batch.removeAll()
     }
 }

@@ -47,6 +47,8 @@ final class StreamApplier {
     /// The store checkpoint: everything up to it is durable (and confirmed).
     private(set) var committedUpTo: UInt64
     private var pendingSince: Date?
+    /// Rows applied since the stats were last told (at each Commit, and at each staged chunk of a large transaction).
+    private var applied = AppliedCounts()
     /// When the events being applied were received from the socket (set by the caller per chunk); a batch's age
     /// counts from the receipt of its first transaction.
     var receivedAt = Date()
@@ -147,19 +149,19 @@ final class StreamApplier {
             let end = c.endLSN.value
             for w in writers.all { w.commitTransaction(version: end) }
             if end > appliedUpTo { appliedUpTo = end }
-            stats.transactions += 1
             if writers.all.contains(where: { $0.hasWork }) {
                 if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
                 pendingCommitMicros.append(c.commitTimestamp)
             }
-            stats.lastCommitTimestampMicros = c.commitTimestamp + PostgresValue.unixEpochOffsetMicros
+            stats.recordApplied(applied, commitMicros: c.commitTimestamp + PostgresValue.unixEpochOffsetMicros)
+            applied.removeAll()
             if overLimits() { try flush() }   // the age is checked by `tick`, once the chunk is applied
         case let .relation(r):
             try relationChanged(r)
         case let .insert(i):
             guard let w = try writer(i.relationOID) else { return }
             try w.appendRow(i.newTuple)
-            stats.count(table: w.name, .insert)
+            applied.count(w.name, .insert)
             try rowAdded()
         case let .update(u):
             guard let w = try writer(u.relationOID) else { return }
@@ -172,18 +174,18 @@ final class StreamApplier {
                 try rowAdded()
             }
             try w.appendRow(u.newTuple, carried: carried)
-            stats.count(table: w.name, .update)
+            applied.count(w.name, .update)
             try rowAdded()
         case let .delete(d):
             guard let w = try writer(d.relationOID) else { return }
             try w.appendTombstone(keyFrom: d.oldTuple.tuple)
-            stats.count(table: w.name, .delete)
+            applied.count(w.name, .delete)
             try rowAdded()
         case let .truncate(t):
             for oid in t.relationOIDs {
                 guard let w = try writer(oid) else { continue }
                 w.truncate()
-                stats.count(table: w.name, .truncate)
+                applied.count(w.name, .truncate)
                 logger.info("stream.truncate", ["table": w.name])
             }
         case let .logicalMessage(m):
@@ -294,13 +296,14 @@ final class StreamApplier {
 
     private func rowAdded() throws {
         rowsSinceCheck += 1
-        stats.rowsApplied += 1
         if inTransaction && rowsSinceCheck >= 1024 {
             rowsSinceCheck = 0
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
                 try stageAll(openVersion: nextChunkVersion())
-                stats.spills += 1
+                stats.addSpill()
+                stats.recordApplied(applied, commitMicros: nil)   // progress of a large transaction
+                applied.resetCounts()
             }
         }
     }
