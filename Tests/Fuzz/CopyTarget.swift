@@ -1,0 +1,37 @@
+import PostgresReplication
+
+/// The binary COPY reader as the snapshot uses it. Input: one byte choosing the chunk size the stream is fed in,
+/// one byte k (at most 32), k big-endian UInt32 type OIDs (the columns' types), then the COPY stream itself. Each
+/// field of each row is parsed by its column's type.
+enum CopyTarget {
+    static func run(_ input: [UInt8]) {
+        guard input.count >= 2 else { return }
+        let chunkSize = Int(input[0]) * 61 + 1
+        let typeCount = min(Int(input[1]), 32)
+        guard input.count >= 2 + 4 * typeCount else { return }
+        var types: [UInt32] = []
+        for i in 0..<typeCount {
+            let o = 2 + 4 * i
+            types.append(UInt32(input[o]) << 24 | UInt32(input[o + 1]) << 16 | UInt32(input[o + 2]) << 8 | UInt32(input[o + 3]))
+        }
+        let stream = input[(2 + 4 * typeCount)...]
+        var reader = BinaryCopyReader(maxFieldBytes: 1 << 20)
+        var offset = stream.startIndex
+        while offset < stream.endIndex {
+            let end = min(offset + chunkSize, stream.endIndex)
+            reader.feed(Array(stream[offset..<end]))
+            offset = end
+            do {
+                while try reader.nextRow() {
+                    reader.forEachField { index, value in
+                        guard let value, !types.isEmpty else { return }
+                        _ = try? BinaryValueParser.value(typeOID: types[index % types.count], bytes: value)
+                    }
+                }
+            } catch {
+                return
+            }
+        }
+        _ = try? reader.finish()
+    }
+}
