@@ -17,11 +17,14 @@ public struct ColumnMapping: Sendable, Equatable {
     public var storeType: ColumnType
     public var nullable: Bool
     public var converter: ColumnConverter
+    /// The source column's type OID.
+    public var typeOID: UInt32
 
     /// Maps a source column (type OID and modifier from the catalog or a Relation message).
     public init(name: String, typeOID: UInt32, typeModifier: Int32, nullable: Bool = true) {
         self.name = name
         self.nullable = nullable
+        self.typeOID = typeOID
         switch typeOID {
         case TypeOID.bool: (storeType, converter) = (.bool, .bool)
         case TypeOID.int2: (storeType, converter) = (.int16, .int16)
@@ -57,9 +60,11 @@ public struct ColumnMapping: Sendable, Equatable {
     }
 
     /// The expression the snapshot's COPY selects for this column so binary COPY yields what `converter` reads.
+    /// `char(n)` is selected as itself: its binary form is its text with the padding, as pgoutput sends it, while
+    /// `::text` would strip the trailing spaces (and the snapshot would disagree with the stream).
     public func copyExpression() -> String {
         let q = SQLQuoting.identifier(name)
-        return converter.readsNativeBinary ? q : "\(q)::text"
+        return converter.readsNativeBinary || typeOID == TypeOID.bpchar ? q : "\(q)::text"
     }
 }
 
