@@ -2,7 +2,7 @@ import PostgresReplication
 
 /// The binary COPY reader as the snapshot uses it. Input: one byte choosing the chunk size the stream is fed in,
 /// one byte k (at most 32), k big-endian UInt32 type OIDs (the columns' types), then the COPY stream itself. Each
-/// field of each row is parsed by its column's type.
+/// field of each row is converted by its column's type through the replicator's converters (`ValueSink`).
 enum CopyTarget {
     static func run(_ input: [UInt8]) {
         guard input.count >= 2 else { return }
@@ -16,6 +16,7 @@ enum CopyTarget {
         }
         let stream = input[(2 + 4 * typeCount)...]
         var reader = BinaryCopyReader(maxFieldBytes: 1 << 20)
+        var sink = ValueSink(types: types.map { ($0, -1) })
         var offset = stream.startIndex
         while offset < stream.endIndex {
             let end = min(offset + chunkSize, stream.endIndex)
@@ -23,10 +24,10 @@ enum CopyTarget {
             offset = end
             do {
                 while try reader.nextRow() {
-                    reader.forEachField { index, value in
-                        guard let value, !types.isEmpty else { return }
-                        _ = try? BinaryValueParser.value(typeOID: types[index % types.count], bytes: value)
-                    }
+                    // The snapshot refuses a row whose field count is not its column count.
+                    guard reader.fieldCount == types.count, !types.isEmpty else { return }
+                    reader.forEachField { index, value in sink.append(value, binary: true, column: index) }
+                    sink.finishRow()
                 }
             } catch {
                 return
