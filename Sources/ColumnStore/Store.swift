@@ -336,10 +336,13 @@ public final class Store: @unchecked Sendable {
         try writable()
         try lock.withLock {
             var next = [Manifest]()
+            // Parts a truncate drops: retired only once their table's new manifest is in place (a commit that fails
+            // before must leave them, still listed, alone).
+            var dropped = [String: [PartEntry]]()
             for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
                 var m = try readyManifest(table)
                 if change.truncate {
-                    retireLocked(m.parts, table: table)
+                    dropped[table] = m.parts
                     m.parts.removeAll()
                     m.generation += 1
                 }
@@ -388,7 +391,10 @@ public final class Store: @unchecked Sendable {
                 try DurableFile.check(rename(temps[i].path, urls[i].path), "rename", urls[i].path)
                 try DurableFile.syncDirectory(urls[i].deletingLastPathComponent())
             }
-            for (m, e) in zip(next, round2) where e == nil { tables[m.table] = .ready(m) }
+            for (m, e) in zip(next, round2) where e == nil {
+                tables[m.table] = .ready(m)
+                if let parts = dropped[m.table] { retireLocked(parts, table: m.table) }
+            }
             if let e = round2.compactMap({ $0 }).first { throw e }
             for m in next { try crashHook?(.afterManifest(m.table)) }
             try crashHook?(.beforeCheckpoint)
