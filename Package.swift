@@ -33,5 +33,8 @@ let package = Package(
         .executableTarget(name: "bench-decoder", dependencies: ["PostgresReplication"], path: "Tools/BenchDecoder"),
         .executableTarget(name: "bench-parquet", dependencies: ["Parquet"], path: "Tools/BenchParquet"),
         .executableTarget(name: "store-torture", dependencies: ["ColumnStore"], path: "Tests/StoreTorture"),
+        // libFuzzer targets (Tools/fuzz builds them with -sanitize=fuzzer,address; a plain build replays inputs).
+        .executableTarget(name: "freshet-fuzz", dependencies: ["Freshet", "ColumnStore", "Parquet", "PostgresReplication"],
+                          path: "Tests/Fuzz"),
     ]
 )

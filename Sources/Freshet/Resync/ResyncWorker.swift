@@ -17,6 +17,8 @@ final class ResyncWorker: @unchecked Sendable {
     private var ledger: ResyncLedger
     private var stopping = false
     private var finished = DispatchSemaphore(value: 0)
+    /// The wait before a resync that failed transiently runs again (used on the worker thread only).
+    private var retryBackoff = ReconnectBackoff(initial: 1, maximum: 30)
 
     init(config: Config, logger: Logger, stats: ReplicatorStats, store: Store, settings: ConnectionSettings) {
         self.config = config
@@ -82,6 +84,7 @@ final class ResyncWorker: @unchecked Sendable {
         let id = entry.request.id
         do {
             let result = try copyAndSwitch(entry.request)
+            retryBackoff = ReconnectBackoff(initial: 1, maximum: 30)
             update(id) { $0.state = .done; $0.message = result }
             logger.info("resync.done", ["id": id, "result": result])
         } catch {
@@ -89,8 +92,39 @@ final class ResyncWorker: @unchecked Sendable {
                 update(id) { $0.state = .pending; $0.message = "interrupted by shutdown; restarts at the next start" }
                 return
             }
+            if ResyncWorker.isTransient(error) {
+                // A lost connection or a full disk ends this attempt, not the request: it copies afresh later (an
+                // automatic resync that failed for good would leave the table different from the source).
+                let wait = retryBackoff.delay(afterRunning: 0)
+                update(id) { $0.state = .pending; $0.rowsCopied = 0; $0.message = "retrying after: \(error)" }
+                logger.warn("resync.retry", ["id": id, "error": "\(error)", "retry_in_s": wait])
+                condition.lock()
+                let until = Date().addingTimeInterval(wait)
+                while !stopping && Date() < until { condition.wait(until: until) }
+                condition.unlock()
+                return
+            }
             update(id) { $0.state = .failed; $0.message = "\(error)" }
             logger.error("resync.failed", ["id": id, "error": "\(error)"])
+        }
+    }
+
+    /// Whether a resync that failed with `error` runs again: a connection that was lost or refused, a server shutting
+    /// down, starting up or out of resources (SQLSTATE classes 08, 57, 53), a full disk. Anything else (a table
+    /// neither side has, a partition named instead of its root, …) fails the request for good.
+    static func isTransient(_ error: Error) -> Bool {
+        switch error {
+        case let e as PostgresError:
+            switch e {
+            case .connectionFailed, .connectionLost: return true
+            case let .server(s): return ["08", "57", "53"].contains(String(s.sqlState.prefix(2)))
+            default: return false
+            }
+        case let e as StoreError:
+            if case let .io(_, _, code) = e { return code == ENOSPC || code == EDQUOT }
+            return false
+        default:
+            return false
         }
     }
 
