@@ -60,6 +60,8 @@ public struct OperationsSnapshot: Sendable {
     public var sourceChanges: [String: Int] = [:]
     /// Tables in scope that cannot be replicated, with the fix.
     public var unreplicable: [UnreplicableTable] = []
+    /// The ClickHouse sink, when one runs.
+    public var clickhouse: ClickHouseStats.Reading? = nil
 
     /// WAL between the server's end (from keepalives) and the confirmed LSN.
     public var walBehindBytes: UInt64 { serverWALEnd > committedLSN ? serverWALEnd - committedLSN : 0 }
@@ -106,7 +108,7 @@ extension OperationsSnapshot {
         let slot = slotMonitor?.reading
         let lastCommitMicros = stats.lastCommitTimestampMicros
         let lastStoreCommit = stats.lastStoreCommit
-        return OperationsSnapshot(
+        var snapshot = OperationsSnapshot(
             now: Date(), slotName: config.slot, publication: config.publication,
             state: state, stateReason: reason, stateSince: stats.stateSince, tables: tables,
             transactions: stats.transactions, commits: stats.commits, storeCommits: stats.storeCommits, rowsCommitted: stats.rowsCommitted, spills: stats.spills,
@@ -121,5 +123,7 @@ extension OperationsSnapshot {
             slot: slot?.slot, slotCheckedAt: slot?.checkedAt, slotWarning: slot?.warning ?? false,
             slotWarnBytes: config.slotWarnBytes, healthMaxLag: config.healthMaxLagSeconds,
             sourceChanges: stats.sourceChanges, unreplicable: stats.unreplicable)
+        snapshot.clickhouse = stats.clickhouse?.reading
+        return snapshot
     }
 }

@@ -54,6 +54,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var unreplicableTables: [UnreplicableTable]
     /// Source changes that changed what the copy holds, by kind.
     public var sourceChanges: [String: Int]
+    /// The ClickHouse sink (nil when none runs).
+    public var clickhouse: ClickHouseMetrics.Status?
 
     public init(_ s: OperationsSnapshot) {
         let health = HealthCheck.evaluate(s)
@@ -85,6 +87,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
         unreplicableTables = s.unreplicable
         sourceChanges = s.sourceChanges
+        clickhouse = s.clickhouse.map(ClickHouseMetrics.Status.init)
     }
 
     /// Pretty, key-sorted JSON.
