@@ -57,7 +57,13 @@ final class ClickHouseSinkTests: XCTestCase {
         let database = scenario.pg.prefix + "_ch"
         let tables = ["items", "events", "plain"]
         let s = SQLQuoting.identifier(scenario.schema)
-        let process = try scenario.start(["--clickhouse", chURL + "?database=" + database, "--metrics", "127.0.0.1:0"])
+        // The sink from the config file, with a ClickHouse lag limit for /healthz.
+        let config = scenario.store + ".json"
+        try Data("""
+            {"clickhouse": {"url": "\(chURL)", "database": "\(database)", "healthMaxLagSeconds": 3}}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let process = try scenario.start(["--config", config, "--metrics", "127.0.0.1:0"])
         defer { process.signal(SIGKILL) }
         let endpoint = try MetricsTests.endpoint(process)
         try waitEqual(scenario, database: database, tables: tables, process: process)
@@ -108,7 +114,12 @@ final class ClickHouseSinkTests: XCTestCase {
             try metric(endpoint, "freshet_clickhouse_errors_total") > 0
         }
         XCTAssertTrue(process.log.contains("clickhouse.error"), process.log)
-        XCTAssertEqual(try MetricsTests.curl(endpoint + "/healthz").status, 200, "below the ClickHouse lag limit")
+        try MetricsTests.waitFor("/healthz to fail on the ClickHouse lag", timeout: 30) {
+            let h = try MetricsTests.curl(endpoint + "/healthz")
+            return h.status == 503 && h.body.contains("clickhouse lag")
+        }
+        let status = try runFreshet(["status", "--url", endpoint])
+        XCTAssertTrue(status.stdout.contains("clickhouse http://127.0.0.1"), status.stdout + status.stderr)
         XCTAssertFalse(process.log.contains(URLComponents(string: chURL)?.password ?? "no password"), "password in the log")
         try sandbox("start")
         restarted = true
@@ -127,9 +138,12 @@ final class ClickHouseSinkTests: XCTestCase {
         try waitEqual(scenario, database: database, tables: tables, process: process)
         XCTAssertGreaterThanOrEqual(process.log.components(separatedBy: "clickhouse.table_copied").count - 1, 5, process.log)
 
-        // A restart resumes from the durable cursor: nothing re-copied.
-        process.signal(SIGTERM)
-        XCTAssertEqual(process.wait(timeout: 30), 0, process.log)
+        XCTAssertEqual(try MetricsTests.curl(endpoint + "/healthz").status, 200)
+
+        // Killed under load, restarted: it resumes from the durable cursor, nothing re-copied, nothing lost.
+        try sql.execute("INSERT INTO \(s).plain (id, v) SELECT g, g FROM generate_series(6000, 9000) g")
+        process.signal(SIGKILL)
+        _ = process.wait(timeout: 30)
         let again = try scenario.start(["--clickhouse", chURL + "?database=" + database])
         defer { again.signal(SIGKILL) }
         try sql.execute("UPDATE \(s).items SET qty = 0 WHERE id < 50")
