@@ -35,7 +35,7 @@ public struct ClickHouseEndpoint: Sendable, Equatable {
                 user = String(info).removingPercentEncoding ?? String(info)
             }
         }
-        guard !authority.isEmpty, authority.last != ":" else { throw bad("missing host:port") }
+        guard !authority.isEmpty, authority.last != ":", !authority.hasPrefix(":") else { throw bad("missing host:port") }
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
             guard let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port) else { throw bad("bad port") }
         }
