@@ -172,6 +172,7 @@ public final class ClickHouseSink: @unchecked Sendable {
         let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
         var encoder = RowBinaryEncoder()
         var sent = 0
+        let started = Date()
         func flush() throws {
             guard encoder.rows > 0 else { return }
             try client.insertRowBinary(table: target, columns: ddl.insertColumns, rows: encoder.bytes)
@@ -184,6 +185,11 @@ public final class ClickHouseSink: @unchecked Sendable {
             if encoder.rows >= maxInsertRows || encoder.bytes.count >= 256 << 20 { try flush() }
         }
         try flush()
+        if sent >= 100_000 {
+            let seconds = Date().timeIntervalSince(started)
+            logger.info("clickhouse.shipped", ["table": table, "clickhouse_table": target, "rows": sent,
+                                               "seconds": seconds, "rows_per_s": Int(Double(sent) / max(seconds, 1e-6))])
+        }
         if reader.unresolvedUnchanged > 0 {
             logger.warn("clickhouse.unresolved_unchanged", ["table": table, "values": reader.unresolvedUnchanged,
                                                             "note": "unchanged TOAST values with no older version in the store were sent as NULL"])
