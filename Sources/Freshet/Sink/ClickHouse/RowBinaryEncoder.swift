@@ -18,18 +18,22 @@ struct RowBinaryEncoder {
     /// Appends every row of `batch`; `sources[i]` is the batch column of `columns[i]` (nil: not in the batch, NULL).
     /// Tombstones are skipped when `skipDeleted` (a new copy needs no deletes).
     mutating func append(_ batch: RowBatch, columns: [ClickHouseColumn], sources: [Int?], skipDeleted: Bool) {
+        // Per-column facts hoisted out of the row loop (copying a ClickHouseColumn per value retains its strings).
+        let encodings = columns.map(\.encoding)
+        let nullable = columns.map(\.nullable)
+        let source = sources.map { $0 ?? -1 }
         for row in 0..<batch.count {
             let deleted = batch.isDeleted(row)
             if deleted && skipDeleted { continue }
-            for (i, c) in columns.enumerated() {
-                let s = sources[i]
-                let missing = s == nil || batch.isNull(row, s!) || batch.isUnchanged(row, s!)
-                if c.nullable {
+            for i in 0..<encodings.count {
+                let s = source[i]
+                let missing = s < 0 || batch.isNull(row, s) || batch.isUnchanged(row, s)
+                if nullable[i] {
                     bytes.append(missing ? 1 : 0)
                     if missing { continue }
                 }
-                guard let s, !missing else { appendZero(c.encoding); continue }
-                switch c.encoding {
+                guard !missing else { appendZero(encodings[i]); continue }
+                switch encodings[i] {
                 case let .int(n): appendInt(batch.int64(row, s), bytes: n)
                 case .float32: appendInt(Int64(Float(batch.double(row, s)).bitPattern), bytes: 4)
                 case .float64: appendInt(Int64(bitPattern: batch.double(row, s).bitPattern), bytes: 8)
@@ -54,15 +58,15 @@ struct RowBinaryEncoder {
         case let .int(n): appendInt(0, bytes: n)
         case .float32: appendInt(0, bytes: 4)
         case .float64: appendInt(0, bytes: 8)
-        case .int128: appendInt(0, bytes: 16 / 2); appendInt(0, bytes: 8)
+        case .int128: appendInt(0, bytes: 8); appendInt(0, bytes: 8)
         case .string: bytes.append(0)
         }
     }
 
+    /// The low `n` bytes of `v`, little endian.
     @inline(__always)
     private mutating func appendInt(_ v: Int64, bytes n: Int) {
-        var u = UInt64(bitPattern: v)
-        for _ in 0..<n { bytes.append(UInt8(truncatingIfNeeded: u)); u >>= 8 }
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
 
     private mutating func appendVarint(_ v: UInt64) {
