@@ -18,8 +18,9 @@ public final class ClickHouseSink: @unchecked Sendable {
     let naming: ClickHouseNaming
     private let logger: Logger
     private(set) var server: ClickHouseServer
-    /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing).
-    var maxInsertRows = 500_000
+    /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing); one insert is sent
+    /// while the next is encoded.
+    var maxInsertRows = 250_000
     /// Seconds between looks at the store's manifests.
     var pollInterval = 0.05
 
@@ -171,20 +172,29 @@ public final class ClickHouseSink: @unchecked Sendable {
         let ddl = self.ddl(reader.manifest, table: table)
         let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
         var encoder = RowBinaryEncoder()
-        var sent = 0
         let started = Date()
+        let (client, stats, columns) = (self.client, self.stats, ddl.insertColumns)
+        let pipeline = InsertPipeline { bytes, rows in
+            try client.insertRowBinary(table: target, columns: columns, rows: bytes)
+            stats.shipped(rows)
+        }
         func flush() throws {
             guard encoder.rows > 0 else { return }
-            try client.insertRowBinary(table: target, columns: ddl.insertColumns, rows: encoder.bytes)
-            sent += encoder.rows
-            stats.shipped(encoder.rows)
-            encoder.reset()
+            try pipeline.submit(encoder.bytes, rows: encoder.rows)
+            encoder = RowBinaryEncoder()
         }
-        while let batch = try reader.next() {
-            encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
-            if encoder.rows >= maxInsertRows || encoder.bytes.count >= 256 << 20 { try flush() }
+        do {
+            while let batch = try reader.next() {
+                encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
+                if encoder.rows >= maxInsertRows || encoder.bytes.count >= 128 << 20 { try flush() }
+            }
+            try flush()
+        } catch {
+            try? pipeline.finish()   // no insert outlives this call
+            throw error
         }
-        try flush()
+        try pipeline.finish()
+        let sent = pipeline.rows
         if sent >= 100_000 {
             let seconds = Date().timeIntervalSince(started)
             logger.info("clickhouse.shipped", ["table": table, "clickhouse_table": target, "rows": sent,
