@@ -88,9 +88,13 @@ final class ClickHouseSinkTests: XCTestCase {
             UPDATE \(s).items SET extra = id % 5 WHERE id % 3 = 0;
             ALTER TABLE \(s).plain DROP COLUMN u;
             UPDATE \(s).plain SET v = 0 WHERE id < 10;
+            ALTER TABLE \(s).items ALTER COLUMN qty TYPE bigint;
+            UPDATE \(s).items SET qty = 5000000000 WHERE id = 1;
             """)
         try waitEqual(scenario, database: database, tables: tables, process: process)
-        XCTAssertTrue(process.log.contains("clickhouse.altered"), process.log)
+        XCTAssertTrue(process.log.contains("ADD COLUMN `extra`"), process.log)
+        XCTAssertTrue(process.log.contains("DROP COLUMN `u`"), process.log)
+        XCTAssertTrue(process.log.contains("MODIFY COLUMN `qty` Nullable(Int64)"), process.log)
 
         // ClickHouse goes away: the source's changes still commit to the store, the lag grows, nothing is lost.
         try sandbox("stop")
