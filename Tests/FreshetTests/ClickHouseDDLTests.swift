@@ -122,3 +122,34 @@ final class ClickHouseDDLTests: XCTestCase {
         XCTAssertEqual(skip.rows, 1)
     }
 }
+
+/// `freshet compact` on a stopped store keeps the deletes the ClickHouse sink has not shipped (its cursor file).
+final class ClickHouseCompactTests: XCTestCase {
+    func testCompactKeepsUnshippedTombstones() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory() + "freshet-chcompact-" + UUID().uuidString)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = StoreOptions()
+        options.gracePeriod = 0
+        let store = try Store.open(at: dir, identity: StoreIdentity(systemIdentifier: "1", slot: "s", publication: "p"), options: options)
+        let schema = TableSchema(columns: [ColumnDefinition("id", .int64, nullable: false), ColumnDefinition("v", .string)], keyColumns: ["id"])
+        try store.defineTable("public.t", schema: schema, partitioning: .none)
+        for (version, delete) in [(UInt64(10), false), (20, true)] {
+            var b = RowBatch(schema: schema)
+            for id in Int64(0)..<10 {
+                b.append(id, column: 0)
+                if delete { b.finishTombstone(version: version) } else { b.append("x", column: 1); b.finishRow(version: version) }
+            }
+            var c = StoreCommit(upTo: version)
+            c.add(try store.stage(b, table: "public.t"))
+            try store.commit(c)
+        }
+        let cursor = ClickHouseCursor(destination: "http://ch:8123/shop",
+                                      tables: ["public.t": .init(generation: 1, version: 10, clickhouseTable: "t")])
+        try cursor.save(store)
+        ClickHouseSink.protectUnshipped(store)
+        try store.compact("public.t")
+        XCTAssertEqual(try store.manifest("public.t").parts.reduce(0) { $0 + $1.tombstones }, 10)
+        var reader = try store.changes("public.t", after: 10)
+        XCTAssertEqual(try reader.next()?.count, 10, "the deletes are still there to ship")
+    }
+}

@@ -22,11 +22,15 @@ public struct ClickHouseClient: Sendable {
         return endpoint.base + "/" + (params.isEmpty ? "" : "?" + params.joined(separator: "&"))
     }
 
-    /// Runs one statement (in the body) and returns the answer's text. `inDatabase: false` leaves the database out
-    /// of the URL (ClickHouse answers 404 to everything while the URL's database is missing).
+    /// Runs one statement and returns the answer's text. `inDatabase: false` leaves the database out of the URL
+    /// (ClickHouse answers 404 to everything while the URL's database is missing).
+    ///
+    /// A statement up to 4 KiB goes in the URL with an empty body: a server that refuses the request at once (wrong
+    /// password) and closes the connection with body bytes unread would reset it, losing its answer.
     @discardableResult
     public func execute(_ sql: String, inDatabase: Bool = true) throws -> String {
-        let body = try send(url(query: nil, inDatabase: inDatabase), body: Array(sql.utf8), statement: sql)
+        let short = sql.utf8.count <= 4096
+        let body = try send(url(query: short ? sql : nil, inDatabase: inDatabase), body: short ? [] : Array(sql.utf8), statement: sql)
         return String(decoding: body, as: UTF8.self)
     }
 

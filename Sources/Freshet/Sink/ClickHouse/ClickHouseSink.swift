@@ -81,6 +81,15 @@ public final class ClickHouseSink: @unchecked Sendable {
         for (table, c) in cursor.tables { store.setMergeFloor(table, version: c.version) }
     }
 
+    /// For commands that merge a store while `freshet run` is stopped (`freshet compact`): when the store has a
+    /// ClickHouse cursor, merges keep the tombstones it has not shipped yet.
+    public static func protectUnshipped(_ store: Store) {
+        guard let data = store.readSidecar(ClickHouseCursor.sidecarName),
+              let cursor = try? JSONDecoder().decode(ClickHouseCursor.self, from: data) else { return }
+        store.enableMergeFloors()
+        for (table, c) in cursor.tables { store.setMergeFloor(table, version: c.version) }
+    }
+
     /// Starts the shipper thread over `store` (`protect` must have been called).
     public func start(_ store: Store) {
         condition.lock()
@@ -127,6 +136,7 @@ public final class ClickHouseSink: @unchecked Sendable {
                 backoff = 0.5
                 sleep(pollInterval)
             } catch {
+                if stopping { break }
                 let message = (error as? ClickHouseError)?.description ?? "\(error)"
                 stats.failed(message)
                 logger.warn("clickhouse.error", ["error": message, "retry_in_s": backoff,
@@ -185,6 +195,7 @@ public final class ClickHouseSink: @unchecked Sendable {
         }
         do {
             while let batch = try reader.next() {
+                if stopping { throw CancellationError() }   // sent again after the restart
                 encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
                 if encoder.rows >= maxInsertRows || encoder.bytes.count >= 128 << 20 { try flush() }
             }
