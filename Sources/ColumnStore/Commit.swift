@@ -2,9 +2,15 @@ import Foundation
 
 /// Part files written for one table and not yet visible: pass them to a `StoreCommit`, or `Store.discard` them.
 /// They may be written long before the commit (a large transaction staged piece by piece).
+///
+/// Staged part files are named `<part>.parquet.staged`, so query-time views, which glob `parts/*/*.parquet`, never see
+/// them; the commit that lists them renames them to `<part>.parquet` first (`Store.publish`).
 public struct StagedParts: Sendable {
     public let table: String
     public internal(set) var parts: [PartEntry]
+
+    /// The suffix of a staged part file's name.
+    static let suffix = ".staged"
 
     /// The staged rows.
     public var rows: Int { parts.reduce(0) { $0 + $1.rows } }

@@ -15,6 +15,7 @@ extension Store {
     public func replaceGeneration(_ table: String, snapshot: StagedParts?, keepingVersionsAbove cutoff: UInt64,
                                   expectedGeneration: UInt64) throws -> Bool {
         try writable()
+        var snapshot = snapshot
         for _ in 0..<10 {
             let m = try manifest(table)
             guard m.generation == expectedGeneration else {
@@ -28,12 +29,12 @@ extension Store {
                     rewritten[p.path] = try rewrite(p, of: m, keepingVersionsAbove: cutoff)
                 }
             } catch {
-                for outputs in rewritten.values { for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
+                for outputs in rewritten.values { for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
                 if let snapshot { discard(snapshot) }
                 throw error
             }
             enum Outcome { case switched, moot, retry }
-            let outcome: Outcome = try lock.withLock {
+            let outcome: Outcome = try manifestWriters.withLock { try lock.withLock {
                 var current = try readyManifest(table)
                 guard current.generation == expectedGeneration else { return .moot }
                 // A part that straddles now but was not rewritten (a merge or a lagging commit landed meanwhile).
@@ -41,6 +42,7 @@ extension Store {
                     return .retry
                 }
                 let generation = current.generation + 1
+                snapshot = try snapshot.map(publish)
                 var parts = (snapshot?.parts ?? []).map { var p = $0; p.generation = generation; return p }
                 var retired = [PartEntry]()
                 for p in current.parts {
@@ -57,17 +59,17 @@ extension Store {
                 try writeManifest(current)
                 retireLocked(retired, table: table)
                 return .switched
-            }
+            } }
             switch outcome {
             case .switched:
                 collectGarbage()
                 return true
             case .moot:
-                for outputs in rewritten.values { for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
+                for outputs in rewritten.values { for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
                 if let snapshot { discard(snapshot) }
                 return false
             case .retry:
-                for outputs in rewritten.values { for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
+                for outputs in rewritten.values { for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) } }
             }
         }
         if let snapshot { discard(snapshot) }
@@ -88,7 +90,7 @@ extension Store {
                     if cursor.batch.versions[cursor.row] > cutoff { try writer.append(from: cursor.batch, row: cursor.row) }
                 } while try cursor.advance()
             }
-            return try writer.finish().map { [$0] } ?? []
+            return try writer.finish().map { var e = $0; e.uniqueKeys = part.uniqueKeys; return [e] } ?? []
         } catch {
             writer.abandon()
             throw error

@@ -16,6 +16,24 @@ public struct PartEntry: Sendable, Hashable, Codable {
     public var schemaVersion: Int
     public var generation: UInt64
     public var tombstones: Int
+    /// Wall-clock microseconds since the epoch at which the manifest commit that first listed the part was made
+    /// (`Manifest.commitMicros`); nil in manifests written before this field existed (treated as "always").
+    /// The file exists before this instant, which lets a query resolve the part list as of its own start
+    /// (docs/store-format.md, "Query-time views").
+    public var addedMicros: Int64?
+    /// True when no key occurs twice in the part (merge outputs; staged parts without two versions of a key):
+    /// query-time views read such a part, when it is also older than every other part of its partition, without
+    /// deduplicating the keys no newer part touches. nil = not known (treated as false).
+    public var uniqueKeys: Bool?
+}
+
+/// A part that left the manifest less than the grace period ago; its file is still on disk.
+public struct RemovedPart: Sendable, Hashable, Codable {
+    public var path: String
+    /// `PartEntry.addedMicros` of the part (nil: always).
+    public var addedMicros: Int64?
+    /// When the manifest commit that removed it was made.
+    public var removedMicros: Int64
 }
 
 /// A schema version: the columns as they were from some commit on.
@@ -40,6 +58,14 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var partitioning: PartitionSpec
     public var schemaVersions: [SchemaVersion]
     public var parts: [PartEntry]
+    /// Wall-clock microseconds of this manifest commit (never below the previous one's); nil in older manifests.
+    public var commitMicros: Int64?
+    /// Parts removed by recent commits whose files are still on disk, so that a query can resolve the part list as of
+    /// any instant since `historySinceMicros`. An entry is dropped (and `historySinceMicros` raised to its removal
+    /// time) before its file is deleted.
+    public var removed: [RemovedPart]?
+    /// The earliest instant whose part list `parts` + `removed` still describe; nil = the table's creation.
+    public var historySinceMicros: Int64?
 
     /// The newest schema version.
     public var currentSchema: TableSchema {
@@ -80,6 +106,37 @@ public struct Manifest: Sendable, Hashable, Codable {
     }
 
     func schemaVersion(_ v: Int) -> SchemaVersion? { schemaVersions.first { $0.version == v } }
+
+    /// Stamps a manifest about to be committed at wall-clock `now` (microseconds): its commit time (monotonic per
+    /// table), `addedMicros` on parts that have none yet (just added), and moves the parts of `previous` that are no
+    /// longer listed into `removed`; entries removed more than `history` microseconds ago are forgotten, so the list
+    /// holds only what a query that started within `history` can need.
+    mutating func stamp(replacing previous: Manifest, now: Int64, history: Int64) {
+        let t = max(now, (previous.commitMicros ?? 0) + 1)
+        commitMicros = t
+        for i in parts.indices where parts[i].addedMicros == nil { parts[i].addedMicros = t }
+        let live = Set(parts.map(\.path))
+        var gone = (removed ?? []).filter { !live.contains($0.path) }
+        let known = Set(gone.map(\.path))
+        for p in previous.parts where !live.contains(p.path) && !known.contains(p.path) {
+            gone.append(RemovedPart(path: p.path, addedMicros: p.addedMicros, removedMicros: t))
+        }
+        removed = gone
+        forget(Set(gone.filter { $0.removedMicros < t - history }.map(\.path)))
+    }
+
+    /// Drops `paths` from `removed` (their files are about to be deleted); queries as of an instant before their
+    /// removal can then no longer be answered, so `historySinceMicros` moves past it.
+    mutating func forget(_ paths: Set<String>) {
+        guard let r = removed else { return }
+        for e in r where paths.contains(e.path) {
+            historySinceMicros = max(historySinceMicros ?? 0, e.removedMicros)
+        }
+        removed = r.filter { !paths.contains($0.path) }
+    }
+
+    /// Microseconds since the epoch now.
+    static func nowMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
     func encoded() throws -> [UInt8] {
         let e = JSONEncoder()

@@ -159,7 +159,8 @@ extension Store {
             var outputs = [PartEntry]()
             for p in writers.keys.sorted() {
                 var w = writers[p]!
-                if let e = try w.finish() { outputs.append(e) }
+                // A merge keeps one row per key.
+                if var e = try w.finish() { e.uniqueKeys = true; outputs.append(e) }
             }
             return try commitMerge(table: table, inputs: plan.inputs, outputs: outputs) ? outputs : nil
         } catch {

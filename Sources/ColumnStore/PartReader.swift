@@ -36,7 +36,7 @@ struct PartCursor {
 
     /// Throws `corruptPart` when the file is missing or its size (or checksum, when asked) differs from the manifest.
     static func check(_ url: URL, entry: PartEntry, table: String, checksum: Bool) throws {
-        guard let info = DurableFile.fileInfo(url) else {
+        guard let info = StoreFile.fileInfo(url) else {
             throw StoreError.corruptPart(table: table, path: url.path, reason: "missing")
         }
         guard info.size == entry.bytes else {

@@ -28,7 +28,7 @@ struct PartWriter {
 
     init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
          schemaVersion: Int, level: Int, rowGroupRows: Int, rowGroupBytes: Int,
-         versionBounds: (min: UInt64, max: UInt64), durable: Bool = true) throws {
+         versionBounds: (min: UInt64, max: UInt64), durable: Bool = true, staged: Bool = false) throws {
         self.durable = durable
         self.table = table
         self.tableDirectory = tableDirectory
@@ -40,8 +40,9 @@ struct PartWriter {
         self.rowGroupBytes = max(1, rowGroupBytes)
         self.versionBounds = versionBounds
         let dir = tableDirectory.appendingPathComponent("parts").appendingPathComponent(partition)
-        try DurableFile.makeDirectory(dir)
-        let name = "l\(level)-\(UUID().uuidString.lowercased()).\(PartFormat.fileExtension)"
+        try StoreFile.makeDirectory(dir)
+        // A staged part carries `StagedParts.suffix` until its commit renames it: query-time views glob `*.parquet`.
+        let name = "l\(level)-\(UUID().uuidString.lowercased()).\(PartFormat.fileExtension)" + (staged ? StagedParts.suffix : "")
         relativePath = "parts/\(partition)/\(name)"
         finalURL = dir.appendingPathComponent(name)
         pending = RowBatch(columns: columns)

@@ -18,7 +18,8 @@ public enum PartitionSpec: Sendable, Hashable {
     /// Hash of the key into `buckets` partitions (the default, always safe).
     case keyHash(buckets: Int)
 
-    /// The default: hash of the key into 8 buckets.
+    /// The store's default when a caller names none: hash of the key into 8 buckets. (The replicator names one for
+    /// every table: `TablePlanner.partitioning`, one bucket per ~1 GiB of table, 1…64.)
     public static let `default` = PartitionSpec.keyHash(buckets: 8)
 
     /// The partitioning column, if any.

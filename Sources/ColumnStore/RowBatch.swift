@@ -116,6 +116,22 @@ public struct RowBatch: Sendable {
         s.withUTF8 { append(bytes: UnsafeRawBufferPointer($0), column: column) }
     }
 
+    /// Appends a value that `write` appends straight to the column's byte arena (e.g. text formatted from a binary
+    /// value, without an intermediate buffer). Nothing is appended when `write` throws.
+    @inline(__always)
+    public mutating func appendBytes<E: Error>(column: Int, _ write: (inout [UInt8]) throws(E) -> Void) throws(E) {
+        precondition(buffers[column].storage == .bytes, "column \(column) does not hold bytes")
+        let start = buffers[column].arena.count
+        do {
+            try write(&buffers[column].arena)
+        } catch {
+            buffers[column].arena.removeSubrange(start...)
+            throw error
+        }
+        buffers[column].ends.append(buffers[column].arena.count)
+        markPresent(column)
+    }
+
     /// Appends bytes from any collection.
     public mutating func append<C: Collection>(byteCollection value: C, column: Int) where C.Element == UInt8 {
         precondition(buffers[column].storage == .bytes, "column \(column) does not hold bytes")
@@ -167,7 +183,7 @@ public struct RowBatch: Sendable {
         deleted.append(true)
     }
 
-    /// Drops every row, keeping the allocated capacity.
+    /// Drops every row: the batch becomes a new, empty one of the same columns (its buffers are released).
     public mutating func removeAll() {
         self = RowBatch(columns: columns)
     }

@@ -2,8 +2,9 @@ import Foundation
 
 extension RowBatch {
     /// This batch's rows with `target`'s columns, matched by name: missing columns become NULL, retyped columns are
-    /// converted to the target type (see `ColumnType.widened`). Returns `self` when nothing changes.
-    func conformed(to target: [ColumnDefinition]) -> RowBatch {
+    /// converted to the target type (see `ColumnType.widened`; to `string` as `freshet scan` prints them). Returns
+    /// `self` when nothing changes. A row not yet finished keeps the values appended so far in unconverted columns.
+    public func conformed(to target: [ColumnDefinition]) -> RowBatch {
         if target == columns { return self }
         var out = RowBatch(columns: target)
         out.versions = versions

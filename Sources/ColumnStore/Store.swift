@@ -16,10 +16,18 @@ public final class Store: @unchecked Sendable {
 
     enum TableState { case ready(Manifest), broken(StoreError) }
 
+    /// Guards the in-memory state (`tables`, `identityValue`, retired parts): held only briefly, never across I/O, so
+    /// readers (`manifest`, `tableNames`, `checkpointLSN` — the HTTP and resync threads) never wait for an fsync.
     let lock = NSLock()
+    /// Serialises the writers of manifests and `store.json` (commits, merges' installs, table definitions, generation
+    /// switches): a writer reads the current manifests, writes and fsyncs without `lock`, and installs its result
+    /// under `lock`, knowing no other writer changed them meanwhile. Always taken before `lock`, never inside it.
+    let manifestWriters = NSLock()
     private var identityValue: StoreIdentity
     private var tables: [String: TableState] = [:]
-    private var retired: [(url: URL, since: Date)] = []
+    private var retired: [(table: String, path: String, since: Date)] = []
+    /// When `collectGarbage` last deleted files.
+    private var lastSweep = Date.distantPast
     var crashHook: (@Sendable (CrashPoint) throws -> Void)?
     var mergerBox = MergerBox()
     /// Versions merges must keep tombstones of (`enableMergeFloors`, the ClickHouse sink).
@@ -51,7 +59,7 @@ public final class Store: @unchecked Sendable {
     /// Takes the store's writer lock so two processes never commit to one store.
     private func lockForWriting() throws {
         let path = url.appendingPathComponent(".writer.lock").path
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, DurableFile.fileMode)
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, StoreFile.fileMode)
         if fd < 0 { throw StoreError.io(path: path, operation: "open", errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             Glibc.close(fd)
@@ -87,7 +95,7 @@ public final class Store: @unchecked Sendable {
         let file = url.appendingPathComponent("store.json")
         let current: StoreIdentity
         if FileManager.default.fileExists(atPath: file.path) {
-            current = try StoreIdentity.decode(try DurableFile.read(file), path: file.path)
+            current = try StoreIdentity.decode(try StoreFile.read(file), path: file.path)
             if let want = identity, want.systemIdentifier != current.systemIdentifier || want.slot != current.slot
                 || want.publication != current.publication {
                 throw StoreError.identityMismatch(path: url.path, reason:
@@ -98,8 +106,8 @@ public final class Store: @unchecked Sendable {
                 throw StoreError.io(path: file.path, operation: "open store", errno: ENOENT)
             }
             if options.readOnly { throw StoreError.readOnly(path: url.path) }
-            try DurableFile.makeDirectory(url.appendingPathComponent("tables"))
-            try DurableFile.replace(file, with: try want.encoded())
+            try StoreFile.makeDirectory(url.appendingPathComponent("tables"))
+            try StoreFile.replace(file, with: try want.encoded())
             current = want
         }
         let store = Store(url: url, identity: current, options: options)
@@ -136,7 +144,7 @@ public final class Store: @unchecked Sendable {
         let manifestURL = dir.appendingPathComponent("manifest.json")
         var key = TableName(directoryName: directory)?.qualifiedName ?? directory
         do {
-            var m = try Manifest.decode(try DurableFile.read(manifestURL), path: manifestURL.path)
+            var m = try Manifest.decode(try StoreFile.read(manifestURL), path: manifestURL.path)
             if let n = try? TableName(parsing: m.table), n.directoryName == directory {
                 key = n.qualifiedName
             } else if m.table == directory {
@@ -153,7 +161,7 @@ public final class Store: @unchecked Sendable {
             m.table = key
             for p in m.parts {
                 let u = dir.appendingPathComponent(p.path)
-                guard let st = DurableFile.fileInfo(u) else {
+                guard let st = StoreFile.fileInfo(u) else {
                     return (key, .broken(.corruptPart(table: key, path: u.path, reason: "missing")))
                 }
                 if st.size != p.bytes {
@@ -177,18 +185,27 @@ public final class Store: @unchecked Sendable {
     private func removeOrphans() {
         let cutoff = options.orphanCutoff
         let fm = FileManager.default
-        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where DurableFile.isTemporary(name) {
+        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where StoreFile.isTemporary(name) {
             removeIfOlder(url.appendingPathComponent(name), cutoff)
         }
         for name in tables.keys {
             let dir = tableDirectory(name)
-            for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where DurableFile.isTemporary(f) {
+            // Files a previous process removed from the manifest are orphans now: the manifest stops offering them
+            // to query-time views before they are deleted.
+            manifestWriters.withLock { lock.withLock {
+                guard case var .ready(m)? = tables[name], let r = m.removed, !r.isEmpty else { return }
+                m.forget(Set(r.map(\.path)))
+                m.sequence += 1
+                try? writeManifest(m)
+            } }
+            if case .ready? = tables[name] { try? writeReaderSchema(name) }
+            for f in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where StoreFile.isTemporary(f) {
                 removeIfOlder(dir.appendingPathComponent(f), cutoff)
             }
             guard case let .ready(m)? = tables[name] else { continue }
             let live = Set(m.parts.map(\.path))
             let partsDir = dir.appendingPathComponent("parts")
-            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] {
+            for partition in (try? fm.contentsOfDirectory(atPath: partsDir.path)) ?? [] where partition != ReaderSchema.directory {
                 let pdir = partsDir.appendingPathComponent(partition)
                 for f in (try? fm.contentsOfDirectory(atPath: pdir.path)) ?? [] where !live.contains("parts/\(partition)/\(f)") {
                     removeIfOlder(pdir.appendingPathComponent(f), cutoff)
@@ -198,7 +215,7 @@ public final class Store: @unchecked Sendable {
     }
 
     private func removeIfOlder(_ u: URL, _ cutoff: Date) {
-        if let st = DurableFile.fileInfo(u), st.modified < cutoff { DurableFile.remove(u) }
+        if let st = StoreFile.fileInfo(u), st.modified < cutoff { StoreFile.remove(u) }
     }
 
     // MARK: state
@@ -244,7 +261,7 @@ public final class Store: @unchecked Sendable {
         }
         try schema.validate(table: table)
         try partitioning.validate(schema, table: table)
-        return try lock.withLock {
+        return try manifestWriters.withLock { try lock.withLock {
             if tables[table] == nil {
                 // An older Freshet's directory for another table may be spelled like this table's today.
                 if let other = legacyDirectories.first(where: { $0.value == name.directoryName })?.key {
@@ -253,8 +270,9 @@ public final class Store: @unchecked Sendable {
                 let m = Manifest(formatVersion: Manifest.currentFormatVersion, table: table, sequence: 1, generation: 1,
                                  committedLSN: 0, keyColumns: schema.keyColumns, partitioning: partitioning,
                                  schemaVersions: [SchemaVersion(version: 1, columns: schema.columns)], parts: [])
-                try DurableFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
+                try StoreFile.makeDirectory(tableDirectory(table).appendingPathComponent("parts"))
                 try writeManifest(m)
+                try writeReaderSchemaLocked(table)
                 return 1
             }
             var m = try readyManifest(table)
@@ -271,13 +289,21 @@ public final class Store: @unchecked Sendable {
             m.schemaVersions.append(SchemaVersion(version: current.version + 1, columns: schema.columns))
             m.sequence += 1
             try writeManifest(m)
+            try writeReaderSchemaLocked(table)
             return current.version + 1
-        }
+        } }
     }
 
-    /// Writes a manifest durably and makes it the table's current state. Caller holds `lock`.
+    /// Writes a manifest durably and makes it the table's current state, stamped with its commit time against the
+    /// current one (`Manifest.stamp`). Caller holds `manifestWriters` and `lock` (table definitions,
     func writeManifest(_ m: Manifest) throws {
-        try DurableFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
+        var m = m
+        if case let .ready(previous)? = tables[m.table] {
+            m.stamp(replacing: previous, now: Manifest.nowMicros(), history: options.viewHistoryMicros)
+        } else {
+            m.commitMicros = Manifest.nowMicros()
+        }
+        try StoreFile.replace(manifestURL(m.table), with: try m.encoded()) { [crashHook] in
             try crashHook?(.beforeManifestRename(m.table))
         }
         tables[m.table] = .ready(m)
@@ -313,10 +339,13 @@ public final class Store: @unchecked Sendable {
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
                                    rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
-                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync)
+                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true)
             do {
                 try w.append(sorted: sorted)
-                if let e = try w.finish() { staged.parts.append(e) }
+                if var e = try w.finish() {
+                    e.uniqueKeys = sorted.count < 2 || (1..<sorted.count).allSatisfy { RowBatch.compareKeys(sorted, $0 - 1, sorted, $0, keys) != 0 }
+                    staged.parts.append(e)
+                }
             } catch {
                 w.abandon()
                 discard(staged)
@@ -328,7 +357,25 @@ public final class Store: @unchecked Sendable {
 
     /// Deletes staged parts that will not be committed.
     public func discard(_ staged: StagedParts) {
-        for p in staged.parts { DurableFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
+        for p in staged.parts { StoreFile.remove(tableDirectory(staged.table).appendingPathComponent(p.path)) }
+    }
+
+    /// Renames staged part files to their committed names (`<part>.parquet`, which query-time views glob) just before
+    /// the manifest commit that lists them; the commit's first round fsyncs their directories. A part already renamed
+    /// (a retried commit) is taken as it is. A crash after the rename leaves an unlisted file: an orphan.
+    func publish(_ staged: StagedParts) throws -> StagedParts {
+        var out = staged
+        for i in out.parts.indices where out.parts[i].path.hasSuffix(StagedParts.suffix) {
+            let from = tableDirectory(staged.table).appendingPathComponent(out.parts[i].path)
+            let path = String(out.parts[i].path.dropLast(StagedParts.suffix.count))
+            let to = tableDirectory(staged.table).appendingPathComponent(path)
+            if rename(from.path, to.path) != 0 {
+                let e = errno
+                guard e == ENOENT, StoreFile.fileInfo(to) != nil else { throw StoreError.io(path: from.path, operation: "rename staged part", errno: e) }
+            }
+            out.parts[i].path = path
+        }
+        return out
     }
 
     /// Commits: for each table, one manifest replace (truncate first, then the staged parts, committed LSN = `upTo`),
@@ -336,41 +383,53 @@ public final class Store: @unchecked Sendable {
     /// A crash part-way leaves every manifest either old or new; the checkpoint moves only after all of them.
     public func commit(_ commit: StoreCommit) throws {
         try writable()
-        try lock.withLock {
-            var next = [Manifest]()
-            for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
-                var m = try readyManifest(table)
-                if change.truncate {
-                    retireLocked(m.parts, table: table)
-                    m.parts.removeAll()
-                    m.generation += 1
-                }
-                for s in change.staged {
-                    guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
-                    for var p in s.parts {
-                        p.generation = m.generation
-                        m.parts.append(p)
+        // Staged part files take their committed names first (query-time views glob those names; the manifest below
+        // is what makes them visible).
+        var commit = commit
+        for (table, change) in commit.tables { commit.tables[table]?.staged = try change.staged.map(publish) }
+        try manifestWriters.withLock {
+            // The new manifests, from the current ones: no other manifest writer runs until this one is done.
+            let (next, truncated, identity): ([Manifest], [(table: String, parts: [PartEntry])], StoreIdentity) = try lock.withLock {
+                var next = [Manifest](), truncated = [(table: String, parts: [PartEntry])]()
+                let now = Manifest.nowMicros()
+                for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
+                    let previous = try readyManifest(table)
+                    var m = previous
+                    if change.truncate {
+                        truncated.append((table, m.parts))
+                        m.parts.removeAll()
+                        m.generation += 1
                     }
+                    for s in change.staged {
+                        guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
+                        for var p in s.parts {
+                            p.generation = m.generation
+                            m.parts.append(p)
+                        }
+                    }
+                    m.committedLSN = max(m.committedLSN, commit.upTo)
+                    m.sequence += 1
+                    m.stamp(replacing: previous, now: now, history: options.viewHistoryMicros)
+                    next.append(m)
                 }
-                m.committedLSN = max(m.committedLSN, commit.upTo)
-                m.sequence += 1
-                next.append(m)
+                return (next, truncated, identityValue)
             }
-            // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent):
+            // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent), none under `lock`:
             //  1. the new parts and their directories (a no-op for parts staged durably), and the new manifests and
             //     the checkpoint as temp files;
             //  2. each manifest renamed into place and its directory fsynced — a crash part-way leaves each table old
             //     or new, and the checkpoint not moved;
             //  3. the checkpoint renamed into place and the store directory fsynced.
             let urls = next.map { manifestURL($0.table) }, names = next.map(\.table)
-            let temps = urls.map { DurableFile.temporaryURL(for: $0) }
+            let temps = urls.map { StoreFile.temporaryURL(for: $0) }
             var files = try zip(temps, next).map { ($0, try $1.encoded()) }
             var checkpoint: (identity: StoreIdentity, temp: URL)?
-            if commit.upTo > identityValue.checkpointLSN {
-                var id = identityValue
+            if commit.upTo > identity.checkpointLSN {
+                var id = identity
                 id.checkpointLSN = commit.upTo
-                checkpoint = (id, DurableFile.temporaryURL(for: storeFile))
-                files.append((checkpoint!.temp, try id.encoded()))
+                let temp = StoreFile.temporaryURL(for: storeFile)
+                checkpoint = (id, temp)
+                files.append((temp, try id.encoded()))
             }
             let partFiles = commit.tables.flatMap { table, change in
                 change.staged.flatMap { $0.parts.map { self.tableDirectory(table).appendingPathComponent($0.path) } }
@@ -378,26 +437,32 @@ public final class Store: @unchecked Sendable {
             let partDirectories = Set(partFiles.map { $0.deletingLastPathComponent() }).sorted { $0.path < $1.path }
             let writes = files
             let round1Jobs: [@Sendable () throws -> Void] =
-                partFiles.map { u in { @Sendable in try DurableFile.syncFile(u) } }
-                + partDirectories.map { u in { @Sendable in try DurableFile.syncDirectory(u) } }
-                + writes.map { f in { @Sendable in try DurableFile.writeNew(f.1, to: f.0) } }
+                partFiles.map { u in { @Sendable in try StoreFile.syncFile(u) } }
+                + partDirectories.map { u in { @Sendable in try StoreFile.syncDirectory(u) } }
+                + writes.map { f in { @Sendable in try StoreFile.writeNew(f.1, to: f.0) } }
             if let e = Parallel.forEach(round1Jobs.count, { try round1Jobs[$0]() }).compactMap({ $0 }).first {
-                for f in writes { DurableFile.remove(f.0) }
+                for f in writes { StoreFile.remove(f.0) }
                 throw e
             }
             let round2 = Parallel.forEach(next.count) { [crashHook] i in
                 try crashHook?(.beforeManifestRename(names[i]))
-                try DurableFile.check(rename(temps[i].path, urls[i].path), "rename", urls[i].path)
-                try DurableFile.syncDirectory(urls[i].deletingLastPathComponent())
+                try StoreFile.rename(temps[i], to: urls[i])
+                try StoreFile.syncDirectory(urls[i].deletingLastPathComponent())
             }
-            for (m, e) in zip(next, round2) where e == nil { tables[m.table] = .ready(m) }
+            lock.withLock {
+                for (m, e) in zip(next, round2) where e == nil {
+                    tables[m.table] = .ready(m)
+                    // A truncated table's old parts go (after the grace period) only once its new manifest is in place.
+                    for t in truncated where t.table == m.table { retireLocked(t.parts, table: t.table) }
+                }
+            }
             if let e = round2.compactMap({ $0 }).first { throw e }
             for m in next { try crashHook?(.afterManifest(m.table)) }
             try crashHook?(.beforeCheckpoint)
             if let checkpoint {
-                try DurableFile.check(rename(checkpoint.temp.path, storeFile.path), "rename", storeFile.path)
-                try DurableFile.syncDirectory(url)
-                identityValue = checkpoint.identity
+                try StoreFile.rename(checkpoint.temp, to: storeFile)
+                try StoreFile.syncDirectory(url)
+                lock.withLock { identityValue = checkpoint.identity }
             }
         }
         collectGarbage()
@@ -409,7 +474,7 @@ public final class Store: @unchecked Sendable {
     /// Swaps a merge's inputs for its outputs in the latest manifest (commits made meanwhile are kept).
     /// Returns false (and removes the outputs) when an input is gone, e.g. after a truncate.
     ///
-    /// The new manifest is written and fsynced outside the store lock, and only renamed into place under it when no
+    /// The new manifest is written and fsynced outside the store's locks, and only renamed into place under them when no
     /// commit changed the table meanwhile (else it is rebuilt from the newer manifest): the apply thread's stage and
     /// commit never wait for a merge's fsyncs, which take tens of milliseconds while the disk is busy.
     func commitMerge(table: String, inputs: [PartEntry], outputs: [PartEntry]) throws -> Bool {
@@ -417,24 +482,25 @@ public final class Store: @unchecked Sendable {
         while true {
             let base = try manifest(table)
             guard gone.isSubset(of: Set(base.parts.map(\.path))) else {
-                for o in outputs { DurableFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
+                for o in outputs { StoreFile.remove(tableDirectory(table).appendingPathComponent(o.path)) }
                 return false
             }
-            let next = Self.replacing(gone, by: outputs, in: base)
+            var next = Self.replacing(gone, by: outputs, in: base)
+            next.stamp(replacing: base, now: Manifest.nowMicros(), history: options.viewHistoryMicros)
             let url = manifestURL(table)
-            let tmp = DurableFile.temporaryURL(for: url)
-            try DurableFile.writeNew(try next.encoded(), to: tmp)
-            let installed: Bool = try lock.withLock {
+            let tmp = StoreFile.temporaryURL(for: url)
+            try StoreFile.writeNew(try next.encoded(), to: tmp)
+            let installed: Bool = try manifestWriters.withLock { try lock.withLock {
                 guard case let .ready(current)? = tables[table], current.sequence == base.sequence else { return false }
                 try crashHook?(.beforeManifestRename(table))
-                try DurableFile.check(rename(tmp.path, url.path), "rename", url.path)
+                try StoreFile.rename(tmp, to: url)
                 tables[table] = .ready(next)
                 return true
-            }
-            guard installed else { DurableFile.remove(tmp); continue }
+            } }
+            guard installed else { StoreFile.remove(tmp); continue }
             // The rename is durable once the directory is; the inputs are only retired (deleted after the grace
             // period) after that, so a crash before it finds the old manifest with all of its parts.
-            try DurableFile.syncDirectory(url.deletingLastPathComponent())
+            try StoreFile.syncDirectory(url.deletingLastPathComponent())
             lock.withLock { retireLocked(inputs, table: table) }
             return true
         }
@@ -463,22 +529,40 @@ public final class Store: @unchecked Sendable {
 
     func retireLocked(_ parts: [PartEntry], table: String) {
         let now = Date()
-        for p in parts { retired.append((tableDirectory(table).appendingPathComponent(p.path), now)) }
+        for p in parts { retired.append((table, p.path, now)) }
     }
 
-    /// Deletes replaced part files whose grace period has passed (all of them when `force`).
-    /// Returns how many files were deleted.
+    /// Deletes replaced part files whose grace period has passed (all of them when `force`). Each table's manifest
+    /// first stops offering them to query-time views (`Manifest.forget`, one manifest commit per table), then the
+    /// files go. Deletions happen in sweeps at most once per grace period (unless `force`): a DuckDB query binding a
+    /// glob opens every matching file, so a file vanishing between the glob and that open fails the query, and
+    /// sweeps keep such moments rare. Returns how many files were deleted.
     @discardableResult
     public func collectGarbage(force: Bool = false) -> Int {
         let now = Date()
-        let due: [URL] = lock.withLock {
-            let (old, keep) = retired.reduce(into: ([URL](), [(url: URL, since: Date)]())) { acc, r in
-                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r.url) } else { acc.1.append(r) }
+        // It may rewrite manifests (to forget the files it deletes), so it is a manifest writer.
+        let due: [URL] = manifestWriters.withLock { lock.withLock {
+            guard force || now.timeIntervalSince(lastSweep) >= options.gracePeriod else { return [] }
+            let (old, keep) = retired.reduce(into: ([(table: String, path: String, since: Date)](), [(table: String, path: String, since: Date)]())) { acc, r in
+                if force || now.timeIntervalSince(r.since) >= options.gracePeriod { acc.0.append(r) } else { acc.1.append(r) }
             }
-            retired = keep
-            return old
-        }
-        for u in due { DurableFile.remove(u) }
+            guard !old.isEmpty else { return [] }
+            lastSweep = now
+            var deletable = [URL]()
+            var kept = keep
+            for (table, entries) in Dictionary(grouping: old, by: \.table) {
+                let paths = Set(entries.map(\.path))
+                if case var .ready(m)? = tables[table], let r = m.removed, r.contains(where: { paths.contains($0.path) }) {
+                    m.forget(paths)
+                    m.sequence += 1
+                    do { try writeManifest(m) } catch { kept += entries; continue }
+                }
+                deletable += entries.map { tableDirectory(table).appendingPathComponent($0.path) }
+            }
+            retired = kept
+            return deletable
+        } }
+        for u in due { StoreFile.remove(u) }
         return due.count
     }
 
@@ -507,7 +591,7 @@ public final class Store: @unchecked Sendable {
             case let .broken(e):
                 // A broken part is reported below with the others; a manifest that cannot be read ends the table here.
                 guard case .corruptPart = e,
-                      let m = try? Manifest.decode(try DurableFile.read(dir.appendingPathComponent("manifest.json")), path: "") else {
+                      let m = try? Manifest.decode(try StoreFile.read(dir.appendingPathComponent("manifest.json")), path: "") else {
                     problems.append(e)
                     continue
                 }

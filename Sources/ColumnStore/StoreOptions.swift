@@ -12,6 +12,12 @@ public struct StoreOptions: Sendable {
     public var rowGroupBytes = 4 << 20
     /// How long replaced part files stay on disk for readers holding an older manifest.
     public var gracePeriod: TimeInterval = 60
+    /// How far back a query-time view can resolve the part list (`Manifest.removed`, capped by `gracePeriod`): a DuckDB
+    /// transaction that started longer ago fails with an error once a part it needs was replaced. Every manifest
+    /// commit carries the parts removed within this window, so it is kept short.
+    public var viewHistory: TimeInterval = 10
+
+    var viewHistoryMicros: Int64 { Int64((min(viewHistory, gracePeriod) * 1_000_000).rounded()) }
     /// Files not referenced by a manifest and last modified before this moment are removed on open.
     /// Defaults to the start of this process, so parts staged by this process are never touched.
     public var orphanCutoff: Date = StoreOptions.processStart

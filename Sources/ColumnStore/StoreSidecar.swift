@@ -8,7 +8,7 @@ extension Store {
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name != "store.json", name != "tables" else {
             throw StoreError.invalidCommit(reason: "bad sidecar file name \(name)")
         }
-        try DurableFile.replace(url.appendingPathComponent(name), with: [UInt8](data))
+        try StoreFile.replace(url.appendingPathComponent(name), with: [UInt8](data))
     }
 
     /// The contents of a sidecar file, or nil when it does not exist.

@@ -32,23 +32,45 @@ enum ValueText {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    static func date(_ days: Int64) -> String {
+    /// Day numbers the replicator stores for date ±infinity (DuckDB's date infinities).
+    static let dateInfinity = Int64(Int32.max), dateNegativeInfinity = -Int64(Int32.max)
+    /// Microsecond values the replicator stores for timestamp ±infinity (DuckDB's timestamp infinities).
+    static let timestampInfinity = Int64.max, timestampNegativeInfinity = -Int64.max
+
+    /// `YYYY-MM-DD` as PostgreSQL prints it under DateStyle ISO, and whether the year is BC (years before 1 are
+    /// printed as `1 - year` with a ` BC` suffix: year 0 is 1 BC).
+    static func isoDate(_ days: Int64) -> (text: String, isBC: Bool) {
         let (y, m, d) = civil(days: days)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+        let isBC = y <= 0
+        return ("\(pad(isBC ? 1 - y : y, 4))-\(pad(m, 2))-\(pad(d, 2))", isBC)
     }
 
+    /// A date as PostgreSQL prints it (DateStyle ISO): `2024-01-02`, `0044-03-15 BC`, `infinity`, `-infinity`.
+    static func date(_ days: Int64) -> String {
+        if days == dateInfinity { return "infinity" }
+        if days == dateNegativeInfinity { return "-infinity" }
+        let (text, isBC) = isoDate(days)
+        return isBC ? text + " BC" : text
+    }
+
+    /// A timestamp as PostgreSQL prints it (DateStyle ISO, TimeZone UTC for `utc`): `2024-01-02 03:04:05.5`,
+    /// `+00` after the time when `utc`, ` BC` last, `infinity`, `-infinity`.
     static func timestamp(_ micros: Int64, utc: Bool) -> String {
+        if micros == timestampInfinity { return "infinity" }
+        if micros == timestampNegativeInfinity { return "-infinity" }
         let perDay: Int64 = 86_400_000_000
         var days = micros / perDay, rem = micros % perDay
         if rem < 0 { rem += perDay; days -= 1 }
         let secs = rem / 1_000_000, frac = rem % 1_000_000
-        var s = date(days) + " \(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2))"
+        let (dateText, isBC) = isoDate(days)
+        var s = dateText + " \(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2))"
         if frac != 0 {
             var f = pad(frac, 6)
             while f.hasSuffix("0") { f.removeLast() }
             s += "." + f
         }
-        return utc ? s + "+00" : s
+        if utc { s += "+00" }
+        return isBC ? s + " BC" : s
     }
 
     static func decimal<T: BinaryInteger>(_ unscaled: T, scale: Int) -> String {
@@ -69,9 +91,31 @@ enum ValueText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A float as PostgreSQL prints it with extra_float_digits > 0: the shortest text that round-trips (the digits of
+    /// Swift's `description`), fixed-point when the decimal exponent is in -4 ..< 15 (float4: ..< 6), else `1.5e+20`
+    /// (at least two exponent digits); `NaN`, `Infinity`, `-Infinity`, `-0`.
     static func double(_ v: Double, float32: Bool) -> String {
-        if float32 { return String(Float(v)) }
-        return String(v)
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v < 0 ? "-Infinity" : "Infinity" }
+        let sign = v.sign == .minus ? "-" : ""
+        if v == 0 { return sign + "0" }
+        // Swift prints the shortest round-trip digits as `123.45`, `1e+16`, `1.5e-05` or `5e-324`.
+        let text = float32 ? Float(v).magnitude.description : v.magnitude.description
+        let parts = text.split(separator: "e", maxSplits: 1)
+        let mantissa = parts[0]
+        var exponent = parts.count == 2 ? Int(parts[1]) ?? 0 : 0
+        var digits = Array(mantissa.filter { $0 != "." })
+        exponent += (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count) - 1
+        while digits.first == "0" { digits.removeFirst(); exponent -= 1 }
+        while digits.last == "0" { digits.removeLast() }
+        if exponent >= -4 && exponent < (float32 ? 6 : 15) {
+            if exponent < 0 { return sign + "0." + String(repeating: "0", count: -exponent - 1) + String(digits) }
+            if digits.count <= exponent + 1 { return sign + String(digits) + String(repeating: "0", count: exponent + 1 - digits.count) }
+            return sign + String(digits[...exponent]) + "." + String(digits[(exponent + 1)...])
+        }
+        let fraction = digits.count > 1 ? "." + String(digits[1...]) : ""
+        let magnitude = String(abs(exponent))
+        return sign + String(digits[0]) + fraction + "e" + (exponent < 0 ? "-" : "+") + (magnitude.count < 2 ? "0" : "") + magnitude
     }
 
     /// The text of column `c` in `row` (nil when NULL or unchanged).

@@ -43,7 +43,8 @@ public struct Config: Sendable, Equatable {
 
     /// Per-table settings.
     public struct TableSettings: Sendable, Equatable {
-        /// How the table's parts are partitioned (default: hash of the key into 8 buckets).
+        /// How the table's parts are partitioned (default: hash of the key into one bucket per ~1 GiB of table,
+        /// 1…64, chosen when the table is first defined; `hash` alone is 8 buckets).
         public var partition: PartitionSetting?
         /// Key columns for a table without a primary key (it then needs REPLICA IDENTITY FULL).
         public var key: [String]?

@@ -11,12 +11,26 @@ public final class Logger: @unchecked Sendable {
     private let lock = NSLock()
     private let minimum: Level
     private let sink: @Sendable (String) -> Void
+    /// Whether stderr is a terminal that shows one updating status line (`transient`).
+    public let terminal: Bool
+    private var transientShown = false
 
-    public init(format: Config.LogFormat = .text, minimum: Level = .info,
+    /// `terminal`: stderr is a terminal (text format only); progress then updates one line instead of logging lines.
+    public init(format: Config.LogFormat = .text, minimum: Level = .info, terminal: Bool = false,
                 sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.format = format
         self.minimum = minimum
+        self.terminal = terminal && format == .text
         self.sink = sink
+    }
+
+    /// Shows `text` as the updating status line at the bottom of the terminal (carriage return, clear to the end of
+    /// the line, no newline); the next logged line replaces it. Does nothing unless `terminal`.
+    public func transient(_ text: String) {
+        guard terminal else { return }
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        transientShown = true
     }
 
     /// Logs `event` (a dotted name such as `stream.commit`) with key/value fields in the given order.
@@ -35,6 +49,10 @@ public final class Logger: @unchecked Sendable {
             line = s + "}"
         }
         lock.lock(); defer { lock.unlock() }
+        if transientShown {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            transientShown = false
+        }
         sink(line)
     }
 

@@ -49,7 +49,8 @@ public final class Replicator: @unchecked Sendable {
         sink?.start(setup.store)
         defer { sink?.stop() }
         // Background merges keep the number of parts per partition small; they never block commits.
-        setup.store.startMerger { [logger] table, error in
+        setup.store.startMerger { [logger, stats] table, error in
+            stats.recordError("merge")
             logger.warn("store.merge_failed", ["table": table, "error": error.description, "note": "retried on the next pass; `freshet verify` checks the store"])
         }
         defer { setup.store.stopMerger() }
@@ -206,48 +207,10 @@ public final class Replicator: @unchecked Sendable {
         heartbeat?.start()
         defer { heartbeat?.stop() }
 
-        var applyError: Error?
-        var lastProgress = Date()
-        var lastTransactions = stats.transactions
-        var lastLagSamples = stats.lagSamplesTotal
-        loop: while true {
-            if Date().timeIntervalSince(lastProgress) >= progressInterval {
-                let tx = stats.transactions
-                let behind = stats.serverWALEnd > stats.committedLSN ? stats.serverWALEnd - stats.committedLSN : 0
-                let samplesSince = stats.lagSamplesTotal - lastLagSamples
-                let p50 = stats.lagQuantile(0.5, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
-                let p99 = stats.lagQuantile(0.99, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
-                logger.info("stream.progress", ["tx_per_s": Int(Double(tx - lastTransactions) / Date().timeIntervalSince(lastProgress)),
-                                                 "rows": stats.rowsApplied, "commits": stats.commits,
-                                                 "lag_p50_ms": p50, "lag_p99_ms": p99, "wal_behind_bytes": behind,
-                                                 "committed": LSN(stats.committedLSN).description])
-                lastLagSamples = stats.lagSamplesTotal
-                lastProgress = Date()
-                lastTransactions = tx
-            }
-            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
-            case let .element(chunk):
-                do {
-                    applier.receivedAt = chunk.receivedAt
-                    for event in chunk.events { try applier.handle(event) }
-                    try applier.tick(caughtUp: queue.isEmpty)
-                } catch { applyError = error; break loop }
-                if stopRequested.isSet { break loop }
-            case .timedOut:
-                do { try applier.tick(caughtUp: true) } catch { applyError = error; break loop }
-                if stopRequested.isSet { break loop }
-            case .closed:
-                break loop
-            }
-        }
-        // Stop the reader, then flush what is complete and confirm it.
+        var applyError = applyUntilStopped(applier, queue: queue)
+        // Stop the reader, then apply what was already received (complete transactions only get committed).
         reader.stop()
-        // Apply what was already received (complete transactions only get committed).
-        if applyError == nil {
-            drain: while case let .element(chunk) = queue.pop(timeout: 0) {
-                do { for event in chunk.events { try applier.handle(event) } } catch { applyError = error; break drain }
-            }
-        }
+        if applyError == nil { applyError = drain(applier, queue: queue) }
         if applyError == nil { try applier.flush() }
         applier.abandonStaged()
         if let applyError { throw applyError }
@@ -256,6 +219,35 @@ public final class Replicator: @unchecked Sendable {
         }
         try? stream.stop()   // sends the final flush position
         logger.info("stream.stopped", ["committed": LSN(store.checkpointLSN).description])
+    }
+
+    /// Applies received chunks until a stop is requested, the reader closes the queue, or applying fails (returned).
+    private func applyUntilStopped(_ applier: StreamApplier, queue: BoundedQueue<StreamReader.Chunk>) -> Error? {
+        var progress = StreamProgress(stats: stats)
+        while true {
+            progress.logIfDue(every: progressInterval, logger: logger)
+            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
+            case let .element(chunk):
+                do {
+                    applier.receivedAt = chunk.receivedAt
+                    for event in chunk.events { try applier.handle(event) }
+                    try applier.tick(caughtUp: queue.isEmpty)
+                } catch { return error }
+            case .timedOut:
+                do { try applier.tick(caughtUp: true) } catch { return error }
+            case .closed:
+                return nil
+            }
+            if stopRequested.isSet { return nil }
+        }
+    }
+
+    /// Applies what the stopped reader left in the queue.
+    private func drain(_ applier: StreamApplier, queue: BoundedQueue<StreamReader.Chunk>) -> Error? {
+        while case let .element(chunk) = queue.pop(timeout: 0) {
+            do { for event in chunk.events { try applier.handle(event) } } catch { return error }
+        }
+        return nil
     }
 
     /// How a table seen in a Relation message is replicated; nil when it is not (out of scope, or unreplicable).
@@ -388,20 +380,4 @@ public final class Replicator: @unchecked Sendable {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end && !stopRequested.isSet { usleep(50_000) }
     }
-}
-
-/// A flag set from one thread and read from others.
-final class AtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    func clear() { lock.lock(); value = false; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Error?
-    func set(_ e: Error) { lock.lock(); if value == nil { value = e }; lock.unlock() }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return value }
 }

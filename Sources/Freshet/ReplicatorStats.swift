@@ -20,6 +20,7 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _tableCommitMicros: [String: Int64] = [:]
     private var _snapshotExpected: [String: Int64] = [:]
     private var _bytesCommitted: [String: Int] = [:]
+    private var _lagHistory = LagHistory()
     private var _sourceChanges: [String: Int] = [:]
     private var _unreplicable: [UnreplicableTable] = []
     private var _clickhouse: ClickHouseStats?
@@ -85,10 +86,12 @@ public final class ReplicatorStats: @unchecked Sendable {
     /// Records a store commit that made `rows` visible, with the commit-to-visible lag of each source transaction in
     /// it (source commit time to store commit durable).
     func recordCommit(rows: Int, transactionLags: [Double], duration: Double) {
+        let now = Date()
         lock.lock()
         _storeCommitHistogram.observe(duration)
         for lag in transactionLags { _lagHistogram.observe(lag) }
-        _values["last_lag_at"] = Date().timeIntervalSince1970
+        _lagHistory.observe(transactionLags, at: now)
+        _values["last_lag_at"] = now.timeIntervalSince1970
         _values["commits", default: 0] += 1
         _values["rows_committed", default: 0] += Double(rows)
         _values["last_lag"] = transactionLags.max() ?? 0
@@ -106,6 +109,11 @@ public final class ReplicatorStats: @unchecked Sendable {
         lock.lock(); let recent = _lagSamples.suffix(n).sorted(); lock.unlock()
         guard !recent.isEmpty else { return nil }
         return recent[min(recent.count - 1, Int(Double(recent.count - 1) * p + 0.5))]
+    }
+
+    /// Commit-to-visible lag of the last 15 minutes per 10 s (p50, p99, max, count), oldest first.
+    public func lagHistory(now: Date = Date()) -> [LagHistory.Point] {
+        lock.lock(); defer { lock.unlock() }; return _lagHistory.points(now: now)
     }
 
     /// Recent commit-to-visible lag samples (seconds), oldest first.

@@ -2,7 +2,7 @@ import Foundation
 import Freshet
 
 /// `freshet COMMAND [arguments]`. To add a command, write a `FreshetCommand` in Commands/ and list it here.
-let commands: [any FreshetCommand.Type] = [RunCommand.self, ResyncCommand.self, Scan.self, SQL.self, Verify.self, Compact.self,
+let commands: [any FreshetCommand.Type] = [RunCommand.self, CheckCommand.self, ResyncCommand.self, Scan.self, SQL.self, Verify.self, Compact.self,
                                             StatusCommand.self, DropCommand.self]
 
 func usage(_ commands: [any FreshetCommand.Type]) -> String {

@@ -89,11 +89,11 @@ enum ModelSchema {
         return out
     }
 
-    /// Files under the table's parts directory (relative paths) that are not temp files.
+    /// Files under the table's parts directory (relative paths), the reader-schema files (`parts/_schema/`) left out.
     static func partFiles(_ store: Store, _ table: String) -> Set<String> {
         let dir = store.tableDirectory(table).appendingPathComponent("parts")
         var out = Set<String>()
-        for p in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+        for p in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where p != ReaderSchema.directory {
             for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(p).path)) ?? [] {
                 out.insert("parts/\(p)/\(f)")
             }

@@ -21,7 +21,7 @@ final class BenchSmokeTests: XCTestCase {
         let report = try String(contentsOf: out, encoding: .utf8)
         for row in ["| initial snapshot,", "binary COPY, one stream:", "pg_dump", "catch-up, one transaction of 3,000 row updates",
                     "catch-up, 400 one-row transactions", "catch-up, Tools/loadgen", "peak RSS, initial snapshot",
-                    "store size after the snapshot", "GROUP BY status", "commit-to-visible lag p50",
+                    "store size after the snapshot", "GROUP BY status", "DuckDB through the view", "raw scan:", "commit-to-visible lag p50",
                     "commit-to-visible lag p99", "CPU used by Freshet", "load achieved by pgbench"] {
             XCTAssertTrue(report.contains(row), "report lacks \(row):\n\(report)")
         }

@@ -88,11 +88,15 @@ final class SourceShapesTests: XCTestCase {
             INSERT INTO \(q).nopk VALUES (1, 'x');
             CREATE TABLE \(q).reserved (id int PRIMARY KEY, "_version" int);
             INSERT INTO \(q).reserved VALUES (1, 1);
+            CREATE TABLE \(q).nothing (id int PRIMARY KEY, v int);
+            ALTER TABLE \(q).nothing REPLICA IDENTITY NOTHING;
+            INSERT INTO \(q).nothing VALUES (1, 1);
             """)
         try s.waitForAutomaticResync(of: "\(s.schema).later", count: 1)
         // The unreplicable tables are never published, so their updates and deletes keep working on the source.
         for _ in 0..<3 {
-            try s.pg.sql.execute("UPDATE \(q).nopk SET b = 'y'; DELETE FROM \(q).nopk WHERE a = 2; UPDATE \(q).reserved SET \"_version\" = 2")
+            try s.pg.sql.execute("UPDATE \(q).nopk SET b = 'y'; DELETE FROM \(q).nopk WHERE a = 2; UPDATE \(q).reserved SET \"_version\" = 2; "
+                                 + "UPDATE \(q).nothing SET v = v + 1; DELETE FROM \(q).nothing WHERE id = 2")
             usleep(500_000)
         }
         // An update after the copy leaves the 3 kB TOASTed column unchanged in the WAL: it must keep its value.
@@ -104,7 +108,7 @@ final class SourceShapesTests: XCTestCase {
                                            [s.publication]).rows.compactMap { $0[0] }
         XCTAssertEqual(published, ["events", "items", "later"])
         XCTAssertTrue(s.log.contains("source.unreplicable_table") && s.log.contains("\(s.schema).nopk")
-                      && s.log.contains("\(s.schema).reserved"), s.log)
+                      && s.log.contains("\(s.schema).reserved") && s.log.contains("\(s.schema).nothing"), s.log)
         XCTAssertFalse(try s.storeTables().contains("\(s.schema).plain"))
     }
 
@@ -180,6 +184,32 @@ final class SourceShapesTests: XCTestCase {
         try s.waitCaughtUp()
         try s.compare(tables: [items])
         XCTAssertTrue(s.log.contains("source.column_renamed") && s.log.contains("source.added_column_default"), s.log)
+    }
+
+    // MARK: two replicators on one database
+
+    func testResyncRequestsReachOnlyTheReplicatorsTheyConcern() throws {
+        let a = try Scenario(rows: 200)
+        defer { a.cleanup() }
+        let b = try Scenario(rows: 200)
+        defer { b.cleanup() }
+        let pa = try a.start(), pb = try b.start()
+        defer { pa.signal(SIGKILL); pb.signal(SIGKILL); _ = pa.wait(timeout: 10); _ = pb.wait(timeout: 10) }
+        try a.waitCaughtUp()
+        try b.waitCaughtUp()
+        // Both receive the request through the WAL; only A replicates the table.
+        try a.resync(["\(a.schema).items"])
+        try a.waitForResyncs(done: 1)
+        try b.waitForResyncs(done: 1)
+        XCTAssertFalse(try b.storeTables().contains("\(a.schema).items"), "B copied a table it does not replicate")
+        // --slot: only that replicator acts, even for --all.
+        let r = try runFreshet(["resync", "--all", "--slot", b.slot, "--source", b.url])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try b.waitForResyncs(done: 2)
+        usleep(1_000_000)
+        XCTAssertEqual(a.resyncEntries().count, 1, "A acted on a request for B's slot: \(a.resyncEntries())")
+        try a.compare(tables: a.tables)
+        try b.compare(tables: b.tables)
     }
 
     // MARK: slots and databases of another store

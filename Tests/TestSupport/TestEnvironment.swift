@@ -40,6 +40,16 @@ public enum TestEnvironment {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tools")
     }
 
+    /// An external program found on PATH (chromium, promtool, prometheus, …), or a skip (a failure in CI):
+    /// `Tools/install-deps` installs them.
+    public static func executable(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/sbin:/bin"
+        for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+            return "\(dir)/\(name)"
+        }
+        return try missing("\(name) is not installed: run Tools/install-deps", file: file, line: line)
+    }
+
     private static func missing(_ why: String, file: StaticString, line: UInt) throws -> String {
         try unavailable(why, file: file, line: line)
     }

@@ -32,6 +32,7 @@ public enum FreshetMetrics {
         gauge("freshet_commit_lag_last_seconds", "Commit-to-visible lag of the last store commit that carried rows.", s.lastCommitLag)
         gauge("freshet_lag_seconds", "Current end-to-end lag: the newer of the last commit lag and the last heartbeat round trip.",
               s.currentLag ?? 0)
+        gauge("freshet_health_max_lag_seconds", "The lag above which /healthz answers 503 (metrics.healthMaxLagSeconds).", s.healthMaxLag)
         gauge("freshet_heartbeat_lag_seconds", "Heartbeat round trip: from its emission on the source to its arrival in the stream.",
               s.heartbeatLag)
         gauge("freshet_heartbeat_age_seconds", "Seconds since the last heartbeat arrived (0 before the first).",
@@ -95,8 +96,8 @@ public enum FreshetMetrics {
         // Trouble.
         counter("freshet_reconnects_total", "Replication connections lost and retried.", Double(s.reconnects))
         var errors = s.errors
-        for kind in ["stream", "slot_query"] where errors[kind] == nil { errors[kind] = 0 }
-        f.append(MetricFamily("freshet_errors_total", .counter, help: "Errors by kind (stream: connection lost; slot_query: pg_replication_slots read failed).",
+        for kind in ["stream", "slot_query", "merge", "catalog"] where errors[kind] == nil { errors[kind] = 0 }
+        f.append(MetricFamily("freshet_errors_total", .counter, help: "Errors by kind (stream: connection lost; slot_query: pg_replication_slots read failed; merge: a background merge failed, counted once per table and distinct error; catalog: a catalog check failed).",
                               samples: errors.sorted { $0.key < $1.key }.map {
                                   MetricSample(labels: [MetricLabel("kind", $0.key)], value: Double($0.value))
                               }))

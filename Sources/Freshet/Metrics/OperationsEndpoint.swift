@@ -3,7 +3,7 @@ import Foundation
 import PostgresReplication
 
 /// The operations surface of a running replicator: the slot monitor (always) and, unless `metricsAddress` is nil,
-/// the HTTP endpoint with `/metrics`, `/healthz` and `/status`. Started before setup (so a busy address fails before
+/// the HTTP endpoint with the status page at `/`, `/metrics`, `/healthz` and `/status`. Started before setup (so a busy address fails before
 /// anything is created on the source), given the store once it is open, stopped on exit.
 public final class OperationsEndpoint: @unchecked Sendable {
     private let config: Config
@@ -68,8 +68,9 @@ public final class OperationsEndpoint: @unchecked Sendable {
             } catch {
                 return .text(500, "status: \(error)")
             }
-        case "/":
-            return .text(200, "freshet: /metrics /healthz /status")
+        case "/", "/index.html":
+            return HTTPResponse(status: 200, contentType: StatusPage.contentType,
+                                body: Data(StatusPage.render(StatusReport(snapshot())).utf8))
         default:
             return .text(404, "not found: \(request.path) (try /metrics, /healthz, /status)")
         }

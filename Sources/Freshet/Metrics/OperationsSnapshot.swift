@@ -56,6 +56,10 @@ public struct OperationsSnapshot: Sendable {
     public var slotWarning: Bool
     public var slotWarnBytes: Int64
     public var healthMaxLag: Double
+    /// Commit-to-visible lag of the last 15 minutes per 10 s.
+    public var lagHistory: [LagHistory.Point] = []
+    /// The store's resync requests (`resync.json`), oldest first.
+    public var resyncs: [ResyncLedger.Entry] = []
     /// Source changes that changed what the copy holds, by kind (see `ReplicatorStats.recordSourceChange`).
     public var sourceChanges: [String: Int] = [:]
     /// Tables in scope that cannot be replicated, with the fix.
@@ -108,8 +112,9 @@ extension OperationsSnapshot {
         let slot = slotMonitor?.reading
         let lastCommitMicros = stats.lastCommitTimestampMicros
         let lastStoreCommit = stats.lastStoreCommit
+        let now = Date()
         var snapshot = OperationsSnapshot(
-            now: Date(), slotName: config.slot, publication: config.publication,
+            now: now, slotName: config.slot, publication: config.publication,
             state: state, stateReason: reason, stateSince: stats.stateSince, tables: tables,
             transactions: stats.transactions, commits: stats.commits, storeCommits: stats.storeCommits, rowsCommitted: stats.rowsCommitted, spills: stats.spills,
             reconnects: stats.reconnects, errors: stats.errors, lagHistogram: stats.lagHistogram,
@@ -123,6 +128,8 @@ extension OperationsSnapshot {
             slot: slot?.slot, slotCheckedAt: slot?.checkedAt, slotWarning: slot?.warning ?? false,
             slotWarnBytes: config.slotWarnBytes, healthMaxLag: config.healthMaxLagSeconds,
             sourceChanges: stats.sourceChanges, unreplicable: stats.unreplicable)
+        snapshot.lagHistory = stats.lagHistory(now: now)
+        snapshot.resyncs = ResyncLedger.decode(store?.readSidecar(ResyncLedger.fileName)).entries
         snapshot.clickhouse = stats.clickhouse?.reading
         return snapshot
     }

@@ -18,6 +18,43 @@ public struct StatusReport: Codable, Sendable, Equatable {
         /// Snapshot progress: rows copied and the planner's estimate (nil when no snapshot ran since start).
         public var snapshotRows: Int?
         public var snapshotExpectedRows: Int64?
+        /// The table's resync in progress, e.g. `copying 1200 of ~5000 rows (24%)` or `queued` (nil when none).
+        public var resync: String?
+    }
+
+    /// A resync request and its progress, from the store's `resync.json`.
+    public struct Resync: Codable, Sendable, Equatable {
+        public var id: String
+        /// `schema.table` names, or `["*"]` for every table.
+        public var tables: [String]
+        public var state: String
+        public var rowsCopied: Int
+        public var estimatedRows: Int
+        public var message: String?
+        public var updated: String
+
+        /// The ledger entry as `/status` shows it.
+        public init(_ e: ResyncLedger.Entry) {
+            id = e.request.id
+            tables = e.request.all ? ["*"] : e.request.tables
+            state = e.state.rawValue
+            rowsCopied = e.rowsCopied
+            estimatedRows = e.estimatedRows
+            message = e.message
+            updated = Logger.timestamp(e.updated)
+        }
+
+        /// `copying 1200 of ~5000 rows (24%)`, `queued`, `done`, `failed: …`.
+        public var progress: String {
+            switch state {
+            case "copying":
+                let pct = estimatedRows > 0 ? " (\(min(100, rowsCopied * 100 / estimatedRows))%)" : ""
+                return "copying \(rowsCopied) of ~\(estimatedRows) rows\(pct)"
+            case "pending": return "queued"
+            case "failed": return "failed: \(message ?? "")"
+            default: return state
+            }
+        }
     }
 
     public struct Slot: Codable, Sendable, Equatable {
@@ -32,6 +69,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     }
 
     public var time: String
+    /// `time` as seconds since the Unix epoch (nil from a server that predates it).
+    public var unixTime: Double?
     public var state: String
     public var stateReason: String
     public var healthy: Bool
@@ -54,6 +93,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var unreplicableTables: [UnreplicableTable]
     /// Source changes that changed what the copy holds, by kind.
     public var sourceChanges: [String: Int]
+    /// Commit-to-visible lag per 10 s over the last 15 minutes, oldest first (nil from a server that predates it).
+    public var lagHistory: [LagHistory.Point]?
+    /// `/healthz` turns 503 above this lag, seconds (nil from a server that predates it).
+    public var healthMaxLagSeconds: Double?
+    /// The recent resync requests, oldest first (nil from a server that predates it).
+    public var resyncs: [Resync]?
     /// The ClickHouse sink (nil when none runs).
     public var clickhouse: ClickHouseMetrics.Status?
 
@@ -61,6 +106,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         let health = HealthCheck.evaluate(s)
         func iso(_ d: Date?) -> String? { d.map(Logger.timestamp) }
         time = Logger.timestamp(s.now)
+        unixTime = s.now.timeIntervalSince1970
         state = s.state.rawValue
         stateReason = s.stateReason
         healthy = health.healthy
@@ -79,11 +125,17 @@ public struct StatusReport: Codable, Sendable, Equatable {
         slot = Slot(name: s.slotName, exists: s.slot != nil, active: s.slot?.active, walStatus: s.slot?.walStatus,
                     retainedBytes: s.slot?.retainedBytes, warning: s.slotWarning, warnBytes: s.slotWarnBytes,
                     checkedAt: iso(s.slotCheckedAt))
-        tables = s.tables.map {
-            Table(name: $0.name, storedRows: $0.storedRows, parts: $0.parts, bytes: $0.bytes, bytesCommitted: $0.bytesCommitted, pendingMerges: $0.pendingMerges,
-                  applied: $0.applied, lastCommit: iso($0.lastCommit),
-                  snapshotRows: $0.snapshotExpectedRows == nil ? nil : ($0.applied["snapshot"] ?? 0),
-                  snapshotExpectedRows: $0.snapshotExpectedRows)
+        let resyncs = s.resyncs.map(Resync.init)
+        self.resyncs = resyncs
+        lagHistory = s.lagHistory
+        healthMaxLagSeconds = s.healthMaxLag
+        let active = resyncs.filter { $0.state == "pending" || $0.state == "copying" }
+        tables = s.tables.map { t in
+            Table(name: t.name, storedRows: t.storedRows, parts: t.parts, bytes: t.bytes, bytesCommitted: t.bytesCommitted, pendingMerges: t.pendingMerges,
+                  applied: t.applied, lastCommit: iso(t.lastCommit),
+                  snapshotRows: t.snapshotExpectedRows == nil ? nil : (t.applied["snapshot"] ?? 0),
+                  snapshotExpectedRows: t.snapshotExpectedRows,
+                  resync: active.first { $0.tables.contains(t.name) || $0.tables == ["*"] }?.progress)
         }
         unreplicableTables = s.unreplicable
         sourceChanges = s.sourceChanges

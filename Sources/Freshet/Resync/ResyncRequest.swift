@@ -11,9 +11,13 @@ public struct ResyncRequest: Codable, Sendable, Equatable {
     public var all: Bool
     /// Why Freshet asked for it itself (a table added, recreated, renamed...); nil for `freshet resync`.
     public var reason: String?
+    /// The replication slot of the replicator it is meant for; nil = every replicator of the database (the message
+    /// reaches all of them through the WAL).
+    public var slot: String?
 
-    public init(id: String = UUID().uuidString.lowercased(), tables: [String], all: Bool, reason: String? = nil) {
-        self.id = id; self.tables = tables; self.all = all; self.reason = reason
+    public init(id: String = UUID().uuidString.lowercased(), tables: [String], all: Bool, reason: String? = nil,
+                slot: String? = nil) {
+        self.id = id; self.tables = tables; self.all = all; self.reason = reason; self.slot = slot
     }
 
     static let messagePrefix = "resync "

@@ -5,8 +5,9 @@ import PostgresReplication
 /// `freshet resync`: asks the replicator of `source` to copy tables afresh, through the WAL.
 public enum ResyncTrigger {
     /// Checks the tables exist, then emits the request as a transactional logical message. Returns it (its `id`
-    /// identifies it in the store's `resync.json`).
-    public static func request(source: String, tables: [String], all: Bool) throws -> ResyncRequest {
+    /// identifies it in the store's `resync.json`). With `slot`, only the replicator of that slot performs it;
+    /// without, every replicator of the database does, each for the tables it replicates.
+    public static func request(source: String, tables: [String], all: Bool, slot: String? = nil) throws -> ResyncRequest {
         let sql = try Connection(source, applicationName: "freshet-resync-request")
         defer { sql.close() }
         if !all {
@@ -22,7 +23,7 @@ public enum ResyncTrigger {
                 throw ReplicatorError.snapshotFailed(table: missing.joined(separator: ","), reason: "no such table in the source")
             }
         }
-        let request = ResyncRequest(tables: tables, all: all)
+        let request = ResyncRequest(tables: tables, all: all, slot: slot)
         try sql.query("SELECT pg_logical_emit_message(true, $1, $2)", [Heartbeat.prefix, request.messageContent])
         return request
     }

@@ -33,6 +33,7 @@ final class ResyncWorker: @unchecked Sendable {
 
     /// Records a request durably (called by the apply thread before the checkpoint can pass its message).
     func enqueue(_ request: ResyncRequest) throws {
+        if let slot = request.slot, slot != config.slot { return }   // meant for another replicator of this database
         condition.lock(); defer { condition.unlock() }
         guard ledger.add(request) else { return }   // a replayed message
         try persistLocked()
@@ -97,8 +98,14 @@ final class ResyncWorker: @unchecked Sendable {
         let sql = try Connection(settings: settings, applicationName: "freshet-resync")
         defer { sql.close() }
         let catalog = SourceCatalog(connection: sql)
-        let names = request.all ? store.tableNames : request.tables
-        guard !names.isEmpty else { return "no tables" }
+        let planner = TablePlanner(config: config)
+        // Another replicator of this database receives the same request: each copies only the tables it replicates.
+        let names = request.all ? store.tableNames : request.tables.filter { name in
+            if store.tableNames.contains(name) { return true }
+            guard let parsed = try? TableName(parsing: name) else { return false }
+            return planner.inScope(schema: parsed.schema, name: parsed.table)
+        }
+        guard !names.isEmpty else { return "no table of this replicator's (\(config.slot)) scope" }
         let found = try catalog.tables(schemas: [], tables: names, exclude: [])
         // A name the source no longer has (dropped, or renamed away) is emptied in the store: the copy equals the
         // source. A name neither has is a mistake; a partition is named by its partitioned table.
@@ -112,7 +119,6 @@ final class ResyncWorker: @unchecked Sendable {
         }
         // Define (or extend) every table first, then note its generation: a TRUNCATE after this point makes the
         // table's resync moot (the stream rebuilds it from the truncate on).
-        let planner = TablePlanner(config: config)
         var tables: [TablePlan] = []
         var generations: [String: UInt64] = [:]
         for t in found {
@@ -124,7 +130,8 @@ final class ResyncWorker: @unchecked Sendable {
         for name in gone { generations[name] = try store.manifest(name).generation }
         let repl = try ReplicationConnection(settings: settings, applicationName: "freshet-resync")
         defer { repl.connection.close() }   // drops the temporary slot
-        let slotName = "freshet_resync_" + String(request.id.filter(\.isHexDigit).prefix(12))
+        // Unique per replicator: several replicators of one database may perform the same request.
+        let slotName = String(config.slot.prefix(40)) + "_resync_" + String(request.id.filter(\.isHexDigit).prefix(12))
         let slot = try repl.createSlot(slotName, temporary: true, snapshot: .export)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("resync slot exported no snapshot") }
         let estimate = found.reduce(0) { $0 + max(0, Int($1.estimatedRows)) }

@@ -71,8 +71,10 @@ final class Snapshotter: @unchecked Sendable {
                     defer { conn.close() }
                     try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
+                    let formats = try OutputText.sessionMatches(conn)
                     while let task = state.nextTask(tasks), !state.failed {
-                        let staged = try copyTask(task, table: tables[task.table], connection: conn, version: version, progress: progress)
+                        let staged = try copyTask(task, table: tables[task.table], connection: conn, formats: formats,
+                                                  version: version, progress: progress)
                         state.add(staged, table: tables[task.table].source.qualifiedName)
                     }
                     try conn.execute("COMMIT")
@@ -90,10 +92,15 @@ final class Snapshotter: @unchecked Sendable {
         return state.staged
     }
 
-    private func copyTask(_ task: Task, table: TablePlan, connection: Connection, version: UInt64,
+    /// `formats`: the session prints values as `OutputText` does (otherwise the server's output functions are used).
+    private func copyTask(_ task: Task, table: TablePlan, connection: Connection, formats: Bool, version: UInt64,
                           progress: ProgressReporter) throws -> StagedParts? {
         let name = table.source.qualifiedName
-        var sql = "COPY (SELECT " + table.mappings.map { $0.copyExpression() }.joined(separator: ", ")
+        // Per task: a column switches to its text fallback when a value its store type cannot hold arrives.
+        var mappings = formats ? table.mappings : table.mappings.map(\.withoutClientFormatting)
+        var sql = "COPY (SELECT " + zip(mappings, table.source.columns).map { mapping, column in
+                mapping.copyExpression(outputFunction: column.outputFunction)
+            }.joined(separator: ", ")
             + " FROM ONLY " + task.relation
         if let blocks = task.blocks {
             sql += " WHERE ctid >= '(\(blocks.lowerBound),0)'::tid"
@@ -105,7 +112,6 @@ final class Snapshotter: @unchecked Sendable {
         var staged: StagedParts?
         var rowsInBatch = 0
         let columnCount = table.mappings.count
-        let converters = table.mappings.map(\.converter)
         // No local function captures these variables: captured only by the non-escaping closures below they stay on
         // the stack with static exclusivity checks (a local function would box them, and every value appended would
         // pay a dynamic access check — a tenth of the snapshot's CPU in perf).
@@ -117,10 +123,17 @@ final class Snapshotter: @unchecked Sendable {
                 }
                 try reader.forEachField { i, raw in
                     guard let raw else { batch.appendNull(column: i); return }
+                    let held: Bool
                     do {
-                        _ = try converters[i].append(raw, binary: true, to: &batch, column: i)
+                        held = try mappings[i].converter.append(raw, binary: true, to: &batch, column: i)
+                        if !held { try TextFallback.switchColumn(i, appending: raw, binary: true, mappings: &mappings, batch: &batch) }
                     } catch {
-                        throw ReplicatorError.badValue(table: name, column: table.mappings[i].name, reason: "\(error)")
+                        throw ReplicatorError.badValue(table: name, column: mappings[i].name, reason: "\(error)")
+                    }
+                    if !held {
+                        try store.defineTable(name, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: table.keyColumns),
+                                              partitioning: table.partitioning)
+                        logger.warn("snapshot.column_as_text", ["table": name, "column": mappings[i].name, "note": TextFallback.note])
                     }
                 }
                 batch.finishRow(version: version)

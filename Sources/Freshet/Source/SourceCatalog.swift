@@ -57,9 +57,20 @@ public struct SourceCatalog {
                 let known = t.partitions.map(\.estimatedRows).filter { $0 >= 0 }
                 t.estimatedRows = known.isEmpty && !t.partitions.isEmpty ? -1 : known.reduce(0, +)
             }
+            t.estimatedRows = plannerRows(SQLQuoting.qualified(schema: schema, name: name)) ?? t.estimatedRows
             result.append(t)
         }
         return result
+    }
+
+    /// The planner's row estimate of a whole table, as EXPLAIN gives it: `reltuples` scaled to the table's current
+    /// size, an estimate also for a table never analysed (where `reltuples` is -1) and for a partitioned table (the
+    /// sum of its partitions). Nil when EXPLAIN fails (no SELECT right).
+    func plannerRows(_ quotedName: String) -> Int64? {
+        guard let text = try? connection.execute("EXPLAIN (FORMAT JSON) SELECT * FROM \(quotedName)").scalar,
+              let plans = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
+              let rows = (plans.first?["Plan"] as? [String: Any])?["Plan Rows"] as? NSNumber else { return nil }
+        return rows.int64Value
     }
 
     /// The leaf partitions of a partitioned table, at any depth, in name order.
@@ -90,13 +101,18 @@ public struct SourceCatalog {
     public func describe(oid: UInt32, schema: String, name: String, replicaIdentity: Character,
                          estimatedRows: Int64, pages: Int64) throws -> SourceTable {
         let columns = try connection.query("""
-            SELECT attname, atttypid::int8::text, atttypmod::text, attnotnull::text, attnum::text, atthasmissing::text
-            FROM pg_attribute
-            WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum
+            SELECT a.attname, a.atttypid::int8::text, a.atttypmod::text, a.attnotnull::text, a.attnum::text,
+                   a.atthasmissing::text, fn.nspname, f.proname
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_proc f ON f.oid = t.typoutput
+            LEFT JOIN pg_namespace fn ON fn.oid = f.pronamespace
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum
             """, [String(oid)]).rows.map { row in
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
                          typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
-                         attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t")
+                         attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t",
+                         outputFunction: row[6] == "pg_catalog" ? row[7].map { SQLQuoting.qualified(schema: "pg_catalog", name: $0) } : nil)
         }
         let key = try connection.query("""
             SELECT a.attname FROM pg_index i

@@ -52,4 +52,9 @@ public struct SourceColumn: Sendable, Equatable {
     /// True when `ALTER TABLE ... ADD COLUMN ... DEFAULT` gave existing rows a value without writing them
     /// (`atthasmissing`): the WAL never carries it for those rows.
     public var hasMissingValue = false
+    /// The type's output function (`pg_type.typoutput`) as a quoted qualified name, e.g. `"pg_catalog"."inet_out"`:
+    /// the snapshot calls it to get exactly the text pgoutput sends. Nil for an output function outside `pg_catalog`
+    /// (an extension's: calling it would need USAGE on its schema); the snapshot then selects `format('%s', col)`,
+    /// which calls the same function.
+    public var outputFunction: String? = nil
 }

@@ -60,9 +60,15 @@ struct TablePlanner: Sendable {
         columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
     }
 
-    /// The key: configured key columns (with REPLICA IDENTITY FULL), else the primary key.
+    /// The key: configured key columns (with REPLICA IDENTITY FULL), else the primary key. A table whose replica
+    /// identity is NOTHING has none.
     func keyColumns(_ t: SourceTable) throws -> [String] {
         let name = t.qualifiedName
+        // Published, a table without a replica identity makes PostgreSQL refuse its UPDATEs and DELETEs on the source.
+        if t.replicaIdentity == "n" {
+            throw UnreplicableTable(table: name, reason: "its REPLICA IDENTITY is NOTHING: published, its UPDATEs and DELETEs would fail on the source",
+                                    fix: "ALTER TABLE \(t.quotedName) REPLICA IDENTITY DEFAULT (with a primary key) or FULL, or exclude it")
+        }
         // The config key as JSON writes it (a name may hold quotes).
         let jsonKey = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         if let key = config.tableSettings[name]?.key {

@@ -29,9 +29,7 @@ final class StreamApplier {
     let schemaChanged: (_ table: String, _ oid: UInt32, _ removed: [String], _ added: [String]) throws -> Void
 
     private var decoder = PgOutputDecoder(protocolVersion: 1)
-    private var relations = RelationCache()
-    private var writersByOID: [UInt32: TableWriter] = [:]
-    private var writersByName: [String: TableWriter] = [:]
+    private var writers = TableWriters()
     private var ignoredOIDs: Set<UInt32> = []
     /// Relation messages of tables without a writer yet: the writer is made at the table's first change.
     private var deferredRelations: [UInt32: RelationMessage] = [:]
@@ -53,7 +51,8 @@ final class StreamApplier {
     /// counts from the receipt of its first transaction.
     var receivedAt = Date()
     private var rowsSinceCheck = 0
-    private var pendingRows = 0
+    /// Rows in the tables' batches (not yet staged).
+    private var pendingRows: Int { writers.all.reduce(0) { $0 + $1.pendingRows } }
     /// Source commit times (µs since 2000) of the transactions whose rows wait for the next store commit; each is
     /// observed in the commit-to-visible histogram when that commit is durable. At most one per pending row.
     private var pendingCommitMicros: [Int64] = []
@@ -78,7 +77,7 @@ final class StreamApplier {
     }
 
     /// True while a transaction is open or rows wait for a commit.
-    var hasPendingWork: Bool { inTransaction || pendingRows > 0 || writersByName.values.contains { $0.hasWork } }
+    var hasPendingWork: Bool { inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } }
 
     // MARK: events
 
@@ -127,7 +126,7 @@ final class StreamApplier {
 
     /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart).
     func abandonStaged() {
-        for w in writersByName.values { w.abandonStaged(store: store) }
+        for w in writers.all { w.abandonStaged() }
     }
 
     /// Commits everything applied so far (call on shutdown).
@@ -146,10 +145,10 @@ final class StreamApplier {
             guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
             inTransaction = false
             let end = c.endLSN.value
-            for w in writersByName.values { w.commitTransaction(version: end) }
+            for w in writers.all { w.commitTransaction(version: end) }
             if end > appliedUpTo { appliedUpTo = end }
             stats.transactions += 1
-            if pendingRows > 0 || writersByName.values.contains(where: { $0.truncatePending }) {
+            if writers.all.contains(where: { $0.hasWork }) {
                 if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
                 pendingCommitMicros.append(c.commitTimestamp)
             }
@@ -168,7 +167,7 @@ final class StreamApplier {
             if let old = u.oldTuple?.tuple, w.keyDiffers(old, u.newTuple) {
                 // The key changed: the old key's row is gone, and TOASTed columns the UPDATE left unchanged take their
                 // values from the old key's latest version.
-                carried = try w.valuesForKeyChange(oldKey: old, newTuple: u.newTuple, store: store)
+                carried = try w.valuesForKeyChange(oldKey: old, newTuple: u.newTuple)
                 try w.appendTombstone(keyFrom: old)
                 try rowAdded()
             }
@@ -183,8 +182,7 @@ final class StreamApplier {
         case let .truncate(t):
             for oid in t.relationOIDs {
                 guard let w = try writer(oid) else { continue }
-                pendingRows -= w.pendingRows
-                w.truncate(store: store)
+                w.truncate()
                 stats.count(table: w.name, .truncate)
                 logger.info("stream.truncate", ["table": w.name])
             }
@@ -209,34 +207,30 @@ final class StreamApplier {
     /// The writer for a relation's changes, or nil when the table is not replicated (or the change is a replay).
     private func writer(_ oid: UInt32) throws -> TableWriter? {
         if ignoredOIDs.contains(oid) { return nil }
-        if writersByOID[oid] == nil, let r = deferredRelations.removeValue(forKey: oid) { try startTable(r) }
+        if writers.byOID[oid] == nil, let r = deferredRelations.removeValue(forKey: oid) { try startTable(r) }
         if ignoredOIDs.contains(oid) { return nil }
-        guard let w = writersByOID[oid] else { throw ReplicatorError.unknownRelation(oid: oid) }
+        guard let w = writers.byOID[oid] else { throw ReplicatorError.unknownRelation(oid: oid) }
         // A transaction whose commit record lies below the table's committed LSN was applied before a crash.
         if transactionFinalLSN < w.committedLSN { return nil }
         return w
     }
 
     private func relationChanged(_ r: RelationMessage) throws {
-        relations.update(r)
         let name = r.tableName.qualifiedName
         let mappings = StreamApplier.mappings(r)
-        if let w = writersByName[name] {
+        if let w = writers.byName[name] {
             if w.relationOID != r.oid {
                 // The table was dropped and created again under the same name. The catalog watcher saw it (the new
                 // table joins the publication only through it) and copies it afresh; the copy's generation switch
                 // drops the old table's rows. The writer just follows the new relation.
                 logger.info("stream.table_relation_changed", ["table": name, "oid": r.oid])
-                writersByOID[w.relationOID] = nil
-                w.setRelationOID(r.oid)
-                writersByOID[r.oid] = w
+                writers.rebind(w, to: r.oid)
             }
             if w.layoutDiffers(mappings) {
                 let oldOrder = w.mappings.map(\.name)
                 let oldNames = Set(oldOrder)
                 // Schema change: the rows so far keep the old schema version.
-                pendingRows -= w.pendingRows
-                try w.stage(store: store, openVersion: inTransaction ? nextChunkVersion() : nil)
+                try w.stage(openVersion: inTransaction ? nextChunkVersion() : nil)
                 let version = try store.defineTable(name, schema: TableSchema(columns: mappings.map(\.definition), keyColumns: w.keyColumns),
                                                     partitioning: try store.manifest(name).partitioning)
                 try w.adopt(relationOID: r.oid, mappings: mappings)
@@ -275,10 +269,10 @@ final class StreamApplier {
         // rename or an added column (made while Freshet was stopped, or before the table's first change since).
         let previous = known ? try store.manifest(name).schemaVersions.last?.columns.map(\.name) ?? [] : []
         try store.defineTable(name, schema: schema, partitioning: known ? try store.manifest(name).partitioning : setup.partitioning)
-        let w = try TableWriter(name: name, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
+        let w = try TableWriter(name: name, store: store, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
                                 committedLSN: known ? try store.committedLSN(name) : 0)
-        writersByOID[r.oid] = w
-        writersByName[name] = w
+        w.onTextFallback = { [logger] column in logger.warn("stream.column_as_text", ["table": name, "column": column, "note": TextFallback.note]) }
+        writers.add(w)
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
         let names = mappings.map(\.name)
         let added = names.filter { !previous.contains($0) }
@@ -299,7 +293,6 @@ final class StreamApplier {
     }
 
     private func rowAdded() throws {
-        pendingRows += 1
         rowsSinceCheck += 1
         stats.rowsApplied += 1
         if inTransaction && rowsSinceCheck >= 1024 {
@@ -307,7 +300,6 @@ final class StreamApplier {
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
                 try stageAll(openVersion: nextChunkVersion())
-                pendingRows = 0
                 stats.spills += 1
             }
         }
@@ -315,16 +307,15 @@ final class StreamApplier {
 
     private func overLimits() -> Bool {
         if pendingRows >= limits.maxRows { return true }
-        return writersByName.values.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
+        return writers.all.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
     }
 
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
     /// thread only; `Store.stage` is thread-safe): encoding uses the cores and the fsyncs overlap.
     private func stageAll(openVersion: UInt64?) throws {
         // Each writer goes to exactly one thread, and the applier waits for all of them.
-        nonisolated(unsafe) let pending = writersByName.values.filter { $0.pendingRows > 0 }
-        let store = store
-        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(store: store, openVersion: openVersion) }
+        nonisolated(unsafe) let pending = writers.all.filter { $0.pendingRows > 0 }
+        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(openVersion: openVersion) }
         if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
@@ -334,7 +325,7 @@ final class StreamApplier {
         var commit = StoreCommit(upTo: upTo)
         var rows = 0
         try stageAll(openVersion: nil)
-        for w in writersByName.values.sorted(by: { $0.name < $1.name }) where w.hasWork {
+        for w in writers.all.sorted(by: { $0.name < $1.name }) where w.hasWork {
             let change = w.takeChange()
             if change.truncate { commit.truncate(w.name) }
             if let staged = change.staged { rows += staged.rows; commit.add(staged) }
@@ -343,7 +334,7 @@ final class StreamApplier {
         if rows > 0 { TestHooks.delayFirstRowCommit() }
         try store.commit(commit)
         stats.recordStoreCommit(commit)
-        for w in writersByName.values where upTo > w.committedLSN { w.committedLSN = upTo }
+        for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
         committedUpTo = max(committedUpTo, upTo)
         confirm(LSN(committedUpTo))
         let now = Date()
@@ -354,7 +345,6 @@ final class StreamApplier {
         }
         stats.committedLSN = committedUpTo
         stats.lastStoreCommit = now
-        pendingRows = 0
         pendingSince = nil
         pendingCommitMicros.removeAll(keepingCapacity: pendingCommitMicros.count < 65_536)
         if commit.tables.isEmpty { lastIdleCheckpoint = now }

@@ -26,11 +26,19 @@ final class TableWriter {
     private var openTransactionStart = 0
     /// Changes of transactions whose commit record is below this were committed before: skip them (replays).
     var committedLSN: UInt64
-    /// Values that could not be represented (NaN in a numeric(p,s) column) and were stored as NULL.
-    private(set) var unrepresentable = 0
+    /// A column switched to its text fallback (`TextFallback`) and the store has no schema version for it yet:
+    /// `stage` defines it first.
+    private var schemaPending = false
+    /// Called with the column's name when a column switches to its text fallback.
+    var onTextFallback: ((String) -> Void)?
 
-    init(name: String, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String], committedLSN: UInt64) throws {
+    /// The store the table's parts are staged in.
+    let store: Store
+
+    init(name: String, store: Store, relationOID: UInt32, mappings: [ColumnMapping], keyColumns: [String],
+         committedLSN: UInt64) throws {
         self.name = name
+        self.store = store
         self.relationOID = relationOID
         self.mappings = mappings
         self.keyColumns = keyColumns
@@ -66,6 +74,7 @@ final class TableWriter {
         self.mappings = mappings
         self.batch = RowBatch(columns: mappings.map(\.definition))
         openTransactionStart = 0
+        schemaPending = false
     }
 
     func setRelationOID(_ oid: UInt32) { relationOID = oid }
@@ -92,13 +101,15 @@ final class TableWriter {
     /// For an UPDATE that changes the key and leaves TOASTed columns unchanged: the current values of those columns
     /// under the old key — from this writer's pending rows, else from the store (a FINAL read of the old key).
     /// Returns nil when no column needs it; columns not found stay marked unchanged (and are counted).
-    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData, store: Store) throws -> RowBatch? {
+    func valuesForKeyChange(oldKey: TupleData, newTuple: TupleData) throws -> RowBatch? {
         let unchanged = (0..<mappings.count).filter { newTuple.kind(at: $0) == .unchangedToast }
         guard !unchanged.isEmpty, oldKey.count == mappings.count else { return nil }
         let definitions = mappings.map(\.definition)
         var probe = RowBatch(columns: definitions)
         for i in keyIndexes {
-            try oldKey.withBytes(at: i) { raw in _ = try mappings[i].converter.append(raw, binary: oldKey.kind(at: i) == .binary, to: &probe, column: i) }
+            let held = try oldKey.withBytes(at: i) { raw in try mappings[i].converter.append(raw, binary: oldKey.kind(at: i) == .binary, to: &probe, column: i) }
+            // A key value the store type cannot hold (see `TextFallback`) cannot be looked up: the columns stay unchanged.
+            if held == false { unresolvedKeyMoves += unchanged.count; return nil }
         }
         probe.finishTombstone(version: 0)
         var found: [Int: (RowBatch, Int, Int)] = [:]
@@ -155,14 +166,19 @@ final class TableWriter {
             batch.appendUnchanged(column: i)
         case .text, .binary:
             let binary = tuple.kind(at: i) == .binary
-            let ok: Bool? = try tuple.withBytes(at: i) { raw in
+            let held: Bool? = try tuple.withBytes(at: i) { raw in
                 do {
-                    return try mappings[i].converter.append(raw, binary: binary, to: &batch, column: i)
+                    if try mappings[i].converter.append(raw, binary: binary, to: &batch, column: i) { return true }
+                    try TextFallback.switchColumn(i, appending: raw, binary: binary, mappings: &mappings, batch: &batch)
+                    return false
                 } catch {
                     throw ReplicatorError.badValue(table: name, column: mappings[i].name, reason: "\(error)")
                 }
             }
-            if ok == false { unrepresentable += 1 }
+            if held == false {
+                schemaPending = true
+                onTextFallback?(mappings[i].name)
+            }
         }
     }
 
@@ -176,7 +192,7 @@ final class TableWriter {
 
     /// TRUNCATE: rows and staged parts so far are dropped (the truncate supersedes them); the next commit
     /// drops every committed part of the table.
-    func truncate(store: Store) {
+    func truncate() {
         batch.removeAll()
         openTransactionStart = 0
         if let staged { store.discard(staged) }
@@ -185,7 +201,11 @@ final class TableWriter {
     }
 
     /// Writes the batch as staged parts. Rows of the open transaction get `openVersion` (nil: there are none).
-    func stage(store: Store, openVersion: UInt64?) throws {
+    func stage(openVersion: UInt64?) throws {
+        if schemaPending {
+            try store.defineTable(name, schema: schema, partitioning: try store.manifest(name).partitioning)
+            schemaPending = false
+        }
         guard batch.count > 0 else { return }
         if openTransactionStart < batch.count {
             guard let openVersion else { preconditionFailure("open-transaction rows without a version") }
@@ -198,7 +218,7 @@ final class TableWriter {
     }
 
     /// Forgets uncommitted work (after a lost connection the transaction is streamed again).
-    func abandonStaged(store: Store) {
+    func abandonStaged() {
         if let staged { store.discard(staged) }
         staged = nil
         batch.removeAll()

@@ -30,7 +30,8 @@ public struct WriterOptions: Sendable {
     public var createdBy: String = "freshet version 0.1.0 (build dev)"
     /// Permission bits of the written file (store files must not be world-readable).
     public var fileMode: UInt32 = 0o640
-    /// fsync the file and its directory on close (turn off only in tests and benchmarks).
+    /// fsync the file and its directory on close. Off when the caller makes the file durable later itself (the store's
+    /// streaming parts are fsynced by the commit that lists them), and in tests and benchmarks.
     public var durable: Bool = true
 
     public init() {}

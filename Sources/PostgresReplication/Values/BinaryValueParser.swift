@@ -6,9 +6,9 @@ import Foundation
 /// is an array or String). Wrong lengths and malformed encodings throw `ValueParseError`.
 ///
 /// Types without a binary parser here (arrays, enums, ranges, geometric, user types) are taken as UTF-8 text:
-/// in the binary COPY path the caller SELECTs such columns cast `::text`, so their binary form *is* the text.
-/// (pgoutput with `binary 'true'` would send arrays in their binary array format instead; use text mode
-/// for tables with such columns.)
+/// in the binary COPY path the caller selects such columns through their output function (a `cstring`, whose binary
+/// form *is* the text), or formats their binary form with `OutputText`. (pgoutput with `binary 'true'` would send
+/// arrays in their binary array format instead; use text mode for tables with such columns.)
 public enum BinaryValueParser {
     /// One byte, 0 = false, anything else = true (as `boolrecv`).
     public static func parseBool(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Bool {

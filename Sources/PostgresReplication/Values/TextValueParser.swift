@@ -256,7 +256,7 @@ extension String {
 }
 
 /// A calendar date as printed, before era and range checks.
-private struct CivilDate {
+struct CivilDate {
     var year: Int
     var month: Int
     var day: Int

@@ -18,8 +18,9 @@ enum RunCommand: FreshetCommand {
                                        "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format", "progress-seconds",
                                        "health-max-lag-seconds", "slot-warn-bytes", "clickhouse", "clickhouse-database"]
 
-    static func run(_ args: Arguments) throws {
-        guard args.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument \(args.positional[0])") }
+    /// The configuration from `--config FILE`, the environment and the flags (flags win over the file, the file over
+    /// the environment). Options a command does not declare are simply absent (`freshet check` shares this).
+    static func configuration(_ args: Arguments) throws -> Config {
         var fileConfig = Data("{}".utf8)
         if let path = args.value("config") {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -58,8 +59,13 @@ enum RunCommand: FreshetCommand {
             guard let f = Config.LogFormat(rawValue: v) else { throw Arguments.UsageError(description: "--log-format text|json") }
             config.logFormat = f
         }
+        return config
+    }
 
-        let logger = Logger(format: config.logFormat)
+    static func run(_ args: Arguments) throws {
+        guard args.positional.isEmpty else { throw Arguments.UsageError(description: "unexpected argument \(args.positional[0])") }
+        let config = try configuration(args)
+        let logger = Logger(format: config.logFormat, terminal: isatty(STDERR_FILENO) == 1)
         let replicator = try Replicator(config: config, logger: logger)
         if let v = try args.positiveInteger("progress-seconds") { replicator.progressInterval = Double(v) }
         logger.info("freshet.start", ["source": config.redactedSource, "store": config.store, "slot": config.slot,

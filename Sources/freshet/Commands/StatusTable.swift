@@ -13,6 +13,7 @@ enum StatusTable {
         } else {
             out += "slot \(r.slot.name): \(r.slot.checkedAt == nil ? "not read yet" : "missing")\n"
         }
+        out += lagSparkline(r)
         if r.state == "snapshot" {
             let copied = r.tables.reduce(0) { $0 + ($1.snapshotRows ?? 0) }
             let expected = r.tables.reduce(Int64(0)) { $0 + ($1.snapshotExpectedRows ?? 0) }
@@ -38,12 +39,17 @@ enum StatusTable {
         return out
     }
 
+    /// Two lines of Unicode blocks, p99 and p50 of the commit-to-visible lag per 10 s over the last 15 minutes,
+    /// on one scale (blank where nothing was committed); empty when the server sends no history.
+    static func lagSparkline(_ r: StatusReport) -> String {
+        guard let points = r.lagHistory, let now = r.unixTime else { return "" }
+        guard let top = points.map(\.p99).max() else { return "lag 15 min: no commits\n" }
+        let slots = Sparkline.slots(points, now: now)
+        return "lag p99 |\(Sparkline.blocks(slots.map { $0?.p99 }, maximum: top))| max \(seconds(top))\n"
+            + "lag p50 |\(Sparkline.blocks(slots.map { $0?.p50 }, maximum: top))| 15 min, 10 s a block\n"
+    }
+
     static func seconds(_ s: Double?) -> String { s.map { String(format: "%.2fs", $0) } ?? "-" }
 
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n), i = 0
-        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
-    }
+    static func bytes(_ n: Int64) -> String { StatusPage.bytes(n) }
 }
