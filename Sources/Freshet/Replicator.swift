@@ -42,6 +42,7 @@ public final class Replicator: @unchecked Sendable {
             try ClickHouseSink.connect(settings: $0, tableSettings: config.tableSettings, logger: logger)
         }
         stats.clickhouse = sink?.stats
+        sink?.stats.measureFromSource { [stats] in stats.lastLagSeconds }
         let setup = try prepare()
         operations.attach(store: setup.store)
         // Merges keep what the sink has not shipped; the shipper reads committed rows on its own thread.

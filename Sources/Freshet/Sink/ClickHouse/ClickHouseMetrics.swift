@@ -5,7 +5,7 @@ public enum ClickHouseMetrics {
     static func families(_ r: ClickHouseStats.Reading) -> [MetricFamily] {
         [
             .single("freshet_clickhouse_lag_seconds", .gauge,
-                    help: "Seconds the oldest store commit not yet acknowledged by ClickHouse has waited (0 when everything is shipped; the source-to-store lag is freshet_lag_seconds).",
+                    help: "Seconds from the source commit of the oldest change not yet acknowledged by ClickHouse (0 when everything is shipped).",
                     r.lagSeconds),
             .single("freshet_clickhouse_rows_shipped_total", .counter,
                     help: "Rows (tombstones included) ClickHouse acknowledged, replays and new copies included.", Double(r.rowsShipped)),

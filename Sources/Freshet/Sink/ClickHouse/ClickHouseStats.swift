@@ -4,7 +4,8 @@ import Foundation
 public final class ClickHouseStats: @unchecked Sendable {
     /// A consistent reading.
     public struct Reading: Sendable, Equatable {
-        /// Seconds the oldest store commit not yet acknowledged by ClickHouse has waited (0 when all is shipped).
+        /// Seconds since the source commit of the oldest change not yet acknowledged by ClickHouse (0 when all is
+        /// shipped): the time since the shipper first saw its store commit, plus that commit's source-to-store lag.
         public var lagSeconds: Double = 0
         public var rowsShipped: Int = 0
         /// Row versions in store parts above the tables' cursors (an upper bound of what is left to send).
@@ -19,6 +20,12 @@ public final class ClickHouseStats: @unchecked Sendable {
 
     private let lock = NSLock()
     private var value = Reading()
+    /// The source-to-store lag of the last store commit (set by the replicator): a version first seen now was
+    /// committed on the source that long ago.
+    private var storeLag: @Sendable () -> Double = { 0 }
+
+    /// Makes the lag count from the source commit: `lag` gives the last store commit's source-to-store lag.
+    func measureFromSource(_ lag: @escaping @Sendable () -> Double) { lock.withLock { storeLag = lag } }
     /// Per store table: versions seen committed in the store and not yet acknowledged, with when each was first seen.
     private var unacknowledged: [String: [(version: UInt64, seen: Date)]] = [:]
     private var backlog: [String: Int] = [:]
@@ -42,11 +49,13 @@ public final class ClickHouseStats: @unchecked Sendable {
     /// Records what the store holds of `table` above the shipped version: its newest version (remembered with the
     /// time it was first seen, for the lag) and the rows of the parts above the cursor.
     func observe(_ table: String, newest: UInt64, shipped: UInt64, backlogRows: Int) {
+        let lag = lock.withLock { storeLag }
+        let committed = Date().addingTimeInterval(-max(0, lag()))
         lock.withLock {
             backlog[table] = backlogRows
             guard newest > shipped else { unacknowledged[table] = nil; return }
             if unacknowledged[table]?.last.map({ $0.version < newest }) ?? true {
-                unacknowledged[table, default: []].append((newest, Date()))
+                unacknowledged[table, default: []].append((newest, committed))
             }
         }
     }
