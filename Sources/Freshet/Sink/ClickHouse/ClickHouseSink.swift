@@ -147,32 +147,48 @@ public final class ClickHouseSink: @unchecked Sendable {
         }
     }
 
-    /// One pass over the store's tables: each table due is brought up to date.
+    /// One pass over the store's tables: each table due is brought up to date. A table that fails does not hold the
+    /// others back: the pass goes on and then throws the first failure (logged by the loop, retried with backoff).
     func cycle(_ store: Store, firstSeen: inout [String: Date]) throws {
         let names = store.tableNames
         for gone in Set(cursor.tables.keys).subtracting(names) { stats.forget(gone) }
+        var failure: Error?
         for table in names {
             if stopping { return }
-            let m = try store.manifest(table)
-            let shipped = cursor.tables[table]
-            let newest = m.parts.map(\.maxVersion).max() ?? 0
-            let current = shipped.map { $0.generation == m.generation && $0.clickhouseTable == naming.name(of: table) } ?? false
-            let after = current ? shipped!.version : 0
-            let pending = m.parts.filter { $0.maxVersion > after }.reduce(0) { $0 + $1.rows }
-            stats.observe(table, newest: current ? newest : max(newest, 1), shipped: current ? after : 0, backlogRows: pending)
-            if current {
-                try followSchema(table, m)
-                guard newest > after else { firstSeen[table] = nil; continue }
-                let since = firstSeen[table] ?? Date()
-                firstSeen[table] = since
-                guard pending >= settings.batchRows || Date().timeIntervalSince(since) >= settings.batchAge || stopping else { continue }
-                let done = try ship(table, store: store, after: after, into: naming.name(of: table), skipDeleted: false)
-                try advance(table, store: store, generation: done.generation, version: done.version)
-            } else {
-                try rebuild(table, store: store)
+            do {
+                try bringUpToDate(table, store: store, firstSeen: &firstSeen)
+            } catch {
+                if failure == nil { failure = error } else {
+                    stats.failed("\(error)")
+                    logger.warn("clickhouse.error", ["table": table, "error": (error as? ClickHouseError)?.description ?? "\(error)"])
+                }
             }
-            firstSeen[table] = nil
         }
+        if let failure { throw failure }
+    }
+
+    /// Ships `table` when it is due: a new copy when its generation or name changed, else its changes above the cursor.
+    private func bringUpToDate(_ table: String, store: Store, firstSeen: inout [String: Date]) throws {
+        let m = try store.manifest(table)
+        let shipped = cursor.tables[table]
+        let newest = m.parts.map(\.maxVersion).max() ?? 0
+        guard let shipped, shipped.generation == m.generation, shipped.clickhouseTable == naming.name(of: table) else {
+            stats.observe(table, newest: max(newest, 1), shipped: 0, backlogRows: m.parts.reduce(0) { $0 + $1.rows })
+            try rebuild(table, store: store)
+            firstSeen[table] = nil
+            return
+        }
+        let after = shipped.version
+        let pending = m.parts.filter { $0.maxVersion > after }.reduce(0) { $0 + $1.rows }
+        stats.observe(table, newest: newest, shipped: after, backlogRows: pending)
+        try followSchema(table, m)
+        guard newest > after else { firstSeen[table] = nil; return }
+        let since = firstSeen[table] ?? Date()
+        firstSeen[table] = since
+        guard pending >= settings.batchRows || Date().timeIntervalSince(since) >= settings.batchAge || stopping else { return }
+        let done = try ship(table, store: store, after: after, into: naming.name(of: table), skipDeleted: false)
+        try advance(table, store: store, generation: done.generation, version: done.version)
+        firstSeen[table] = nil
     }
 
     /// Sends the keys changed above `after` into `target`; returns the generation read and the version reached.
