@@ -70,7 +70,8 @@ extension Store {
             }
             if let inputs = best {
                 plans.append(MergePlan(table: m.table, inputs: inputs,
-                                       dropTombstones: keyDerived && inputs.count == domain.count || inputs.count == m.parts.count,
+                                       dropTombstones: (keyDerived && inputs.count == domain.count || inputs.count == m.parts.count)
+                                           && mergeFloors.mayDropTombstones(m.table, inputs),
                                        routeByPartition: !keyDerived))
             }
         }
@@ -89,8 +90,9 @@ extension Store {
         let route = !m.partitioning.isDerivedFromKey(m.keyColumns)
         return mergeDomains(m).compactMap { parts in
             let partitions = Set(parts.map(\.partition)).count
-            guard parts.count > partitions || parts.contains(where: { $0.tombstones > 0 }) else { return nil }
-            return MergePlan(table: m.table, inputs: parts, dropTombstones: true, routeByPartition: route)
+            let drop = mergeFloors.mayDropTombstones(m.table, parts)
+            guard parts.count > partitions || drop && parts.contains(where: { $0.tombstones > 0 }) else { return nil }
+            return MergePlan(table: m.table, inputs: parts, dropTombstones: drop, routeByPartition: route)
         }
     }
 

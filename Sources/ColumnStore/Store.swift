@@ -30,6 +30,8 @@ public final class Store: @unchecked Sendable {
     private var lastSweep = Date.distantPast
     var crashHook: (@Sendable (CrashPoint) throws -> Void)?
     var mergerBox = MergerBox()
+    /// Versions merges must keep tombstones of (`enableMergeFloors`, the ClickHouse sink).
+    let mergeFloors = MergeFloors()
 
     private init(url: URL, identity: StoreIdentity, options: StoreOptions) {
         self.url = url

@@ -30,6 +30,8 @@ public struct Config: Sendable, Equatable {
     public var heartbeatInterval: Double
     /// Log format: human text or one JSON object per line.
     public var logFormat: LogFormat
+    /// The ClickHouse sink, when configured (docs/clickhouse.md).
+    public var clickhouse: ClickHouseSettings?
 
     public init(source: String, store: String) {
         self.source = source; self.store = store
@@ -46,7 +48,11 @@ public struct Config: Sendable, Equatable {
         public var partition: PartitionSetting?
         /// Key columns for a table without a primary key (it then needs REPLICA IDENTITY FULL).
         public var key: [String]?
-        public init(partition: PartitionSetting? = nil, key: [String]? = nil) { self.partition = partition; self.key = key }
+        /// The table's name in ClickHouse (default: `T` for `public.T`, else `<schema>_<table>`).
+        public var clickhouseTable: String?
+        public init(partition: PartitionSetting? = nil, key: [String]? = nil, clickhouseTable: String? = nil) {
+            self.partition = partition; self.key = key; self.clickhouseTable = clickhouseTable
+        }
     }
 
     /// A table's partitioning as written in the config.

@@ -14,7 +14,7 @@ extension Config {
         guard let root = object as? [String: Any] else { throw ConfigError(field: "(file)", problem: "must be a JSON object") }
         let reader = FieldReader(root, path: "")
         try reader.allowOnly(["source", "store", "slot", "publication", "schemas", "tables", "exclude", "tableSettings",
-                              "batch", "metrics", "heartbeatSeconds", "logFormat", "slotWarnBytes"])
+                              "batch", "metrics", "heartbeatSeconds", "logFormat", "slotWarnBytes", "clickhouse"])
         guard let source = try reader.string("source") ?? environment["FRESHET_SOURCE"] else {
             throw ConfigError(field: "source", problem: "missing (set it in the file, with --source, or FRESHET_SOURCE)")
         }
@@ -30,11 +30,15 @@ extension Config {
                 let table = try qualifiedName(table, field: field)
                 guard let dict = value as? [String: Any] else { throw ConfigError(field: field, problem: "must be an object") }
                 let t = FieldReader(dict, path: field)
-                try t.allowOnly(["partition", "key"])
+                try t.allowOnly(["partition", "key", "clickhouseTable"])
                 var ts = TableSettings()
                 ts.key = try t.strings("key")
                 if let key = ts.key, key.isEmpty { throw ConfigError(field: field + ".key", problem: "must name at least one column") }
                 if let p = try t.string("partition") { ts.partition = try parsePartition(p, field: field + ".partition") }
+                if let n = try t.string("clickhouseTable") {
+                    guard !n.isEmpty, n.count <= 200 else { throw ConfigError(field: field + ".clickhouseTable", problem: "must be 1–200 characters") }
+                    ts.clickhouseTable = n
+                }
                 config.tableSettings[table] = ts
             }
         }
@@ -57,6 +61,18 @@ extension Config {
             config.heartbeatInterval = h
         }
         if let v = try reader.integer("slotWarnBytes", in: 1...Int(Int64.max / 2)) { config.slotWarnBytes = Int64(v) }
+        if let c = try reader.object("clickhouse") {
+            try c.allowOnly(["url", "database", "cluster", "batchRows", "batchAgeMs", "healthMaxLagSeconds"])
+            guard let url = try c.string("url") else { throw ConfigError(field: "clickhouse.url", problem: "missing") }
+            var ch = ClickHouseSettings(url: url, database: try c.string("database"), cluster: try c.string("cluster"))
+            if let v = try c.integer("batchRows", in: 1...1_000_000) { ch.batchRows = v }
+            if let v = try c.integer("batchAgeMs", in: 1...86_400_000) { ch.batchAge = Double(v) / 1000 }
+            if let v = try c.number("healthMaxLagSeconds") {
+                guard v > 0, v <= 1e9 else { throw ConfigError(field: "clickhouse.healthMaxLagSeconds", problem: "must be > 0 and ≤ 1e9, got \(v)") }
+                ch.healthMaxLagSeconds = v
+            }
+            config.clickhouse = ch
+        }
         if let f = try reader.string("logFormat") {
             guard let format = LogFormat(rawValue: f) else { throw ConfigError(field: "logFormat", problem: "must be \"text\" or \"json\"") }
             config.logFormat = format

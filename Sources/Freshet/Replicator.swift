@@ -37,8 +37,18 @@ public final class Replicator: @unchecked Sendable {
         // Bound before setup: an address in use fails before anything is created on the source.
         let operations = try OperationsEndpoint.start(config: config, settings: settings, stats: stats, logger: logger)
         defer { operations.stop() }
+        // The ClickHouse sink is checked (reachable, credentials, privileges) before anything is created on the source.
+        let sink = try config.clickhouse.map {
+            try ClickHouseSink.connect(settings: $0, tableSettings: config.tableSettings, logger: logger)
+        }
+        stats.clickhouse = sink?.stats
+        sink?.stats.measureFromSource { [stats] in stats.lastLagSeconds }
         let setup = try prepare()
         operations.attach(store: setup.store)
+        // Merges keep what the sink has not shipped; the shipper reads committed rows on its own thread.
+        sink?.protect(setup.store)
+        sink?.start(setup.store)
+        defer { sink?.stop() }
         // Background merges keep the number of parts per partition small; they never block commits.
         setup.store.startMerger { [logger, stats] table, error in
             stats.recordError("merge")

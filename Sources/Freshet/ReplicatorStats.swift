@@ -31,6 +31,13 @@ public final class ReplicatorStats: @unchecked Sendable {
     private var _lagHistory = LagHistory()
     private var _sourceChanges: [String: Int] = [:]
     private var _unreplicable: [UnreplicableTable] = []
+    private var _clickhouse: ClickHouseStats?
+
+    /// The ClickHouse sink's stats, when a sink runs.
+    public var clickhouse: ClickHouseStats? {
+        get { lock.lock(); defer { lock.unlock() }; return _clickhouse }
+        set { lock.lock(); _clickhouse = newValue; lock.unlock() }
+    }
 
     public init() {}
 

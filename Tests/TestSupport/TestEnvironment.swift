@@ -18,6 +18,13 @@ public enum TestEnvironment {
         return try missing("FRESHET_TEST_PG is not set: run the tests through Tools/test", file: file, line: line)
     }
 
+    /// The sandbox ClickHouse URL (`http://freshet:PASSWORD@127.0.0.1:PORT/`, from `Tools/clickhouse-sandbox`), or a
+    /// skip (a failure in CI) when `Tools/test` did not provide one.
+    public static func clickhouseURL(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        if let url = ProcessInfo.processInfo.environment["FRESHET_TEST_CLICKHOUSE"], !url.isEmpty { return url }
+        return try missing("FRESHET_TEST_CLICKHOUSE is not set: run the tests through Tools/test", file: file, line: line)
+    }
+
     /// The Python interpreter that has `duckdb` and `pyarrow`.
     public static func python(file: StaticString = #filePath, line: UInt = #line) throws -> String {
         if let py = ProcessInfo.processInfo.environment["FRESHET_PYTHON"], !py.isEmpty { return py }

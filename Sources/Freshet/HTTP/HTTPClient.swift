@@ -20,15 +20,26 @@ public enum HTTPClientError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A minimal HTTP/1.1 GET over a plain socket, enough for `freshet status` (no TLS, no redirects).
+/// A minimal HTTP/1.1 client over a plain socket, enough for `freshet status` and the ClickHouse sink (no TLS, no
+/// redirects, one request per connection).
 public enum HTTPClient {
     /// GETs `url` (`http://host:port/path`); returns the status code and body. Connects and reads within `timeout`.
     public static func get(_ url: String, timeout: Double = 5) throws -> (status: Int, body: Data) {
+        let r = try request("GET", url, timeout: timeout)
+        return (r.status, r.body)
+    }
+
+    /// Sends one request to `url` (`http://host:port/path?query`) with `headers` and `body` (a POST carries
+    /// `Content-Length`), and returns the status code and the body (chunked bodies decoded). Each send and read waits
+    /// at most `timeout` seconds.
+    public static func request(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = [],
+                               timeout: Double = 5) throws -> (status: Int, body: Data) {
         guard url.hasPrefix("http://") else { throw HTTPClientError.invalidURL(url) }
         let rest = url.dropFirst("http://".count)
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = String(rest[..<slash])
-        let path = slash == rest.endIndex ? "/" : String(rest[slash...])
+        var path = slash == rest.endIndex ? "/" : String(rest[slash...])
+        if path.hasPrefix("?") { path = "/" + path }
         let (host, port) = (try? HTTPServer.parseAddress(authority)) ?? (authority, 80)
         guard !host.isEmpty else { throw HTTPClientError.invalidURL(url) }
 
@@ -58,9 +69,12 @@ public enum HTTPClient {
         guard fd >= 0 else { throw HTTPClientError.connect(url: url, reason: reason) }
         defer { close(fd) }
 
-        let request = Data("GET \(path) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nUser-Agent: freshet\r\n\r\n".utf8)
-        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == request.count else { throw HTTPClientError.io(url: url, reason: "send: \(String(cString: strerror(errno)))") }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nUser-Agent: freshet\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if method != "GET" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        try sendAll(fd, Array(head.utf8), url: url)
+        if !body.isEmpty { try sendAll(fd, body, url: url) }
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = Date().addingTimeInterval(timeout)
@@ -74,11 +88,46 @@ public enum HTTPClient {
             response.append(contentsOf: buffer[0..<n])
         }
         guard let end = response.range(of: Data("\r\n\r\n".utf8)) else { throw HTTPClientError.badResponse(url: url) }
-        let statusLine = String(decoding: response[..<end.lowerBound].prefix(while: { $0 != 13 }), as: UTF8.self)
+        let headText = String(decoding: response[..<end.lowerBound], as: UTF8.self)
+        let statusLine = headText.prefix(while: { $0 != "\r" })
         let fields = statusLine.split(separator: " ")
         guard fields.count >= 2, fields[0].hasPrefix("HTTP/"), let status = Int(fields[1]) else {
             throw HTTPClientError.badResponse(url: url)
         }
-        return (status, Data(response[end.upperBound...]))
+        let payload = Data(response[end.upperBound...])
+        let chunked = headText.lowercased().contains("\r\ntransfer-encoding: chunked")
+        return (status, chunked ? try dechunk(payload, url: url) : payload)
+    }
+
+    private static func sendAll(_ fd: Int32, _ bytes: [UInt8], url: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw HTTPClientError.io(url: url, reason: "send: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+    }
+
+    /// Decodes a `Transfer-Encoding: chunked` body.
+    static func dechunk(_ data: Data, url: String) throws -> Data {
+        let bytes = [UInt8](data)
+        var out = Data()
+        var i = 0
+        while i < bytes.count {
+            guard let lineEnd = (i..<bytes.count - 1).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }) else {
+                throw HTTPClientError.badResponse(url: url)
+            }
+            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
+                throw HTTPClientError.badResponse(url: url)
+            }
+            if size == 0 { break }
+            let start = lineEnd + 2
+            guard start + size <= bytes.count else { throw HTTPClientError.badResponse(url: url) }
+            out.append(contentsOf: bytes[start..<start + size])
+            i = start + size + 2
+        }
+        return out
     }
 }

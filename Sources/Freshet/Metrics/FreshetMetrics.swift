@@ -110,6 +110,7 @@ public enum FreshetMetrics {
                               }))
         gauge("freshet_unreplicable_tables", "Tables in scope that cannot be replicated (listed with the fix in /status and the log).",
               Double(s.unreplicable.count))
+        if let ch = s.clickhouse { f += ClickHouseMetrics.families(ch) }
         return f
     }
 }

@@ -22,6 +22,9 @@ public enum HealthCheck {
             return Verdict(healthy: false, reason: String(format: "no heartbeat or commit for %.1fs (limit %.0fs)",
                                                           s.silence, s.healthMaxLag + s.heartbeatInterval))
         }
+        if let ch = s.clickhouse, ch.lagSeconds > ch.healthMaxLag {
+            return Verdict(healthy: false, reason: String(format: "clickhouse lag %.1fs exceeds %.0fs", ch.lagSeconds, ch.healthMaxLag))
+        }
         return Verdict(healthy: true, reason: "ok")
     }
 }

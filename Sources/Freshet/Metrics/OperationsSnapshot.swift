@@ -64,6 +64,8 @@ public struct OperationsSnapshot: Sendable {
     public var sourceChanges: [String: Int] = [:]
     /// Tables in scope that cannot be replicated, with the fix.
     public var unreplicable: [UnreplicableTable] = []
+    /// The ClickHouse sink, when one runs.
+    public var clickhouse: ClickHouseStats.Reading? = nil
 
     /// WAL between the server's end (from keepalives) and the confirmed LSN.
     public var walBehindBytes: UInt64 { serverWALEnd > committedLSN ? serverWALEnd - committedLSN : 0 }
@@ -128,6 +130,7 @@ extension OperationsSnapshot {
             sourceChanges: stats.sourceChanges, unreplicable: stats.unreplicable)
         snapshot.lagHistory = stats.lagHistory(now: now)
         snapshot.resyncs = ResyncLedger.decode(store?.readSidecar(ResyncLedger.fileName)).entries
+        snapshot.clickhouse = stats.clickhouse?.reading
         return snapshot
     }
 }

@@ -99,6 +99,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var healthMaxLagSeconds: Double?
     /// The recent resync requests, oldest first (nil from a server that predates it).
     public var resyncs: [Resync]?
+    /// The ClickHouse sink (nil when none runs).
+    public var clickhouse: ClickHouseMetrics.Status?
 
     public init(_ s: OperationsSnapshot) {
         let health = HealthCheck.evaluate(s)
@@ -137,6 +139,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
         unreplicableTables = s.unreplicable
         sourceChanges = s.sourceChanges
+        clickhouse = s.clickhouse.map(ClickHouseMetrics.Status.init)
     }
 
     /// Pretty, key-sorted JSON.

@@ -1,7 +1,9 @@
 import ColumnStore
 import Foundation
+import Freshet
 
-/// `freshet compact TABLE`: merges the table to one part per partition (tombstones dropped).
+/// `freshet compact TABLE`: merges the table to one part per partition (tombstones dropped, except those the
+/// ClickHouse sink has not shipped yet).
 enum Compact: FreshetCommand {
     static let name = "compact"
     static let summary = "merge a table down to one part per partition"
@@ -13,6 +15,7 @@ enum Compact: FreshetCommand {
         var options = StoreOptions()
         options.gracePeriod = 0
         let store = try Store.open(at: try args.storeURL(), options: options)
+        ClickHouseSink.protectUnshipped(store)
         let r = try store.compact(table)
         store.collectGarbage(force: true)
         print("compacted \(table): \(r.merges) merges, \(r.inputParts) → \(r.outputParts) parts, \(r.outputRows) rows, \(r.inputBytes) → \(r.outputBytes) bytes")

@@ -10,12 +10,13 @@ enum RunCommand: FreshetCommand {
     static let usage = """
     freshet run [--config FILE] [--source URL] [--store DIR] [--slot NAME] [--publication NAME] \
                 [--schema NAME]... [--table SCHEMA.TABLE]... [--exclude SCHEMA.TABLE]... [--max-age-ms N] [--max-rows N] \
-                [--heartbeat-seconds N] [--progress-seconds N] [--metrics HOST:PORT|off] [--health-max-lag-seconds N] [--slot-warn-bytes N] [--log-format text|json]
+                [--heartbeat-seconds N] [--progress-seconds N] [--metrics HOST:PORT|off] [--health-max-lag-seconds N] [--slot-warn-bytes N] [--log-format text|json] \
+                [--clickhouse URL] [--clickhouse-database NAME]
           (FRESHET_SOURCE / FRESHET_STORE in the environment stand for --source / --store)
     """
     static let options: Set<String> = ["config", "source", "store", "slot", "publication", "schema", "table", "exclude",
                                        "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format", "progress-seconds",
-                                       "health-max-lag-seconds", "slot-warn-bytes"]
+                                       "health-max-lag-seconds", "slot-warn-bytes", "clickhouse", "clickhouse-database"]
 
     /// The configuration from `--config FILE`, the environment and the flags (flags win over the file, the file over
     /// the environment). Options a command does not declare are simply absent (`freshet check` shares this).
@@ -45,6 +46,15 @@ enum RunCommand: FreshetCommand {
         if let v = args.value("metrics") { config.metricsAddress = v == "off" ? nil : v }
         if let v = try args.positiveInteger("health-max-lag-seconds") { config.healthMaxLagSeconds = Double(v) }
         if let v = try args.positiveInteger("slot-warn-bytes") { config.slotWarnBytes = Int64(v) }
+        if let v = args.value("clickhouse") {
+            var ch = config.clickhouse ?? ClickHouseSettings(url: v)
+            ch.url = v
+            config.clickhouse = ch
+        }
+        if let v = args.value("clickhouse-database") {
+            guard config.clickhouse != nil else { throw Arguments.UsageError(description: "--clickhouse-database needs --clickhouse URL or a clickhouse config") }
+            config.clickhouse?.database = v
+        }
         if let v = args.value("log-format") {
             guard let f = Config.LogFormat(rawValue: v) else { throw Arguments.UsageError(description: "--log-format text|json") }
             config.logFormat = f
@@ -59,7 +69,8 @@ enum RunCommand: FreshetCommand {
         let replicator = try Replicator(config: config, logger: logger)
         if let v = try args.positiveInteger("progress-seconds") { replicator.progressInterval = Double(v) }
         logger.info("freshet.start", ["source": config.redactedSource, "store": config.store, "slot": config.slot,
-                                      "publication": config.publication])
+                                      "publication": config.publication,
+                                      "clickhouse": config.clickhouse?.redactedURL ?? "-"])
         let signals = SignalTrap([SIGINT, SIGTERM]) { signal in
             logger.info("freshet.signal", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
             replicator.requestStop()

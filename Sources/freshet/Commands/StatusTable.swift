@@ -19,6 +19,10 @@ enum StatusTable {
             let expected = r.tables.reduce(Int64(0)) { $0 + ($1.snapshotExpectedRows ?? 0) }
             out += "snapshot: \(copied) of ~\(expected) rows" + (expected > 0 ? String(format: " (%.0f%%)", min(100, Double(copied) * 100 / Double(expected))) : "") + "\n"
         }
+        if let ch = r.clickhouse {
+            out += "clickhouse \(ch.destination) (\(ch.serverVersion)): lag \(seconds(ch.lagSeconds))  shipped \(ch.rowsShipped) rows  "
+                + "backlog \(ch.backlogRows) rows  errors \(ch.errors)\(ch.lastError.map { "  last error: \($0)" } ?? "")\n"
+        }
         let header = ["TABLE", "ROWS", "PARTS", "INS/UPD/DEL", "LAST COMMIT", "LAG"]
         var rows = [header]
         for t in r.tables {

@@ -1,0 +1,25 @@
+import Foundation
+
+/// The ClickHouse sink's configuration (`"clickhouse": {...}` in the config file, or `--clickhouse URL`).
+public struct ClickHouseSettings: Sendable, Equatable {
+    /// `http://[user[:password]@]host:port/[?database=NAME]`. Contains the password: print `redactedURL` instead.
+    public var url: String
+    /// The database the tables go to; overrides the URL's `database=`; default `default`.
+    public var database: String?
+    /// Create tables `ON CLUSTER` with Replicated engines.
+    public var cluster: String?
+    /// Rows of a table are sent once this many are pending, or once the oldest waited `batchAge` seconds.
+    public var batchRows: Int = 1000
+    public var batchAge: Double = 1
+    /// `/healthz` answers 503 when the ClickHouse lag exceeds this, seconds.
+    public var healthMaxLagSeconds: Double = 60
+
+    public init(url: String, database: String? = nil, cluster: String? = nil) {
+        self.url = url
+        self.database = database
+        self.cluster = cluster
+    }
+
+    /// The URL with its password hidden.
+    public var redactedURL: String { ConfigRedaction.redact(url) }
+}
