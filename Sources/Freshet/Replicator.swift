@@ -102,7 +102,8 @@ public final class Replicator: @unchecked Sendable {
         defer { sql.close() }
         let catalog = SourceCatalog(connection: sql)
         try catalog.checkReplicationPrerequisites()
-        let candidates = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude)
+        let candidates = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude,
+                                            plannerEstimates: true)
         guard !candidates.isEmpty else {
             throw SetupError.noTables(scope: config.tables.isEmpty ? "schemas \(config.schemas.joined(separator: ", "))"
                                                                     : "tables \(config.tables.joined(separator: ", "))")

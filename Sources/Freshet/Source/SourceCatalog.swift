@@ -33,7 +33,9 @@ public struct SourceCatalog {
 
     /// Ordinary and partitioned tables (not partitions) of `schemas`, or exactly `tables` when non-empty, minus `exclude`.
     /// `tables` and `exclude` hold `TableName.qualifiedName`s (as the config loader normalises them).
-    public func tables(schemas: [String], tables: [String], exclude: [String]) throws -> [SourceTable] {
+    /// With `plannerEstimates`, each table's row estimate comes from EXPLAIN (see `plannerRows`), for progress; that
+    /// takes a brief lock on each table, so only the snapshot asks for it, never the catalog watcher or `freshet resync`.
+    public func tables(schemas: [String], tables: [String], exclude: [String], plannerEstimates: Bool = false) throws -> [SourceTable] {
         let wanted = tables.compactMap { try? TableName(parsing: $0) }
         let rows = try connection.query("""
             SELECT c.oid::int8::text, n.nspname, c.relname, c.relreplident::text, c.reltuples::int8::text, c.relpages::int8::text,
@@ -57,7 +59,7 @@ public struct SourceCatalog {
                 let known = t.partitions.map(\.estimatedRows).filter { $0 >= 0 }
                 t.estimatedRows = known.isEmpty && !t.partitions.isEmpty ? -1 : known.reduce(0, +)
             }
-            t.estimatedRows = plannerRows(SQLQuoting.qualified(schema: schema, name: name)) ?? t.estimatedRows
+            if plannerEstimates { t.estimatedRows = plannerRows(SQLQuoting.qualified(schema: schema, name: name)) ?? t.estimatedRows }
             result.append(t)
         }
         return result
@@ -66,7 +68,11 @@ public struct SourceCatalog {
     /// The planner's row estimate of a whole table, as EXPLAIN gives it: `reltuples` scaled to the table's current
     /// size, an estimate also for a table never analysed (where `reltuples` is -1) and for a partitioned table (the
     /// sum of its partitions). Nil when EXPLAIN fails (no SELECT right).
+    /// EXPLAIN needs a share lock on the table: it waits at most 200 ms for it (a table locked by a long ALTER TABLE
+    /// then keeps its `reltuples` estimate), so it never queues behind, or ahead of, the source's own locks for long.
     func plannerRows(_ quotedName: String) -> Int64? {
+        _ = try? connection.execute("SET lock_timeout = '200ms'")
+        defer { _ = try? connection.execute("RESET lock_timeout") }
         guard let text = try? connection.execute("EXPLAIN (FORMAT JSON) SELECT * FROM \(quotedName)").scalar,
               let plans = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
               let rows = (plans.first?["Plan"] as? [String: Any])?["Plan Rows"] as? NSNumber else { return nil }
