@@ -9,7 +9,7 @@ final class ProgressReporter: @unchecked Sendable {
     private let estimates: [String: Int64]
     private let order: [String]
     private let start = Date()
-    private var lastReport = Date()
+    private var lastReport: Date
     private let interval: Double
 
     init(logger: Logger, tables: [(String, Int64)], interval: Double = 2) {
@@ -17,6 +17,8 @@ final class ProgressReporter: @unchecked Sendable {
         self.order = tables.map(\.0)
         self.estimates = Dictionary(tables, uniquingKeysWith: { a, _ in a })
         self.interval = logger.terminal ? min(interval, 0.5) : interval
+        // On a terminal the line shows from the first batch on, however fast the snapshot; log lines every `interval`.
+        self.lastReport = logger.terminal ? .distantPast : Date()
     }
 
     func add(table: String, rows n: Int) {
