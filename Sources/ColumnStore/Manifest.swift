@@ -73,7 +73,7 @@ public struct Manifest: Sendable, Hashable, Codable {
     }
 
     /// What readers see: the newest version's columns, then columns only older versions had; a column whose type
-    /// changed gets the widened type (`ColumnType.widened`), and is nullable when any version lacks it.
+    /// changed gets the widened type (`StoreType.widened`), and is nullable when any version lacks it.
     public var readerColumns: [ColumnDefinition] {
         guard let latest = schemaVersions.last else { return [] }
         var order = latest.columns.map(\.name)
@@ -83,7 +83,7 @@ public struct Manifest: Sendable, Hashable, Codable {
             for c in v.columns {
                 presence[c.name, default: 0] += 1
                 if var m = merged[c.name] {
-                    m.type = ColumnType.widened(m.type, c.type)
+                    m.type = StoreType.widened(m.type, c.type)
                     m.nullable = m.nullable || c.nullable
                     merged[c.name] = m
                 } else {

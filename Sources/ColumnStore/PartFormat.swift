@@ -14,7 +14,7 @@ enum PartFormat {
     ]
 
     /// The Parquet type of a store column type.
-    static func parquetType(_ t: ColumnType) -> Parquet.ColumnType {
+    static func parquetType(_ t: StoreType) -> ColumnType {
         switch t {
         case .bool: return .boolean
         case .int16: return .int16
@@ -32,7 +32,7 @@ enum PartFormat {
     }
 
     /// The store type of a Parquet column (nil for types the store never writes).
-    static func storeType(_ t: Parquet.ColumnType) -> ColumnType? {
+    static func storeType(_ t: ColumnType) -> StoreType? {
         switch t {
         case .boolean: return .bool
         case .int16: return .int16
@@ -78,11 +78,11 @@ struct PartFileWriter {
     }
 
     func write(_ batch: RowBatch) throws {
-        var out = [Parquet.ColumnBuffer]()
+        var out = [ColumnBuffer]()
         out.reserveCapacity(columns.count + 3)
         for (i, c) in columns.enumerated() { out.append(PartFileWriter.buffer(batch.buffers[i], c.type)) }
-        out.append(Parquet.ColumnBuffer(.int64(batch.versions.map { Int64(bitPattern: $0) })))
-        out.append(Parquet.ColumnBuffer(.boolean((0..<batch.count).map { batch.deleted[$0] })))
+        out.append(ColumnBuffer(.int64(batch.versions.map { Int64(bitPattern: $0) })))
+        out.append(ColumnBuffer(.boolean((0..<batch.count).map { batch.deleted[$0] })))
         var marks = ByteArrayBuffer(reservingCapacity: batch.count)
         var valid = [Bool](repeating: false, count: batch.count)
         if batch.hasUnchanged {
@@ -94,20 +94,20 @@ struct PartFileWriter {
         } else {
             for _ in 0..<batch.count { marks.appendEmpty() }
         }
-        out.append(Parquet.ColumnBuffer(.byteArray(marks), validity: valid))
+        out.append(ColumnBuffer(.byteArray(marks), validity: valid))
         do { try writer.write(out) } catch {
             throw StoreError.part(error, path: writer.path, operation: "write part")
         }
     }
 
-    static func buffer(_ b: ColumnBuffer, _ type: ColumnType) -> Parquet.ColumnBuffer {
+    static func buffer(_ b: BatchColumn, _ type: StoreType) -> ColumnBuffer {
         let values: ColumnValues
         switch type {
         case .bool: values = .boolean(b.ints.map { $0 != 0 })
         case .int16, .int32, .date: values = .int32(b.ints.map { Int32(truncatingIfNeeded: $0) })
         case let .decimal(p, _) where p <= 9: values = .int32(b.ints.map { Int32(truncatingIfNeeded: $0) })
         case let .decimal(p, _) where p > 18:
-            var f = FixedBuffer(width: Parquet.ColumnType.decimalByteWidth(precision: p), reservingCapacity: b.wides.count)
+            var f = FixedBuffer(width: ColumnType.decimalByteWidth(precision: p), reservingCapacity: b.wides.count)
             for v in b.wides { f.appendDecimal(high: Int64(truncatingIfNeeded: v >> 64), low: UInt64(truncatingIfNeeded: v)) }
             values = .fixed(f)
         case .int64, .timestamp, .timestamptz, .decimal: values = .int64(b.ints)
@@ -121,7 +121,7 @@ struct PartFileWriter {
         }
         let anyMissing = b.nulls.any || b.unchanged.any
         let validity = anyMissing ? (0..<b.count).map { !b.nulls[$0] && !b.unchanged[$0] } : nil
-        return Parquet.ColumnBuffer(values, validity: validity)
+        return ColumnBuffer(values, validity: validity)
     }
 
     /// Finishes the file; returns its size and checksum.
@@ -189,7 +189,7 @@ struct PartFileReader {
         let chosen = columns.indices.filter { wanted?.contains(columns[$0].name) ?? true }
         var fileCols = chosen.map { fileIndex[$0] } + [versionIndex, deletedIndex]
         if let u = unchangedIndex { fileCols.append(u) }
-        let bufs: [Parquet.ColumnBuffer]
+        let bufs: [ColumnBuffer]
         do { bufs = try reader.readRowGroup(index, columns: fileCols) } catch {
             throw StoreError.corruptPart(table: table, path: path, reason: "\(error)")
         }
@@ -199,7 +199,7 @@ struct PartFileReader {
               bufs.allSatisfy({ $0.count == rows }) else {
             throw StoreError.corruptPart(table: table, path: path, reason: "row group \(index): bad internal columns")
         }
-        var defs = [ColumnDefinition](), out = [ColumnBuffer]()
+        var defs = [ColumnDefinition](), out = [BatchColumn]()
         for (k, ci) in chosen.enumerated() {
             defs.append(columns[ci])
             out.append(try convert(bufs[k], columns[ci].type, rows: rows))
@@ -237,8 +237,8 @@ struct PartFileReader {
         return RowBatch(columns: defs, buffers: out, versions: versions.map { UInt64(bitPattern: $0) }, deleted: deleted)
     }
 
-    private func convert(_ b: Parquet.ColumnBuffer, _ type: ColumnType, rows: Int) throws -> ColumnBuffer {
-        var out = ColumnBuffer(storage: type.storage)
+    private func convert(_ b: ColumnBuffer, _ type: StoreType, rows: Int) throws -> BatchColumn {
+        var out = BatchColumn(storage: type.storage)
         switch b.values {
         case let .boolean(v): out.ints = v.map { $0 ? 1 : 0 }
         case let .int32(v): out.ints = v.map { Int64($0) }

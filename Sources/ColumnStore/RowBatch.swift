@@ -2,8 +2,8 @@ import Foundation
 
 /// The values of one column of a `RowBatch`: one contiguous array for the column's storage class,
 /// a byte arena with end offsets for strings and bytes, and per-row null and unchanged bits.
-struct ColumnBuffer: Sendable {
-    let storage: ColumnType.Storage
+struct BatchColumn: Sendable {
+    let storage: StoreType.Storage
     var ints: [Int64] = []
     var doubles: [Double] = []
     var wides: [Int128] = []
@@ -13,7 +13,7 @@ struct ColumnBuffer: Sendable {
     var nulls = Bitmap()
     var unchanged = Bitmap()
 
-    init(storage: ColumnType.Storage) { self.storage = storage }
+    init(storage: StoreType.Storage) { self.storage = storage }
     var count: Int { nulls.count }
 
     /// Appends the storage placeholder for a row without a value (null or unchanged).
@@ -38,7 +38,7 @@ struct ColumnBuffer: Sendable {
 public struct RowBatch: Sendable {
     /// The columns, in schema order (no internal columns).
     public let columns: [ColumnDefinition]
-    var buffers: [ColumnBuffer]
+    var buffers: [BatchColumn]
     /// `_version` of each row.
     public internal(set) var versions: [UInt64] = []
     var deleted = Bitmap()
@@ -49,7 +49,7 @@ public struct RowBatch: Sendable {
     /// An empty batch for `columns`.
     public init(columns: [ColumnDefinition]) {
         self.columns = columns
-        self.buffers = columns.map { ColumnBuffer(storage: $0.type.storage) }
+        self.buffers = columns.map { BatchColumn(storage: $0.type.storage) }
     }
 
     /// An empty batch for the columns of `schema`.
@@ -221,7 +221,7 @@ public struct RowBatch: Sendable {
     /// Both columns must share a storage class.
     @inline(__always)
     mutating func copyValue(from batch: RowBatch, row: Int, column source: Int, to column: Int) {
-        // Every access goes through `batch.buffers[source]` instead of a local copy of the ColumnBuffer: copying the
+        // Every access goes through `batch.buffers[source]` instead of a local copy of the BatchColumn: copying the
         // struct retains and releases its eight arrays per value (a third of a merge's time in perf).
         if batch.buffers[source].nulls[row] { appendNull(column: column); return }
         if batch.buffers[source].unchanged[row] { appendUnchanged(column: column); return }
@@ -312,7 +312,7 @@ public struct RowBatch: Sendable {
         out.deleted = del
         for c in buffers.indices {
             let src = buffers[c]
-            var dst = ColumnBuffer(storage: src.storage)
+            var dst = BatchColumn(storage: src.storage)
             switch src.storage {
             case .int64: dst.ints = rows.map { src.ints[$0] }
             case .double: dst.doubles = rows.map { src.doubles[$0] }
@@ -333,7 +333,7 @@ public struct RowBatch: Sendable {
     }
 
     /// Builds a batch directly from column buffers (used by part readers).
-    init(columns: [ColumnDefinition], buffers: [ColumnBuffer], versions: [UInt64], deleted: Bitmap) {
+    init(columns: [ColumnDefinition], buffers: [BatchColumn], versions: [UInt64], deleted: Bitmap) {
         self.columns = columns
         self.buffers = buffers
         self.versions = versions

@@ -86,7 +86,7 @@ public enum SQLView {
     static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
     static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 
-    static func sqlType(_ t: ColumnType, _ d: SQLDialect) -> String {
+    static func sqlType(_ t: StoreType, _ d: SQLDialect) -> String {
         switch (t, d) {
         case (.bool, .duckdb): return "BOOLEAN"
         case (.bool, .clickhouse): return "Nullable(Bool)"

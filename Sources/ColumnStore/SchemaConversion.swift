@@ -2,7 +2,7 @@ import Foundation
 
 extension RowBatch {
     /// This batch's rows with `target`'s columns, matched by name: missing columns become NULL, retyped columns are
-    /// converted to the target type (see `ColumnType.widened`; to `string` as `freshet scan` prints them). Returns
+    /// converted to the target type (see `StoreType.widened`; to `string` as `freshet scan` prints them). Returns
     /// `self` when nothing changes. A row not yet finished keeps the values appended so far in unconverted columns.
     public func conformed(to target: [ColumnDefinition]) -> RowBatch {
         if target == columns { return self }
@@ -13,7 +13,7 @@ extension RowBatch {
         for (i, c) in columns.enumerated() { byName[c.name] = i }
         for (t, col) in target.enumerated() {
             guard let s = byName[col.name] else {
-                var b = ColumnBuffer(storage: col.type.storage)
+                var b = BatchColumn(storage: col.type.storage)
                 for _ in 0..<count { b.appendPlaceholder(); b.nulls.append(true); b.unchanged.append(false) }
                 out.buffers[t] = b
                 continue
@@ -32,7 +32,7 @@ extension RowBatch {
     }
 
     /// Types whose stored values mean the same thing (int widening, timestamp flavours).
-    static func sameRepresentation(_ a: ColumnType, _ b: ColumnType) -> Bool {
+    static func sameRepresentation(_ a: StoreType, _ b: StoreType) -> Bool {
         switch (a, b) {
         case (.int16, .int32), (.int16, .int64), (.int32, .int64), (.float32, .float64),
              (.timestamp, .timestamptz), (.timestamptz, .timestamp): return true
@@ -61,7 +61,7 @@ extension RowBatch {
             v *= ValueText.pow10(sc - fromScale)
             if p <= 18 { append(Int64(truncatingIfNeeded: v), column: t) } else { append(decimal128: v, column: t) }
         default:
-            // Not produced by `ColumnType.widened`; keep the row readable rather than invent a value.
+            // Not produced by `StoreType.widened`; keep the row readable rather than invent a value.
             appendNull(column: t)
         }
     }

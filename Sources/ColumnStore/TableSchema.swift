@@ -3,10 +3,10 @@ import Foundation
 /// One column of a table as the replicator declares it.
 public struct ColumnDefinition: Sendable, Hashable, Codable {
     public var name: String
-    public var type: ColumnType
+    public var type: StoreType
     public var nullable: Bool
 
-    public init(_ name: String, _ type: ColumnType, nullable: Bool = true) {
+    public init(_ name: String, _ type: StoreType, nullable: Bool = true) {
         self.name = name
         self.type = type
         self.nullable = nullable

@@ -19,7 +19,7 @@ import PostgresReplication
 /// `Int64.max`/`-Int64.max` µs).
 public struct ColumnMapping: Sendable, Equatable {
     public var name: String
-    public var storeType: ColumnType
+    public var storeType: StoreType
     public var nullable: Bool
     public var converter: ColumnConverter
 

@@ -36,11 +36,11 @@ final class SchemaVersionTests: XCTestCase {
     }
 
     func testNamesRoundTrip() throws {
-        for t in [ColumnType.bool, .int16, .int32, .int64, .float32, .float64, .decimal(precision: 38, scale: 9), .string,
+        for t in [StoreType.bool, .int16, .int32, .int64, .float32, .float64, .decimal(precision: 38, scale: 9), .string,
                   .bytes, .date, .timestamp, .timestamptz] {
-            XCTAssertEqual(ColumnType(parsing: t.description), t)
+            XCTAssertEqual(StoreType(parsing: t.description), t)
         }
-        XCTAssertNil(ColumnType(parsing: "decimal(39,1)"))
+        XCTAssertNil(StoreType(parsing: "decimal(39,1)"))
         XCTAssertEqual(PartitionSpec.bucketName(days: 19_000, .day), "2022-01-08")
         XCTAssertEqual(PartitionSpec.bucketName(days: -1, .month), "1969-12")
         XCTAssertEqual(PartitionSpec.escape("a b/é"), "a%20b%2F%C3%A9")

@@ -16,7 +16,7 @@ struct ClickHouseColumn: Sendable, Equatable {
     }
 
     let name: String
-    let storeType: ColumnType
+    let storeType: StoreType
     /// The ClickHouse type without `Nullable(...)`.
     let baseType: String
     let nullable: Bool

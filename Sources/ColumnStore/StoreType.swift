@@ -1,7 +1,7 @@
 import Foundation
 
 /// The type of a store column. The replicator maps Postgres types onto these (see DESIGN.md "Type mapping").
-public enum ColumnType: Sendable, Hashable, CustomStringConvertible {
+public enum StoreType: Sendable, Hashable, CustomStringConvertible {
     case bool, int16, int32, int64, float32, float64
     /// Fixed-point decimal: precision ≤ 18 is stored in 64 bits, ≤ 38 in 128 bits.
     case decimal(precision: Int, scale: Int)
@@ -69,9 +69,9 @@ public enum ColumnType: Sendable, Hashable, CustomStringConvertible {
 
     /// The type readers see when two schema versions disagree: a lossless widening where one exists, else `string`
     /// (values rendered as text). See docs/store-format.md "Schema versions".
-    static func widened(_ a: ColumnType, _ b: ColumnType) -> ColumnType {
+    static func widened(_ a: StoreType, _ b: StoreType) -> StoreType {
         if a == b { return a }
-        func intRank(_ t: ColumnType) -> Int? {
+        func intRank(_ t: StoreType) -> Int? {
             switch t { case .int16: return 1; case .int32: return 2; case .int64: return 3; default: return nil }
         }
         if let ra = intRank(a), let rb = intRank(b) { return ra >= rb ? a : b }
@@ -97,10 +97,10 @@ public enum ColumnType: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension ColumnType: Codable {
+extension StoreType: Codable {
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let t = ColumnType(parsing: text) else {
+        guard let t = StoreType(parsing: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
                                                     debugDescription: "unknown column type \(text)"))
         }
