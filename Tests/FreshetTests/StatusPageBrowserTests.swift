@@ -4,14 +4,16 @@ import TestSupport
 import XCTest
 
 /// The status page at `/` in a real browser: Debian's `chromium`, headless, loads the page of a `freshet run` while a
-/// workload runs, dumps the DOM it rendered and takes a screenshot. `FRESHET_SCREENSHOT=PATH` keeps the screenshot
+/// workload runs (shipping to the sandbox ClickHouse as well), dumps the DOM it rendered and takes a screenshot. `FRESHET_SCREENSHOT=PATH` keeps the screenshot
 /// (that is how docs/status-page.png is made).
 final class StatusPageBrowserTests: XCTestCase {
     func testChromiumRendersTheStatusPageUnderLoad() throws {
         let chromium = try TestEnvironment.executable("chromium")
         let scenario = try EndToEndTests.Scenario(rows: 2000)
         defer { scenario.cleanup() }
-        let process = try scenario.start(["--metrics", "127.0.0.1:0"])
+        // With the ClickHouse sink shipping to the sandbox server: the page shows its lag too.
+        let clickhouse = try TestEnvironment.clickhouseURL() + "?database=" + scenario.pg.prefix + "_page"
+        let process = try scenario.start(["--metrics", "127.0.0.1:0", "--clickhouse", clickhouse])
         defer { process.signal(SIGKILL) }
         let base = try MetricsTests.endpoint(process)
         try MetricsTests.waitFor("streaming") { process.log.contains("stream.started") }
@@ -62,6 +64,8 @@ final class StatusPageBrowserTests: XCTestCase {
         XCTAssertTrue(dom.contains("id=\"state\" class=\"badge ok\">streaming<"), dom)
         XCTAssertTrue(dom.contains("id=\"wal-behind\""))
         XCTAssertTrue(dom.contains("id=\"slot-retained\""))
+        XCTAssertTrue(dom.contains("id=\"clickhouse-lag\""), dom)
+        XCTAssertTrue(dom.contains("ClickHouse 18.") || dom.contains("ClickHouse 2"), "no server version on the ClickHouse card")
 
         let png = profile + "/status.png"
         let shot = try Subprocess.run("/usr/bin/timeout", common + ["--screenshot=\(png)", base + "/"])

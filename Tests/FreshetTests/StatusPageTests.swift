@@ -73,6 +73,32 @@ final class StatusPageTests: XCTestCase {
         XCTAssertTrue(html.contains("id=\"wal-behind\" class=\"value\">100 B<"), html)
         XCTAssertTrue(html.contains(">streaming<"))
         XCTAssertTrue(html.contains("setInterval("))
+        XCTAssertFalse(html.contains("ClickHouse lag"), "no sink, no card")
+    }
+
+    func testStatusPageShowsTheClickHouseSinkLag() throws {
+        var s = MetricsRenderingTests.snapshot()
+        var ch = ClickHouseStats.Reading()
+        ch.lagSeconds = 75
+        ch.backlogRows = 12_345
+        ch.rowsShipped = 99
+        ch.errors = 3
+        ch.lastError = "Code: 516 <auth>"
+        ch.serverVersion = "18.16.1"
+        ch.destination = "127.0.0.1:8123/shop"
+        ch.healthMaxLag = 60
+        s.clickhouse = ch
+        let html = StatusPage.render(StatusReport(s))
+        XCTAssertTrue(html.contains("<div id=\"clickhouse-lag\" class=\"value bad-text\">75 s</div>"), html)
+        XCTAssertTrue(html.contains("<span id=\"clickhouse-backlog\">12345</span> rows behind · 99 shipped · 3 errors · limit 60 s"), html)
+        XCTAssertTrue(html.contains("127.0.0.1:8123/shop · ClickHouse 18.16.1"), html)
+        XCTAssertTrue(html.contains("last error: Code: 516 &lt;auth&gt;"), html)
+        ch.lagSeconds = 0.25
+        ch.lastError = nil
+        s.clickhouse = ch
+        let healthy = StatusPage.render(StatusReport(s))
+        XCTAssertTrue(healthy.contains("<div id=\"clickhouse-lag\" class=\"value \">250 ms</div>"), healthy)
+        XCTAssertFalse(healthy.contains("clickhouse-error"))
     }
 
     func testStatusReportDecodesWithoutTheNewFields() throws {

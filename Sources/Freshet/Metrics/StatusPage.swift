@@ -3,8 +3,8 @@ import Foundation
 /// The operations endpoint's `/`: one self-contained HTML page rendered from the `/status` report. No external
 /// assets; a small inline script reloads the page's content every `refreshSeconds` (a `<noscript>` meta refresh
 /// does it without JavaScript). Shows state and health, the lag sparkline (inline SVG, p50 and p99 per 10 s over
-/// 15 minutes), WAL behind, the slot's retained WAL against the warning level, one row per table, the tables left out
-/// (unreplicable, with the fix) and the recent resync requests.
+/// 15 minutes), WAL behind, the slot's retained WAL against the warning level, the ClickHouse sink's lag when one
+/// runs, one row per table, the tables left out (unreplicable, with the fix) and the recent resync requests.
 public enum StatusPage {
     public static let contentType = "text/html; charset=utf-8"
     public static let refreshSeconds = 5
@@ -68,7 +68,22 @@ public enum StatusPage {
         <div class="card"><div class="label">Slot retained WAL</div><div id="slot-retained" class="value \(r.slot.warning ? "bad-text" : "")">\(slotValue)</div>
         <div class="bar"><div class="fill \(r.slot.warning ? "bad" : "ok")" style="width:\(barWidth)%"></div></div>
         <div class="sub">\(slotSub)\(r.slot.warning ? " · <b class=\"bad-text\">above the warning level</b>" : "")</div></div>
-        </section>
+        \(clickhouseCard(r))</section>
+
+        """
+    }
+
+    /// The ClickHouse sink's card (empty when no sink runs): its commit-to-acknowledged lag against the health
+    /// limit, the backlog, the rows shipped and the errors, with the last error.
+    private static func clickhouseCard(_ r: StatusReport) -> String {
+        guard let ch = r.clickhouse else { return "" }
+        let over = ch.healthMaxLagSeconds.map { ch.lagSeconds > $0 } ?? false
+        let limit = ch.healthMaxLagSeconds.map { " · limit \(seconds($0))" } ?? ""
+        let error = ch.lastError.map { "<div class=\"sub bad-text\" id=\"clickhouse-error\">last error: \(escape($0))</div>" } ?? ""
+        return """
+        <div class="card"><div class="label">ClickHouse lag</div><div id="clickhouse-lag" class="value \(over ? "bad-text" : "")">\(seconds(ch.lagSeconds))</div>
+        <div class="sub"><span id="clickhouse-backlog">\(ch.backlogRows)</span> rows behind · \(ch.rowsShipped) shipped · \(ch.errors) errors\(limit)</div>
+        <div class="sub">\(escape(ch.destination)) · ClickHouse \(escape(ch.serverVersion))</div>\(error)</div>
 
         """
     }
@@ -203,7 +218,7 @@ public enum StatusPage {
     body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
     main{max-width:960px;margin:0 auto;padding:16px 20px}
     header{display:flex;flex-wrap:wrap;align-items:baseline;gap:10px}h1{font-size:20px;margin:0 6px 0 0}
-    h2{font-size:15px;margin:22px 0 8px}.right{margin-left:auto}.muted,.sub{color:#667085}.sub{font-size:12px}
+    h2{font-size:15px;margin:22px 0 8px}.right{margin-left:auto}.muted,.sub{color:#667085}.sub{font-size:12px;overflow-wrap:anywhere}
     .badge{padding:2px 10px;border-radius:10px;font-weight:600;color:#fff}.badge.ok{background:#12805c}
     .badge.warn{background:#b7791f}.badge.bad{background:#c53030}.ok-text{color:#12805c}.bad-text{color:#c53030}
     .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;margin-top:14px}

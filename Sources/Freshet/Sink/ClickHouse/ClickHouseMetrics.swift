@@ -27,6 +27,8 @@ public enum ClickHouseMetrics {
         public var errors: Int
         public var lastError: String?
         public var lastShipped: String?
+        /// `/healthz` fails while `lagSeconds` is above this (nil in reports from older versions).
+        public var healthMaxLagSeconds: Double?
 
         init(_ r: ClickHouseStats.Reading) {
             destination = r.destination
@@ -37,6 +39,7 @@ public enum ClickHouseMetrics {
             errors = r.errors
             lastError = r.lastError
             lastShipped = r.lastShipped.map(Logger.timestamp)
+            healthMaxLagSeconds = r.healthMaxLag
         }
     }
 }
