@@ -274,6 +274,10 @@ final class StreamApplier {
         let w = try TableWriter(name: name, store: store, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
                                 committedLSN: known ? try store.committedLSN(name) : 0)
         w.onTextFallback = { [logger] column in logger.warn("stream.column_as_text", ["table": name, "column": column, "note": TextFallback.note]) }
+        w.onUnresolvedKeyMove = { [logger, stats] columns in
+            stats.addUnresolvedKeyMoves(columns)
+            logger.warn("stream.key_move_unresolved", ["table": name, "columns": "\(columns)"])
+        }
         writers.add(w)
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
         let names = mappings.map(\.name)
