@@ -156,10 +156,10 @@ final class MetricsTests: XCTestCase {
         let scenario = try EndToEndTests.Scenario(rows: 100)
         defer { scenario.cleanup() }
         let process = try scenario.start(["--metrics", "127.0.0.1:0", "--max-rows", "50"])
-        defer { process.signal(SIGKILL) }
+        defer { process.killAndWait() }
         let base = try Self.endpoint(process)
         try Self.waitFor("streaming") { process.log.contains("stream.started") }
-        let s = SQLQuoting.identifier(scenario.schema)
+        let s = scenario.quotedSchema
         try scenario.pg.sql.execute("UPDATE \(s).items SET id = 7000020 WHERE id = 20")
         try scenario.pg.sql.execute("""
             BEGIN;
@@ -177,12 +177,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(status["unresolvedKeyMoves"] as? Int, 1)
         XCTAssertTrue(process.log.contains("stream.key_move_unresolved"), process.log)
 
-        let scan = try runFreshet(["scan", "\(scenario.schema).items", "--store", scenario.store, "--columns", "id,big",
-                                   "--format", "jsonl"])
-        XCTAssertEqual(scan.status, 0, scan.stderr)
-        let rows = try scan.stdout.split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        let rows = try scenario.scanRows("\(scenario.schema).items", columns: ["id", "big"])
         func big(_ id: Int) -> Any? { rows.first { ($0["id"] as? NSNumber)?.intValue == id || ($0["id"] as? String) == "\(id)" }?["big"] }
         XCTAssertEqual((big(7000020) as? String)?.count, 6400, "found in the store: carried to the new key")
         XCTAssertTrue(big(556) is NSNull, "found nowhere: NULL, got \(String(describing: big(556)))")
