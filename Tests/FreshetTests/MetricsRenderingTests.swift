@@ -55,6 +55,18 @@ final class MetricsRenderingTests: XCTestCase {
         XCTAssertEqual(missing, [], "metrics emitted but not documented in README.md")
     }
 
+    /// Every option `freshet run` accepts (`Run.options`) is in README.md as `--option`.
+    func testEveryRunOptionIsDocumentedInTheREADME() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let run = try String(contentsOf: root.appendingPathComponent("Sources/freshet/Commands/Run.swift"), encoding: .utf8)
+        let declaration = try XCTUnwrap(run.firstMatch(of: /static let options: Set<String> = \[([^\]]*)\]/)).output.1
+        let options = declaration.matches(of: /"([a-z-]+)"/).map { String($0.output.1) }
+        XCTAssertGreaterThan(options.count, 15)
+        let missing = options.filter { !readme.contains("`--\($0)") && !readme.contains(" --\($0)") }
+        XCTAssertEqual(missing, [], "freshet run options not documented in README.md")
+    }
+
     func testNumbers() {
         XCTAssertEqual(PrometheusText.number(3), "3")
         XCTAssertEqual(PrometheusText.number(0.25), "0.25")
