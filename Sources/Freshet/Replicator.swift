@@ -11,6 +11,7 @@ public final class Replicator: @unchecked Sendable {
     public let stats = ReplicatorStats()
     private let stopRequested = AtomicFlag()
     private let settings: ConnectionSettings
+    private let planner: TablePlanner
     private var resyncWorker: ResyncWorker?
 
     /// Seconds between `stream.progress` log lines.
@@ -22,6 +23,7 @@ public final class Replicator: @unchecked Sendable {
         self.config = config
         self.logger = logger
         self.settings = try ConnectionSettings(config.source)
+        self.planner = TablePlanner(config: config)
     }
 
     /// Asks `run` to flush what is pending, confirm it and return (safe from a signal handler thread).
@@ -108,7 +110,6 @@ public final class Replicator: @unchecked Sendable {
             throw SetupError.noTables(scope: config.tables.isEmpty ? "schemas \(config.schemas.joined(separator: ", "))"
                                                                     : "tables \(config.tables.joined(separator: ", "))")
         }
-        let planner = TablePlanner(config: config)
         var replicable: [SourceTable] = [], problems: [UnreplicableTable] = []
         for t in candidates {
             do { try planner.check(t); replicable.append(t) } catch let u as UnreplicableTable {
@@ -254,7 +255,6 @@ public final class Replicator: @unchecked Sendable {
 
     /// How a table seen in a Relation message is replicated; nil when it is not (out of scope, or unreplicable).
     private func resolveTable(_ r: RelationMessage, setup: Setup, catalog: SourceCatalog) throws -> TableSetup? {
-        let planner = TablePlanner(config: config)
         guard planner.inScope(schema: r.namespace, name: r.name) else { return nil }
         let name = r.tableName.qualifiedName
         let plan: TablePlan

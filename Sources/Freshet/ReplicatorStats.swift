@@ -11,7 +11,7 @@ public final class ReplicatorStats: @unchecked Sendable {
     /// The scalar counters and gauges, typed (LSNs exact as UInt64).
     private struct Values {
         var rowsApplied = 0, transactions = 0, spills = 0, commits = 0, rowsCommitted = 0, reconnects = 0
-        var storeCommits = 0, lagSamplesTotal = 0, heartbeats = 0
+        var storeCommits = 0, lagSamplesTotal = 0, heartbeats = 0, unresolvedKeyMoves = 0
         var committedLSN: UInt64 = 0, serverWALEnd: UInt64 = 0
         var lastCommitMicros: Int64 = 0, heartbeatSentMicros: Int64 = 0
         var lastStoreCommit = Date(timeIntervalSince1970: 0), stateSince = Date()
@@ -85,6 +85,10 @@ public final class ReplicatorStats: @unchecked Sendable {
     func addSpill() { add(\.spills, 1) }
     /// Counts a lost replication connection.
     func addReconnect() { add(\.reconnects, 1) }
+    /// Counts unchanged columns of key-changing updates whose old value was found nowhere (`TableWriter.onUnresolvedKeyMove`).
+    func addUnresolvedKeyMoves(_ columns: Int) { add(\.unresolvedKeyMoves, columns) }
+    /// Unchanged columns of key-changing updates left without their value since start.
+    public var unresolvedKeyMoves: Int { read(\.unresolvedKeyMoves) }
     /// Commit time (µs since the Unix epoch) of the last transaction seen.
     public var lastCommitTimestampMicros: Int64 { read(\.lastCommitMicros) }
     /// Send time (µs since the Unix epoch) of the last heartbeat that arrived. Setting it records the arrival

@@ -12,26 +12,22 @@ final class CharPaddingTests: XCTestCase {
     func testCharColumnsArePaddedAfterSnapshotAndStream() throws {
         let s = try Scenario(rows: 30)
         defer { s.cleanup() }
-        let q = SQLQuoting.identifier(s.schema)
+        let q = s.quotedSchema
         try s.pg.sql.execute("""
             CREATE TABLE \(q).padded (id int PRIMARY KEY, c char(5), cs char(3)[], v varchar(5));
             INSERT INTO \(q).padded VALUES (1, 'a', ARRAY['b'], 'v '), (2, NULL, NULL, NULL), (3, 'abcde', ARRAY['xyz'], '');
             """)
         let table = "\(s.schema).padded"
-        let process = try s.start()
-        defer { process.signal(SIGKILL); _ = process.wait(timeout: 10) }
-        try s.waitCaughtUp()
+        let process = try s.startCaughtUp()
+        defer { process.killAndWait() }
         try s.pg.sql.execute("""
             INSERT INTO \(q).padded VALUES (4, 'd', ARRAY['e'], 'w');
             UPDATE \(q).padded SET c = 'z' WHERE id = 3;
             """)
         try s.waitCaughtUp()
         try s.compare(tables: [table])
-        let scan = try runFreshet(["scan", table, "--store", s.store, "--format", "jsonl"])
-        XCTAssertEqual(scan.status, 0, scan.stderr)
         var values: [Int: String] = [:]
-        for line in scan.stdout.split(separator: "\n") {
-            let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        for row in try s.scanRows(table) {
             if let id = (row["id"] as? NSNumber)?.intValue, let c = row["c"] as? String { values[id] = c }
         }
         XCTAssertEqual(values, [1: "a    ", 3: "z    ", 4: "d    "], "snapshot row 1, streamed rows 3 and 4")

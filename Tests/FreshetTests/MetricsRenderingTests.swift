@@ -36,6 +36,37 @@ final class MetricsRenderingTests: XCTestCase {
         XCTAssertEqual(parsed.types["freshet_lag_seconds"], "histogram")
     }
 
+    /// Every `freshet_` metric name written in Sources/ (the families `/metrics` can emit) is in README.md's list by
+    /// its full name, so the documentation cannot fall behind the code.
+    func testEveryMetricInSourcesIsDocumentedInTheREADME() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let documented = Set(readme.matches(of: /freshet_[a-z0-9_]*[a-z0-9]/).map { String($0.output) })
+        var emitted = Set<String>()
+        let sources = root.appendingPathComponent("Sources")
+        let files = try XCTUnwrap(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for match in text.matches(of: /"(freshet_[a-z0-9_]+)"/) { emitted.insert(String(match.output.1)) }
+        }
+        XCTAssertGreaterThan(emitted.count, 40, "metric names found in \(sources.path)")
+        XCTAssertTrue(emitted.contains("freshet_unresolved_key_moves_total"))
+        let missing = emitted.subtracting(documented).sorted()
+        XCTAssertEqual(missing, [], "metrics emitted but not documented in README.md")
+    }
+
+    /// Every option `freshet run` accepts (`Run.options`) is in README.md as `--option`.
+    func testEveryRunOptionIsDocumentedInTheREADME() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let run = try String(contentsOf: root.appendingPathComponent("Sources/freshet/Commands/Run.swift"), encoding: .utf8)
+        let declaration = try XCTUnwrap(run.firstMatch(of: /static let options: Set<String> = \[([^\]]*)\]/)).output.1
+        let options = declaration.matches(of: /"([a-z-]+)"/).map { String($0.output.1) }
+        XCTAssertGreaterThan(options.count, 15)
+        let missing = options.filter { !readme.contains("`--\($0)") && !readme.contains(" --\($0)") }
+        XCTAssertEqual(missing, [], "freshet run options not documented in README.md")
+    }
+
     func testNumbers() {
         XCTAssertEqual(PrometheusText.number(3), "3")
         XCTAssertEqual(PrometheusText.number(0.25), "0.25")

@@ -149,6 +149,42 @@ final class MetricsTests: XCTestCase {
         // unchanged TOASTed column currently differ there too).
     }
 
+    /// Key-changing UPDATEs that leave the TOASTed `big` unchanged: a committed row's old value is found in the store
+    /// and carried to the new key; inside a transaction larger than the batch limits (its old row already staged) it
+    /// is found nowhere, counted in `freshet_unresolved_key_moves_total` and `/status`, logged, and reads NULL.
+    func testUnresolvedKeyMovesAreCountedInMetricsAndStatus() throws {
+        let scenario = try EndToEndTests.Scenario(rows: 100)
+        defer { scenario.cleanup() }
+        let process = try scenario.start(["--metrics", "127.0.0.1:0", "--max-rows", "50"])
+        defer { process.killAndWait() }
+        let base = try Self.endpoint(process)
+        try Self.waitFor("streaming") { process.log.contains("stream.started") }
+        let s = scenario.quotedSchema
+        try scenario.pg.sql.execute("UPDATE \(s).items SET id = 7000020 WHERE id = 20")
+        try scenario.pg.sql.execute("""
+            BEGIN;
+            INSERT INTO \(s).items (id, qty, big) SELECT 555, 1, string_agg(md5(x::text), '') FROM generate_series(1, 300) x;
+            INSERT INTO \(s).items (id, qty) SELECT g, 1 FROM generate_series(900000, 902999) g;
+            UPDATE \(s).items SET id = 556 WHERE id = 555;
+            COMMIT
+            """)
+        try scenario.waitCaughtUp()
+        let metrics = try Exposition(try Self.curl(base + "/metrics").body)
+        XCTAssertEqual(metrics.types["freshet_unresolved_key_moves_total"], "counter")
+        XCTAssertEqual(metrics.value("freshet_unresolved_key_moves_total"), 1)
+        XCTAssertGreaterThan(try XCTUnwrap(metrics.value("freshet_spills_total")), 0)
+        let status = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try Self.curl(base + "/status").body.utf8)) as? [String: Any])
+        XCTAssertEqual(status["unresolvedKeyMoves"] as? Int, 1)
+        XCTAssertTrue(process.log.contains("stream.key_move_unresolved"), process.log)
+
+        let rows = try scenario.scanRows("\(scenario.schema).items", columns: ["id", "big"])
+        func big(_ id: Int) -> Any? { rows.first { ($0["id"] as? NSNumber)?.intValue == id || ($0["id"] as? String) == "\(id)" }?["big"] }
+        XCTAssertEqual((big(7000020) as? String)?.count, 6400, "found in the store: carried to the new key")
+        XCTAssertTrue(big(556) is NSNull, "found nowhere: NULL, got \(String(describing: big(556)))")
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 60), 0, process.log)
+    }
+
     func testHealthzTurns503WhenPostgresStopsAndRecovers() throws {
         let sandbox = try ExtraSandbox()
         defer { sandbox.destroy() }

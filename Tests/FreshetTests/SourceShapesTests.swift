@@ -15,7 +15,7 @@ final class SourceShapesTests: XCTestCase {
     func testPartitionedTableIsOneStoreTableThroughSnapshotStreamAttachDetachAndResync() throws {
         let s = try Scenario(rows: 300)
         defer { s.cleanup() }
-        let q = SQLQuoting.identifier(s.schema)
+        let q = s.quotedSchema
         try s.pg.sql.execute("""
             CREATE TABLE \(q).meas (id int, day date, v text, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
             CREATE TABLE \(q).meas_jan PARTITION OF \(q).meas FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
@@ -24,9 +24,8 @@ final class SourceShapesTests: XCTestCase {
             INSERT INTO \(q).meas SELECT g, date '2024-01-01' + (g % 90), 'v' || g FROM generate_series(1, 3000) g;
             """)
         let meas = "\(s.schema).meas"
-        let process = try s.start()
-        defer { process.signal(SIGKILL); _ = process.wait(timeout: 10) }
-        try s.waitCaughtUp()
+        let process = try s.startCaughtUp()
+        defer { process.killAndWait() }
         try s.compare(tables: [meas])
         XCTAssertEqual(try s.storeTables().filter { $0.contains("meas") }, [meas], "leaves must not be tables of their own")
 
@@ -46,15 +45,11 @@ final class SourceShapesTests: XCTestCase {
             INSERT INTO \(q).meas_apr SELECT g, date '2024-04-01' + (g % 30), 'apr' || g FROM generate_series(5001, 5400) g;
             ALTER TABLE \(q).meas ATTACH PARTITION \(q).meas_apr FOR VALUES FROM ('2024-04-01') TO ('2024-05-01');
             """)
-        try s.waitForAutomaticResync(of: meas, count: 1)
-        try s.waitCaughtUp()
-        try s.compare(tables: [meas])
+        try s.waitForAutomaticResyncThenCompare(of: meas, count: 1)
 
         // A partition detached: its rows leave the table.
         try s.pg.sql.execute("ALTER TABLE \(q).meas DETACH PARTITION \(q).meas_jan")
-        try s.waitForAutomaticResync(of: meas, count: 2)
-        try s.waitCaughtUp()
-        try s.compare(tables: [meas])
+        try s.waitForAutomaticResyncThenCompare(of: meas, count: 2)
 
         // Resync names the root; naming a leaf says which table to resync instead.
         try s.resync([meas])
@@ -75,11 +70,10 @@ final class SourceShapesTests: XCTestCase {
     func testTablesCreatedLaterAreCopiedWholeAndUnreplicableOnesNeverBreakTheSource() throws {
         let s = try Scenario(rows: 300)
         defer { s.cleanup() }
-        let q = SQLQuoting.identifier(s.schema)
+        let q = s.quotedSchema
         // `--exclude` makes the scope a table list: tables created later must still join, with their existing rows.
-        let process = try s.start(["--exclude", "\(s.schema).plain"])
-        defer { process.signal(SIGKILL); _ = process.wait(timeout: 10) }
-        try s.waitCaughtUp()
+        let process = try s.startCaughtUp(["--exclude", "\(s.schema).plain"])
+        defer { process.killAndWait() }
         try s.pg.sql.execute("""
             CREATE TABLE \(q).later (id int PRIMARY KEY, n int, big text);
             INSERT INTO \(q).later SELECT g, g, (SELECT string_agg(md5((g * 100 + k)::text), '') FROM generate_series(1, 100) k)
@@ -117,7 +111,7 @@ final class SourceShapesTests: XCTestCase {
     func testRecreatedRenamedAndDroppedTablesFollowTheSource() throws {
         let s = try Scenario(rows: 300)
         defer { s.cleanup() }
-        let q = SQLQuoting.identifier(s.schema)
+        let q = s.quotedSchema
         var process = try s.start()
         try s.waitCaughtUp()
 
@@ -127,15 +121,11 @@ final class SourceShapesTests: XCTestCase {
             CREATE TABLE \(q).plain (id int PRIMARY KEY, v float8, u uuid);
             INSERT INTO \(q).plain SELECT g, g * 2.5, md5((g + 7)::text)::uuid FROM generate_series(1000, 1020) g;
             """)
-        try s.waitForAutomaticResync(of: "\(s.schema).plain", count: 1)
-        try s.waitCaughtUp()
-        try s.compare(tables: ["\(s.schema).plain"])
+        try s.waitForAutomaticResyncThenCompare(of: "\(s.schema).plain", count: 1)
 
         // Renamed: the rows are kept under the new name; the old name is emptied.
         try s.pg.sql.execute("ALTER TABLE \(q).events RENAME TO events2; INSERT INTO \(q).events2 VALUES (999, 'after', '{}', '2024-01-01')")
-        try s.waitForAutomaticResync(of: "\(s.schema).events2", count: 1)
-        try s.waitCaughtUp()
-        try s.compare(tables: ["\(s.schema).events2"])
+        try s.waitForAutomaticResyncThenCompare(of: "\(s.schema).events2", count: 1)
         XCTAssertEqual(try s.storeRowCount("\(s.schema).events"), 0)
         for kind in ["table_recreated", "table_renamed"] {
             XCTAssertTrue(s.log.contains("source.\(kind)"), "no \(kind) warning:\n\(s.log)")
@@ -151,10 +141,8 @@ final class SourceShapesTests: XCTestCase {
             INSERT INTO \(q).items (id, qty, price, note) SELECT g, 1, 2.50, 'recreated' FROM generate_series(5, 9) g;
             """)
         process = try s.start()
-        defer { process.signal(SIGKILL); _ = process.wait(timeout: 10) }
-        try s.waitForAutomaticResync(of: "\(s.schema).items", count: 1)
-        try s.waitCaughtUp()
-        try s.compare(tables: ["\(s.schema).items", "\(s.schema).plain", "\(s.schema).events2"])
+        defer { process.killAndWait() }
+        try s.waitForAutomaticResyncThenCompare(of: "\(s.schema).items", count: 1, tables: ["\(s.schema).items", "\(s.schema).plain", "\(s.schema).events2"])
 
         // Dropped for good: emptied.
         try s.pg.sql.execute("DROP TABLE \(q).plain")
@@ -170,19 +158,14 @@ final class SourceShapesTests: XCTestCase {
     func testRenamedColumnsAndAddedDefaultsShowOnExistingRows() throws {
         let s = try Scenario(rows: 300)
         defer { s.cleanup() }
-        let q = SQLQuoting.identifier(s.schema)
-        let process = try s.start()
-        defer { process.signal(SIGKILL); _ = process.wait(timeout: 10) }
-        try s.waitCaughtUp()
+        let q = s.quotedSchema
+        let process = try s.startCaughtUp()
+        defer { process.killAndWait() }
         let items = "\(s.schema).items"
         try s.pg.sql.execute("ALTER TABLE \(q).items RENAME COLUMN note TO remark; UPDATE \(q).items SET qty = qty + 1 WHERE id = 1")
-        try s.waitForAutomaticResync(of: items, count: 1)
-        try s.waitCaughtUp()
-        try s.compare(tables: [items])
+        try s.waitForAutomaticResyncThenCompare(of: items, count: 1)
         try s.pg.sql.execute("ALTER TABLE \(q).items ADD COLUMN status text DEFAULT 'new'; UPDATE \(q).items SET qty = qty + 1 WHERE id = 2")
-        try s.waitForAutomaticResync(of: items, count: 2)
-        try s.waitCaughtUp()
-        try s.compare(tables: [items])
+        try s.waitForAutomaticResyncThenCompare(of: items, count: 2)
         XCTAssertTrue(s.log.contains("source.column_renamed") && s.log.contains("source.added_column_default"), s.log)
     }
 
@@ -260,84 +243,5 @@ final class SourceShapesTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, "a permanent error must not be retried")
         let otherSlots = try a.pg.sql.query("SELECT count(*)::text FROM pg_replication_slots WHERE database = $1", [otherDB]).scalar
         XCTAssertEqual(otherSlots, "0")
-    }
-}
-
-extension EndToEndTests.Scenario {
-    /// The store's log so far.
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// Compares the named tables with PostgreSQL (`Tools/compare-store`, through scan and DuckDB).
-    func compare(tables: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let tool = TestEnvironment.toolsDirectory.appendingPathComponent("compare-store").path
-        let result = try Subprocess.run(try TestEnvironment.python(), [tool, "--source", url, "--store", store,
-                                                                       "--freshet", TestEnvironment.product("freshet"), "--duckdb"] + tables)
-        XCTAssertEqual(result.status, 0, "store differs from PostgreSQL:\n\(result.stdout)\n\(result.stderr)\nlog:\n\(log)",
-                       file: file, line: line)
-    }
-
-    /// The store's table names, from their manifests.
-    func storeTables() throws -> [String] {
-        let dir = store + "/tables"
-        return try FileManager.default.contentsOfDirectory(atPath: dir).compactMap { name in
-            guard let data = FileManager.default.contents(atPath: "\(dir)/\(name)/manifest.json"),
-                  let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-            return json["table"] as? String
-        }.sorted()
-    }
-
-    /// Rows `freshet scan` returns for a table.
-    func storeRowCount(_ table: String) throws -> Int {
-        let r = try runFreshet(["scan", table, "--store", store, "--format", "jsonl"])
-        guard r.status == 0 else { throw XCTSkip("freshet scan failed: \(r.stderr)") }
-        return r.stdout.split(separator: "\n").count
-    }
-
-    /// Sends `freshet resync` for tables.
-    func resync(_ tables: [String]) throws {
-        let r = try runFreshet(["resync"] + tables + ["--source", url])
-        XCTAssertEqual(r.status, 0, r.stderr)
-    }
-
-    /// Resync requests recorded in `STORE/resync.json`: (tables, reason, state, message).
-    func resyncEntries() -> [(tables: [String], reason: String?, state: String, message: String)] {
-        guard let data = FileManager.default.contents(atPath: store + "/resync.json"),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let entries = json["entries"] as? [[String: Any]] else { return [] }
-        return entries.map { e in
-            let request = e["request"] as? [String: Any] ?? [:]
-            return (request["tables"] as? [String] ?? [], request["reason"] as? String, e["state"] as? String ?? "",
-                    e["message"] as? String ?? "")
-        }
-    }
-
-    /// Waits until `count` automatic resyncs (requested by Freshet itself) that include `table` are done.
-    func waitForAutomaticResync(of table: String, count: Int, timeout: Double = 90,
-                                file: StaticString = #filePath, line: UInt = #line) throws {
-        let end = Date().addingTimeInterval(timeout)
-        while Date() < end {
-            let done = resyncEntries().filter { $0.reason != nil && $0.tables.contains(table) && $0.state == "done" }
-            if done.count >= count { return }
-            usleep(200_000)
-        }
-        XCTFail("no automatic resync of \(table) done (\(count) expected): \(resyncEntries())\nlog:\n\(log)", file: file, line: line)
-        throw XCTSkip("failed: automatic resync did not happen")
-    }
-
-    /// Waits until `done` requests are done, or `failed` have failed (then returns their messages).
-    @discardableResult
-    func waitForResyncs(done: Int = 0, failed: Int = 0, timeout: Double = 90,
-                        file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let end = Date().addingTimeInterval(timeout)
-        while Date() < end {
-            let entries = resyncEntries()
-            let failures = entries.filter { $0.state == "failed" }
-            if entries.filter({ $0.state == "done" }).count >= done && failures.count >= failed {
-                return failures.map(\.message).joined(separator: "\n")
-            }
-            usleep(200_000)
-        }
-        XCTFail("resyncs not finished (\(done) done, \(failed) failed expected): \(resyncEntries())\nlog:\n\(log)", file: file, line: line)
-        throw XCTSkip("failed: resyncs did not finish")
     }
 }

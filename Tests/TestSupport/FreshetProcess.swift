@@ -29,6 +29,12 @@ public final class FreshetProcess: @unchecked Sendable {
     /// Sends a signal (SIGKILL, SIGTERM, SIGINT).
     public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
+    /// Kills the process (SIGKILL) and reaps it, waiting at most 10 s: a test's cleanup, whatever state it is in.
+    public func killAndWait() {
+        signal(SIGKILL)
+        _ = wait(timeout: 10)
+    }
+
     /// Waits up to `timeout` seconds for the process to exit; returns its exit status, or nil if still running.
     @discardableResult
     public func wait(timeout: Double) -> Int32? {

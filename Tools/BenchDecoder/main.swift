@@ -2,7 +2,8 @@
 //   bench-decoder [CAPTURE]         decode a capture file (see CaptureFile), or a synthetic one when omitted
 //   bench-decoder --write PATH      write the synthetic capture to PATH and exit
 // Prints messages/s and MB/s for (a) message decoding alone and (b) decoding plus parsing every tuple
-// value to a typed value with the low-level text/binary parsers.
+// value to a typed value with the low-level text/binary parsers, then (c) rows/s of BinaryCopyReader on a
+// synthetic COPY binary stream.
 import Foundation
 import PostgresReplication
 
@@ -172,3 +173,13 @@ for (label, parse) in [("(a) decode messages         ", false), ("(b) decode + p
                  label, best.messages, megabytes, Double(best.messages) / best.seconds / 1e6, megabytes / best.seconds,
                  best.seconds, best.checksum))
 }
+let copyStream = syntheticCopyStream(rows: 2_000_000)
+var bestCopy = (rows: 0, seconds: Double.infinity, checksum: Int64(0))
+for _ in 0..<3 {
+    let result = try runCopy(copyStream)
+    if result.seconds < bestCopy.seconds { bestCopy = result }
+}
+let copyMegabytes = Double(copyStream.count) / 1e6
+print(String(format: "(c) COPY binary rows         %d rows, %.1f MB: %.2f M rows/s, %.0f MB/s (best of 3, %.3f s; checksum %lld)",
+             bestCopy.rows, copyMegabytes, Double(bestCopy.rows) / bestCopy.seconds / 1e6, copyMegabytes / bestCopy.seconds,
+             bestCopy.seconds, bestCopy.checksum))

@@ -73,6 +73,9 @@ public enum FreshetMetrics {
                 Double(s.storeCommits))
         counter("freshet_rows_committed_total", "Rows committed to the store by streaming batches.", Double(s.rowsCommitted))
         counter("freshet_spills_total", "Transactions larger than the batch limits staged early.", Double(s.spills))
+        counter("freshet_unresolved_key_moves_total",
+                "Unchanged TOASTed columns of key-changing updates whose old value was found nowhere (left unchanged under the new key).",
+                Double(s.unresolvedKeyMoves))
         gauge("freshet_snapshot_in_progress", "1 while the initial snapshot is copied.", s.state == .snapshot ? 1 : 0)
         f.append(MetricFamily("freshet_snapshot_rows_expected", .gauge,
                               help: "Planner row estimate of each table when its snapshot began (progress: rows_applied_total{operation=\"snapshot\"} over this).",

@@ -66,6 +66,8 @@ public struct OperationsSnapshot: Sendable {
     public var unreplicable: [UnreplicableTable] = []
     /// The ClickHouse sink, when one runs.
     public var clickhouse: ClickHouseStats.Reading? = nil
+    /// Unchanged (TOASTed) columns of key-changing updates whose old value was found nowhere, since start.
+    public var unresolvedKeyMoves = 0
 
     /// WAL between the server's end (from keepalives) and the confirmed LSN.
     public var walBehindBytes: UInt64 { serverWALEnd > committedLSN ? serverWALEnd - committedLSN : 0 }
@@ -131,6 +133,7 @@ extension OperationsSnapshot {
         snapshot.lagHistory = stats.lagHistory(now: now)
         snapshot.resyncs = ResyncLedger.decode(store?.readSidecar(ResyncLedger.fileName)).entries
         snapshot.clickhouse = stats.clickhouse?.reading
+        snapshot.unresolvedKeyMoves = stats.unresolvedKeyMoves
         return snapshot
     }
 }

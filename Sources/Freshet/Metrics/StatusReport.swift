@@ -86,6 +86,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var transactions: Int
     public var commits: Int
     public var reconnects: Int
+    /// Unchanged TOASTed columns of key-changing updates whose old value was found nowhere (nil from a server that
+    /// predates it).
+    public var unresolvedKeyMoves: Int?
     public var publication: String
     public var slot: Slot
     public var tables: [Table]
@@ -121,6 +124,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         transactions = s.transactions
         commits = s.commits
         reconnects = s.reconnects
+        unresolvedKeyMoves = s.unresolvedKeyMoves
         publication = s.publication
         slot = Slot(name: s.slotName, exists: s.slot != nil, active: s.slot?.active, walStatus: s.slot?.walStatus,
                     retainedBytes: s.slot?.retainedBytes, warning: s.slotWarning, warnBytes: s.slotWarnBytes,

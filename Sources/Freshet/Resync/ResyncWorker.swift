@@ -13,6 +13,7 @@ final class ResyncWorker: @unchecked Sendable {
     private let stats: ReplicatorStats
     private let store: Store
     private let settings: ConnectionSettings
+    private let planner: TablePlanner
     private let condition = NSCondition()
     private var ledger: ResyncLedger
     private var stopping = false
@@ -26,6 +27,7 @@ final class ResyncWorker: @unchecked Sendable {
         self.stats = stats
         self.store = store
         self.settings = settings
+        self.planner = TablePlanner(config: config)
         var ledger = ResyncLedger.decode(store.readSidecar(ResyncLedger.fileName))
         for e in ledger.entries where e.state == .copying {
             ledger.update(e.request.id) { $0.state = .pending; $0.rowsCopied = 0; $0.message = "restarted after an interruption" }
@@ -132,7 +134,6 @@ final class ResyncWorker: @unchecked Sendable {
         let sql = try Connection(settings: settings, applicationName: "freshet-resync")
         defer { sql.close() }
         let catalog = SourceCatalog(connection: sql)
-        let planner = TablePlanner(config: config)
         // Another replicator of this database receives the same request: each copies only the tables it replicates.
         let names = request.all ? store.tableNames : request.tables.filter { name in
             if store.tableNames.contains(name) { return true }

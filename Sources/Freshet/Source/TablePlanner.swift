@@ -35,7 +35,7 @@ struct TablePlanner: Sendable {
         let name = table.qualifiedName
         let keys = try check(table)
         let known = store.tableNames.contains(name) ? try store.manifest(name) : nil
-        return TablePlan(source: table, mappings: mappings(table.columns.map { ($0.name, $0.typeOID, $0.typeModifier) }),
+        return TablePlan(source: table, mappings: Self.mappings(table.columns.map { ($0.name, $0.typeOID, $0.typeModifier) }),
                          keyColumns: known?.keyColumns ?? keys,
                          partitioning: known?.partitioning ?? partitioning(name, pages: table.pages))
     }
@@ -56,8 +56,13 @@ struct TablePlanner: Sendable {
     /// Column mappings from (name, type OID, type modifier). Every column is nullable in the store: Relation messages
     /// carry no NOT NULL, and the same column must map identically from the catalog and from the stream (or each
     /// restart would start a new schema version).
-    func mappings(_ columns: [(name: String, typeOID: UInt32, typeModifier: Int32)]) -> [ColumnMapping] {
+    static func mappings(_ columns: [(name: String, typeOID: UInt32, typeModifier: Int32)]) -> [ColumnMapping] {
         columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
+    }
+
+    /// The mappings of a Relation message's columns (the same as from the catalog).
+    static func mappings(_ r: RelationMessage) -> [ColumnMapping] {
+        mappings(r.columns.map { ($0.name, $0.typeOID, $0.typeModifier) })
     }
 
     /// The key: configured key columns (with REPLICA IDENTITY FULL), else the primary key. A table whose replica

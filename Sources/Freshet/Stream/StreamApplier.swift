@@ -147,9 +147,13 @@ final class StreamApplier {
             guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
             inTransaction = false
             let end = c.endLSN.value
-            for w in writers.all { w.commitTransaction(version: end) }
+            var hasWork = false   // one pass over the writers per commit
+            for w in writers.all {
+                w.commitTransaction(version: end)
+                hasWork = hasWork || w.hasWork
+            }
             if end > appliedUpTo { appliedUpTo = end }
-            if writers.all.contains(where: { $0.hasWork }) {
+            if hasWork {
                 if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
                 pendingCommitMicros.append(c.commitTimestamp)
             }
@@ -219,7 +223,7 @@ final class StreamApplier {
 
     private func relationChanged(_ r: RelationMessage) throws {
         let name = r.tableName.qualifiedName
-        let mappings = StreamApplier.mappings(r)
+        let mappings = TablePlanner.mappings(r)
         if let w = writers.byName[name] {
             if w.relationOID != r.oid {
                 // The table was dropped and created again under the same name. The catalog watcher saw it (the new
@@ -251,16 +255,11 @@ final class StreamApplier {
         deferredRelations[r.oid] = r
     }
 
-    /// The store mappings of a Relation message's columns.
-    private static func mappings(_ r: RelationMessage) -> [ColumnMapping] {
-        r.columns.map { ColumnMapping(name: $0.name, typeOID: $0.typeOID, typeModifier: $0.typeModifier) }
-    }
-
     /// Starts replicating a table at its first change: resolves it (or ignores it), defines it in the store and makes
     /// its writer.
     private func startTable(_ r: RelationMessage) throws {
         let name = r.tableName.qualifiedName
-        let mappings = StreamApplier.mappings(r)
+        let mappings = TablePlanner.mappings(r)
         guard let setup = try resolve(r) else {
             ignoredOIDs.insert(r.oid)
             return
@@ -274,6 +273,10 @@ final class StreamApplier {
         let w = try TableWriter(name: name, store: store, relationOID: r.oid, mappings: mappings, keyColumns: setup.keyColumns,
                                 committedLSN: known ? try store.committedLSN(name) : 0)
         w.onTextFallback = { [logger] column in logger.warn("stream.column_as_text", ["table": name, "column": column, "note": TextFallback.note]) }
+        w.onUnresolvedKeyMove = { [logger, stats] columns in
+            stats.addUnresolvedKeyMoves(columns)
+            logger.warn("stream.key_move_unresolved", ["table": name, "columns": "\(columns)"])
+        }
         writers.add(w)
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
         let names = mappings.map(\.name)

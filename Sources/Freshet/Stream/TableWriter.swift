@@ -31,6 +31,10 @@ final class TableWriter {
     private var schemaPending = false
     /// Called with the column's name when a column switches to its text fallback.
     var onTextFallback: ((String) -> Void)?
+    /// Called with the count of unchanged (TOASTed) columns of a key-changing update whose old value was found
+    /// nowhere: those columns stay marked unchanged under the new key (staged parts of a transaction larger than the
+    /// batch limits are not searched, and a key the store type cannot hold cannot be looked up).
+    var onUnresolvedKeyMove: ((Int) -> Void)?
 
     /// The store the table's parts are staged in.
     let store: Store
@@ -109,7 +113,7 @@ final class TableWriter {
         for i in keyIndexes {
             let held = try oldKey.withBytes(at: i) { raw in try mappings[i].converter.append(raw, binary: oldKey.kind(at: i) == .binary, to: &probe, column: i) }
             // A key value the store type cannot hold (see `TextFallback`) cannot be looked up: the columns stay unchanged.
-            if held == false { unresolvedKeyMoves += unchanged.count; return nil }
+            if held == false { onUnresolvedKeyMove?(unchanged.count); return nil }
         }
         probe.finishTombstone(version: 0)
         var found: [Int: (RowBatch, Int, Int)] = [:]
@@ -135,13 +139,9 @@ final class TableWriter {
             if let (b, r, j) = found[c] { carried.appendValue(from: b, row: r, column: j, to: c) } else { carried.appendUnchanged(column: c) }
         }
         carried.finishRow(version: 0)
-        unresolvedKeyMoves += unchanged.count - found.count
+        if found.count < unchanged.count { onUnresolvedKeyMove?(unchanged.count - found.count) }
         return carried
     }
-
-    /// Unchanged columns of key-changing updates whose old value was found nowhere (staged parts of a transaction
-    /// larger than the batch limits are not searched).
-    private(set) var unresolvedKeyMoves = 0
 
     /// Appends a tombstone for the key held in `tuple` (a K or O old tuple, or a new tuple).
     func appendTombstone(keyFrom tuple: TupleData) throws {

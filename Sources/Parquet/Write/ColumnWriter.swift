@@ -16,40 +16,25 @@ struct PhysicalLayout {
     }
 }
 
-/// Encodes one column's values into the pages of the current column chunk (v1 data pages, PLAIN or
-/// RLE_DICTIONARY with a PLAIN dictionary page, RLE definition levels), compresses them, and keeps the
-/// chunk's statistics. One instance lives for the whole file and is reset after every chunk.
+/// Writes one column's chunk: definition levels (RLE), v1 data page headers, compression, and the dictionary page
+/// in front of the data pages; the values themselves are `ColumnValueEncoder`'s (PLAIN or RLE_DICTIONARY, and the
+/// statistics). One instance lives for the whole file and is reset after every chunk.
 final class ColumnChunkWriter {
     let column: Column
     let layout: PhysicalLayout
     let options: WriterOptions
     private let codec: CodecID
-
-    private enum Dict {
-        case none
-        case numeric(NumericDictionary)
-        case bytes(BytesDictionary)
-    }
+    private var values: ColumnValueEncoder
 
     // Page state.
     private var defLevels: [UInt32] = []
     private var pageRows = 0
     private var pageNonNull = 0
-    private var plain: [UInt8] = []
-    private var boolBits = 0
-    private var indices: [UInt32] = []
-    /// PLAIN size of the values currently held as dictionary indices (to decide whether the dictionary pays).
-    private var indexedPlainBytes = 0
 
     // Chunk state.
-    private var dict: Dict = .none
-    /// True while new values go to the dictionary; false after a fallback to PLAIN.
-    private var dictActive = false
-    private var dictPages = 0
     private var chunk: [UInt8] = []
     private var numValues: Int64 = 0
     private var uncompressedBytes: Int64 = 0
-    private var stats: StatisticsAccumulator
     private var scratch: [UInt8] = []
 
     init(column: Column, options: WriterOptions) {
@@ -57,31 +42,18 @@ final class ColumnChunkWriter {
         self.layout = PhysicalLayout(column.type)
         self.options = options
         self.codec = options.compression == .lz4Raw ? .lz4Raw : .uncompressed
-        self.stats = StatisticsAccumulator(physical: layout.type, type: column.type)
+        self.values = ColumnValueEncoder(column: column, layout: layout, options: options)
         resetChunk()
     }
 
     /// Bytes buffered for the current chunk (compressed pages plus the open page), for row-group sizing.
-    var bufferedBytes: Int { chunk.count + plain.count + indices.count / 2 + defLevels.count / 8 + dictPlainBytes }
+    var bufferedBytes: Int { chunk.count + defLevels.count / 8 + values.bufferedBytes }
 
     private func resetChunk() {
         chunk.removeAll(keepingCapacity: true)
         numValues = 0
         uncompressedBytes = 0
-        dictPages = 0
-        stats = StatisticsAccumulator(physical: layout.type, type: column.type)
-        dictActive = options.dictionary && layout.type != .boolean
-        if dictActive {
-            switch layout.type {
-            case .int32, .float: dict = .numeric(NumericDictionary(width: 4))
-            case .int64, .double: dict = .numeric(NumericDictionary(width: 8))
-            case .byteArray: dict = .bytes(BytesDictionary(fixedWidth: nil))
-            case .fixedLenByteArray: dict = .bytes(BytesDictionary(fixedWidth: layout.typeLength))
-            default: dict = .none; dictActive = false
-            }
-        } else {
-            dict = .none
-        }
+        values.resetChunk()
     }
 
     // MARK: appending
@@ -92,32 +64,18 @@ final class ColumnChunkWriter {
         var r = range.lowerBound
         while r < range.upperBound {
             let want = min(range.upperBound - r, options.pageRowLimit - pageRows)
-            let taken = appendValues(buffer, r..<(r + want))
+            let taken = values.append(buffer, r..<(r + want))
             appendLevels(buffer.validity, r..<(r + taken))
             r += taken
-            if dictActive, dictPlainBytes > options.dictionaryPageSizeLimit {
+            if values.dictionaryFull {
                 flushPage()
-                dictActive = false  // fall back to PLAIN for the rest of the chunk
+                values.fallBackToPlain()  // PLAIN for the rest of the chunk
             }
-            if pageRows >= options.pageRowLimit || pageBytes >= options.pageSizeBytes { flushPage() }
+            if pageRows >= options.pageRowLimit || values.pageBytes >= options.pageSizeBytes { flushPage() }
         }
     }
 
-    /// Size of the open page, counting dictionary-encoded values at their PLAIN size (so a page of long
-    /// dictionary strings is cut as soon as the byte-array loop stops at the limit).
-    private var pageBytes: Int { plain.count + indexedPlainBytes }
-
-    private var dictPlainBytes: Int {
-        switch dict {
-        case .none: return 0
-        case let .numeric(d): return d.plainBytes
-        case let .bytes(d): return d.plainBytes
-        }
-    }
-
-    // The hot loops below work on local copies of the writer's state (moved out and back), so the optimiser
-    // sees plain local arrays: no exclusivity checks or uniqueness checks per value.
-
+    // Works on a local copy of the levels (moved out and back), so the optimiser sees a plain local array.
     private func appendLevels(_ validity: [Bool]?, _ range: Range<Int>) {
         let n = range.count
         pageRows += n
@@ -138,193 +96,17 @@ final class ColumnChunkWriter {
                     }
                 }
             }
-            stats.nullCount += Int64(n - present)
+            values.stats.nullCount += Int64(n - present)
         }
         pageNonNull += present
         defLevels = levels
     }
 
-    /// Encodes the non-null values of `range`; returns how many rows were consumed (fewer than requested
-    /// only for byte arrays, when the page reached its byte size).
-    private func appendValues(_ buffer: ColumnBuffer, _ range: Range<Int>) -> Int {
-        let validity = column.nullable ? buffer.validity : nil
-        switch buffer.values {
-        case let .boolean(v):
-            appendBooleans(v, validity, range)
-        case let .int32(v):
-            v.withUnsafeBufferPointer { p in
-                appendNumeric(p, validity, range, bits: { UInt64(UInt32(bitPattern: $0)) },
-                              stat: { $0.update(int: Int64($1)) })
-            }
-        case let .int64(v):
-            v.withUnsafeBufferPointer { p in
-                appendNumeric(p, validity, range, bits: { UInt64(bitPattern: $0) }, stat: { $0.update(int: $1) })
-            }
-        case let .float(v):
-            v.withUnsafeBufferPointer { p in
-                appendNumeric(p, validity, range, bits: { UInt64($0.bitPattern) }, stat: { $0.update(double: Double($1)) })
-            }
-        case let .double(v):
-            v.withUnsafeBufferPointer { p in
-                appendNumeric(p, validity, range, bits: { $0.bitPattern }, stat: { $0.update(double: $1) })
-            }
-        case let .byteArray(b):
-            return b.offsets.withUnsafeBufferPointer { offsets in
-                appendBytes(b.bytes, validity, range, value: { offsets[$0]..<offsets[$0 + 1] }, lengthPrefix: true)
-            }
-        case let .fixed(f):
-            let w = f.width
-            return appendBytes(f.bytes, validity, range, value: { ($0 * w)..<(($0 + 1) * w) }, lengthPrefix: false)
-        }
-        return range.count
-    }
-
-    private func appendBooleans(_ v: [Bool], _ validity: [Bool]?, _ range: Range<Int>) {
-        var out = plain
-        plain = []
-        var st = stats
-        var bits = boolBits
-        for i in range where validity?[i] ?? true {
-            let b = v[i]
-            if bits & 7 == 0 { out.append(0) }
-            if b { out[out.count - 1] |= UInt8(1) << UInt8(bits & 7) }
-            bits += 1
-            st.update(int: b ? 1 : 0)
-        }
-        boolBits = bits
-        stats = st
-        plain = out
-    }
-
-    private func appendNumeric<T>(_ p: UnsafeBufferPointer<T>, _ validity: [Bool]?, _ range: Range<Int>,
-                                  bits: (T) -> UInt64, stat: (inout StatisticsAccumulator, T) -> Void) {
-        var st = stats
-        defer { stats = st }
-        if dictActive, case var .numeric(d) = dict {
-            dict = .none  // keep the dictionary uniquely referenced while mutating it
-            var idx = indices
-            indices = []
-            let base = idx.count
-            idx.append(contentsOf: repeatElement(0, count: range.count))
-            var added = 0
-            idx.withUnsafeMutableBufferPointer { out in
-                if let validity {
-                    validity.withUnsafeBufferPointer { valid in
-                        for i in range where valid[i] {
-                            let v = p[i]
-                            let (index, isNew) = d.insert(bits(v))
-                            if isNew { stat(&st, v) }
-                            out[base + added] = index
-                            added += 1
-                        }
-                    }
-                } else {
-                    for i in range {
-                        let v = p[i]
-                        let (index, isNew) = d.insert(bits(v))
-                        if isNew { stat(&st, v) }
-                        out[base + added] = index
-                        added += 1
-                    }
-                }
-            }
-            idx.removeLast(range.count - added)
-            indexedPlainBytes += added * d.width
-            indices = idx
-            dict = .numeric(d)
-            return
-        }
-        var out = plain
-        plain = []
-        if let validity {
-            var dense = [T]()
-            dense.reserveCapacity(range.count)
-            validity.withUnsafeBufferPointer { valid in
-                for i in range where valid[i] {
-                    stat(&st, p[i])
-                    dense.append(p[i])
-                }
-            }
-            dense.withUnsafeBytes { out.append(contentsOf: $0) }
-        } else {
-            for i in range { stat(&st, p[i]) }
-            out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range])))
-        }
-        plain = out
-    }
-
-    private func appendBytes(_ arena: [UInt8], _ validity: [Bool]?, _ range: Range<Int>,
-                             value: (Int) -> Range<Int>, lengthPrefix: Bool) -> Int {
-        var consumed = 0
-        var st = stats
-        defer { stats = st }
-        let pageLimit = options.pageSizeBytes
-        let dictLimit = options.dictionaryPageSizeLimit
-        arena.withUnsafeBytes { all in
-            if dictActive, case var .bytes(d) = dict {
-                dict = .none
-                var idx = indices
-                indices = []
-                var plainBytes = indexedPlainBytes
-                idx.reserveCapacity(idx.count + range.count)
-                for i in range {
-                    consumed += 1
-                    guard validity?[i] ?? true else { continue }
-                    let r = value(i)
-                    let v = UnsafeRawBufferPointer(rebasing: all[r])
-                    let (index, isNew) = d.insert(v)
-                    if isNew { st.update(bytes: v) }
-                    idx.append(index)
-                    plainBytes += r.count + (lengthPrefix ? 4 : 0)
-                    if plainBytes >= pageLimit || d.plainBytes > dictLimit { break }
-                }
-                indexedPlainBytes = plainBytes
-                indices = idx
-                dict = .bytes(d)
-                return
-            }
-            var out = plain
-            plain = []
-            for i in range {
-                consumed += 1
-                guard validity?[i] ?? true else { continue }
-                let r = value(i)
-                let v = UnsafeRawBufferPointer(rebasing: all[r])
-                st.update(bytes: v)
-                if lengthPrefix { withUnsafeBytes(of: UInt32(r.count).littleEndian) { out.append(contentsOf: $0) } }
-                out.append(contentsOf: v)
-                if out.count >= pageLimit { break }
-            }
-            plain = out
-        }
-        return consumed
-    }
-
     // MARK: pages
-
-    /// Converts the open page's dictionary indices to PLAIN values and drops the dictionary (used when the
-    /// dictionary does not pay on the chunk's first page).
-    private func abandonDictionary() {
-        switch dict {
-        case let .numeric(d): for i in indices { d.appendPlain(Int(i), to: &plain) }
-        case let .bytes(d): for i in indices { d.appendPlain(Int(i), to: &plain) }
-        case .none: break
-        }
-        indices.removeAll(keepingCapacity: true)
-        indexedPlainBytes = 0
-        dict = .none
-        dictActive = false
-    }
 
     /// Encodes, compresses and appends the open page to the chunk.
     func flushPage() {
         guard pageRows > 0 else { return }
-        if !indices.isEmpty && dictPages == 0 {
-            // Does the dictionary pay? Compare with PLAIN on the chunk's first page.
-            let count = max(dictCount, 1)
-            let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
-            if dictPlainBytes + indexBytes >= indexedPlainBytes * 9 / 10 { abandonDictionary() }
-        }
         scratch.removeAll(keepingCapacity: true)
         if column.nullable {
             scratch.append(contentsOf: [0, 0, 0, 0])
@@ -332,36 +114,14 @@ final class ColumnChunkWriter {
             let len = UInt32(scratch.count - 4)
             for k in 0..<4 { scratch[k] = UInt8(truncatingIfNeeded: len >> (8 * UInt32(k))) }
         }
-        let encoding: Encoding
-        if !indices.isEmpty {
-            let width = max(RLEHybrid.bitWidth(UInt32(max(dictCount, 1) - 1)), 1)
-            scratch.append(UInt8(width))
-            indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &scratch) }
-            encoding = .rleDictionary
-            dictPages += 1
-        } else {
-            scratch.append(contentsOf: plain)
-            encoding = .plain
-        }
+        let encoding = values.flushDataPage(into: &scratch)
         var header = PageHeader(type: .dataPage, uncompressedPageSize: 0, compressedPageSize: 0)
         header.dataPageHeader = DataPageHeader(numValues: Int32(pageRows), encoding: encoding)
         appendPage(header: header, body: scratch)
         numValues += Int64(pageRows)
         defLevels.removeAll(keepingCapacity: true)
-        plain.removeAll(keepingCapacity: true)
-        indices.removeAll(keepingCapacity: true)
-        indexedPlainBytes = 0
-        boolBits = 0
         pageRows = 0
         pageNonNull = 0
-    }
-
-    private var dictCount: Int {
-        switch dict {
-        case .none: return 0
-        case let .numeric(d): return d.count
-        case let .bytes(d): return d.count
-        }
     }
 
     /// Compresses `body`, writes the header with the sizes, appends both to `out`. Returns the uncompressed size
@@ -394,22 +154,15 @@ final class ColumnChunkWriter {
         flushPage()
         var prefix: [UInt8] = []
         var dictUncompressed = 0
-        if dictPages > 0 {
-            let body: [UInt8]
-            let count: Int
-            switch dict {
-            case let .numeric(d): body = d.plainPage(); count = d.count
-            case let .bytes(d): body = d.plainPage(); count = d.count
-            case .none: body = []; count = 0
-            }
+        if let page = values.dictionaryPage() {
             var header = PageHeader(type: .dictionaryPage, uncompressedPageSize: 0, compressedPageSize: 0)
-            header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(count))
-            dictUncompressed = compressPage(header: header, body: body, into: &prefix)
+            header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(page.count))
+            dictUncompressed = compressPage(header: header, body: page.body, into: &prefix)
         }
         var meta = ColumnMetaData()
         meta.type = layout.type
         var encodings: [Encoding] = [.plain, .rle]
-        if dictPages > 0 { encodings.append(.rleDictionary) }
+        if values.dictionaryPages > 0 { encodings.append(.rleDictionary) }
         meta.encodings = encodings.map(\.rawValue)
         meta.pathInSchema = [column.name]
         meta.codec = codec.rawValue
@@ -417,8 +170,8 @@ final class ColumnChunkWriter {
         meta.totalUncompressedSize = uncompressedBytes + Int64(dictUncompressed)
         meta.totalCompressedSize = Int64(prefix.count + chunk.count)
         meta.dataPageOffset = fileOffset + Int64(prefix.count)
-        if dictPages > 0 { meta.dictionaryPageOffset = fileOffset }
-        meta.statistics = stats.statistics(minMax: options.statistics)
+        if values.dictionaryPages > 0 { meta.dictionaryPageOffset = fileOffset }
+        meta.statistics = values.stats.statistics(minMax: options.statistics)
         let pages = chunk
         resetChunk()
         return (prefix, pages, meta)

@@ -158,15 +158,6 @@ public struct BinaryCopyReader: Sendable {
         readIndex = 0
     }
 
-    private func loadInt32(at index: Int) -> Int32 {
-        Int32(bitPattern: UInt32(buffer[index]) << 24 | UInt32(buffer[index + 1]) << 16
-            | UInt32(buffer[index + 2]) << 8 | UInt32(buffer[index + 3]))
-    }
-
-    private func loadInt16(at index: Int) -> Int16 {
-        Int16(bitPattern: UInt16(buffer[index]) << 8 | UInt16(buffer[index + 1]))
-    }
-
     private mutating func readHeader() throws(BinaryCopyError) -> Bool {
         let available = buffer.count - readIndex
         // Reject a wrong signature as soon as its first bytes are here.
@@ -175,9 +166,9 @@ public struct BinaryCopyReader: Sendable {
             throw .invalidSignature
         }
         guard available >= Self.headerSize else { return false }
-        let flags = UInt32(bitPattern: loadInt32(at: readIndex + 11))
+        let flags = UInt32(bitPattern: buffer.loadBigEndian(fromByteOffset: readIndex + 11, as: Int32.self))
         guard flags & 0x1_FFFF == 0 else { throw .unsupportedFlags(flags) }
-        let extensionLength = loadInt32(at: readIndex + 15)
+        let extensionLength = buffer.loadBigEndian(fromByteOffset: readIndex + 15, as: Int32.self)
         guard extensionLength >= 0 else { throw .invalidHeaderExtensionLength(extensionLength) }
         readIndex += Self.headerSize
         phase = .headerExtension(remaining: Int(extensionLength))
@@ -188,7 +179,7 @@ public struct BinaryCopyReader: Sendable {
     private mutating func readRow() throws(BinaryCopyError) -> Bool {
         var index = readIndex
         guard buffer.count - index >= 2 else { return false }
-        let count = loadInt16(at: index)
+        let count = buffer.loadBigEndian(fromByteOffset: index, as: Int16.self)
         index += 2
         if count == -1 {
             readIndex = index
@@ -202,7 +193,7 @@ public struct BinaryCopyReader: Sendable {
         }
         for fieldIndex in 0..<Int(count) {
             guard buffer.count - index >= 4 else { return false }
-            let length = loadInt32(at: index)
+            let length = buffer.loadBigEndian(fromByteOffset: index, as: Int32.self)
             guard length >= -1, Int(length) <= maxFieldBytes else {
                 throw .invalidFieldLength(length, row: rowCount, field: fieldIndex, offset: bufferOffset + index)
             }

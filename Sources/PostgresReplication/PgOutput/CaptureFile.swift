@@ -54,7 +54,7 @@ public enum CaptureFile {
         public mutating func next() throws(Failure) -> ArraySlice<UInt8>? {
             guard offset < bytes.count else { return nil }
             guard bytes.count - offset >= 4 else { throw .truncatedRecord(offset: offset) }
-            let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            let length = Int(bytes.loadBigEndian(fromByteOffset: offset, as: UInt32.self))
             guard length <= CaptureFile.maxRecordBytes else { throw .recordTooLarge(offset: offset, length: length) }
             guard bytes.count - offset - 4 >= length else { throw .truncatedRecord(offset: offset) }
             let start = offset + 4

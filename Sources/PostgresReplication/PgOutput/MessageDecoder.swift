@@ -235,7 +235,7 @@ private struct MessageReader {
     @inline(__always)
     private mutating func load<T: FixedWidthInteger>(_: T.Type, _ expected: String) throws(PgOutputError) -> T {
         let at = try advance(MemoryLayout<T>.size, expected)
-        return T(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
+        return raw.loadBigEndian(fromByteOffset: at, as: T.self)
     }
 
     mutating func uint8(_ expected: String) throws(PgOutputError) -> UInt8 { try load(UInt8.self, expected) }
@@ -321,7 +321,7 @@ private struct MessageReader {
             switch byte {
             case TupleColumnKind.text.rawValue, TupleColumnKind.binary.rawValue:
                 guard end - at >= 5 else { throw .truncated(kind: kind, offset: at + 1, expected: "Int32 column value length") }
-                let length = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: at + 1, as: Int32.self)))
+                let length = Int(raw.loadBigEndian(fromByteOffset: at + 1, as: Int32.self))
                 guard length >= 0, length <= end - at - 5 else {
                     throw .invalidCount(kind: kind, offset: at + 1, field: "Int32 column value length", count: length)
                 }

@@ -121,16 +121,16 @@ public final class ReplicationStream: @unchecked Sendable {
         switch kind {
         case UInt8(ascii: "w"):
             guard bytes.count >= 25 else { throw PostgresError.protocolViolation("XLogData of \(bytes.count) bytes") }
-            let start = LSN(ReplicationWire.readBE64(bytes, 1))
-            let end = LSN(ReplicationWire.readBE64(bytes, 9))
-            let time = Int64(bitPattern: ReplicationWire.readBE64(bytes, 17)) + PostgresValue.unixEpochOffsetMicros
+            let start = LSN(bytes.loadBigEndian(fromByteOffset: 1, as: UInt64.self))
+            let end = LSN(bytes.loadBigEndian(fromByteOffset: 9, as: UInt64.self))
+            let time = bytes.loadBigEndian(fromByteOffset: 17, as: Int64.self) + PostgresValue.unixEpochOffsetMicros
             if start > received { received = start }
             return .data(XLogData(startLSN: start, walEnd: end, serverTimeMicros: time,
                                   payload: Array(bytes[25...])))
         case UInt8(ascii: "k"):
             guard bytes.count >= 18 else { throw PostgresError.protocolViolation("keepalive of \(bytes.count) bytes") }
-            let walEnd = LSN(ReplicationWire.readBE64(bytes, 1))
-            let time = Int64(bitPattern: ReplicationWire.readBE64(bytes, 9)) + PostgresValue.unixEpochOffsetMicros
+            let walEnd = LSN(bytes.loadBigEndian(fromByteOffset: 1, as: UInt64.self))
+            let time = bytes.loadBigEndian(fromByteOffset: 9, as: Int64.self) + PostgresValue.unixEpochOffsetMicros
             let reply = bytes[17] != 0
             if walEnd > serverWALEnd { serverWALEnd = walEnd }
             if reply { try sendStatus() }

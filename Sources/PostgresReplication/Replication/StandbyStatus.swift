@@ -4,22 +4,12 @@ enum ReplicationWire {
     static func standbyStatus(written: LSN, flushed: LSN, applied: LSN, nowMicros: Int64, replyRequested: Bool) -> [UInt8] {
         var bytes: [UInt8] = [UInt8(ascii: "r")]
         bytes.reserveCapacity(34)
-        appendBE(&bytes, written.value)
-        appendBE(&bytes, flushed.value)
-        appendBE(&bytes, applied.value)
-        appendBE(&bytes, UInt64(bitPattern: nowMicros - PostgresValue.unixEpochOffsetMicros))
+        bytes.appendBigEndian(written.value)
+        bytes.appendBigEndian(flushed.value)
+        bytes.appendBigEndian(applied.value)
+        bytes.appendBigEndian(nowMicros - PostgresValue.unixEpochOffsetMicros)
         bytes.append(replyRequested ? 1 : 0)
         return bytes
-    }
-
-    static func appendBE(_ bytes: inout [UInt8], _ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-
-    static func readBE64(_ p: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(p[offset + i]) }
-        return v
     }
 }
 

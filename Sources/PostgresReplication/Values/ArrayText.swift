@@ -109,7 +109,7 @@ enum ArrayText {
         mutating func int32() throws(ValueParseError) -> Int32 {
             guard offset + 4 <= raw.count else { throw .invalidLength(type: "array", expected: offset + 4, actual: raw.count) }
             defer { offset += 4 }
-            return Int32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+            return raw.loadBigEndian(fromByteOffset: offset, as: Int32.self)
         }
 
         mutating func bytes(_ count: Int) throws(ValueParseError) -> UnsafeRawBufferPointer {

@@ -17,25 +17,25 @@ public enum BinaryValueParser {
     }
 
     public static func parseInt16(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int16 {
-        try loadBigEndian(raw, type: "int2")
+        try fixedWidth(raw, type: "int2")
     }
 
     public static func parseInt32(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int32 {
-        try loadBigEndian(raw, type: "int4")
+        try fixedWidth(raw, type: "int4")
     }
 
     public static func parseInt64(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int64 {
-        try loadBigEndian(raw, type: "int8")
+        try fixedWidth(raw, type: "int8")
     }
 
     /// IEEE-754 single precision, big-endian.
     public static func parseFloat32(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Float {
-        Float(bitPattern: try loadBigEndian(raw, type: "float4"))
+        Float(bitPattern: try fixedWidth(raw, type: "float4"))
     }
 
     /// IEEE-754 double precision, big-endian.
     public static func parseFloat64(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Double {
-        Double(bitPattern: try loadBigEndian(raw, type: "float8"))
+        Double(bitPattern: try fixedWidth(raw, type: "float8"))
     }
 
     /// `numeric` (ndigits, weight, sign, dscale, base-10000 digits) as an exact value with its display scale.
@@ -76,17 +76,17 @@ public enum BinaryValueParser {
 
     /// `date`: Int32 days since 2000-01-01; `Int32.min`/`Int32.max` = -/+infinity.
     public static func parseDateDays(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int32 {
-        try loadBigEndian(raw, type: "date")
+        try fixedWidth(raw, type: "date")
     }
 
     /// `timestamp`: Int64 µs since 2000-01-01; `Int64.min`/`Int64.max` = -/+infinity.
     public static func parseTimestampMicros(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int64 {
-        try loadBigEndian(raw, type: "timestamp")
+        try fixedWidth(raw, type: "timestamp")
     }
 
     /// `timestamptz`: Int64 µs since 2000-01-01 00:00 UTC; `Int64.min`/`Int64.max` = -/+infinity.
     public static func parseTimestamptzMicros(_ raw: UnsafeRawBufferPointer) throws(ValueParseError) -> Int64 {
-        try loadBigEndian(raw, type: "timestamptz")
+        try fixedWidth(raw, type: "timestamptz")
     }
 
     /// `uuid`: 16 raw bytes.
@@ -137,17 +137,17 @@ public enum BinaryValueParser {
         guard raw.count == expected else { throw .invalidLength(type: type, expected: expected, actual: raw.count) }
     }
 
-    private static func loadBigEndian<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, type: String) throws(ValueParseError) -> T {
+    private static func fixedWidth<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, type: String) throws(ValueParseError) -> T {
         try checkLength(raw, MemoryLayout<T>.size, type: type)
-        return T(bigEndian: raw.loadUnaligned(as: T.self))
+        return raw.loadBigEndian(as: T.self)
     }
 
     static func walkNumeric<Sink: DecimalDigitSink>(_ raw: UnsafeRawBufferPointer, into sink: inout Sink) throws(ValueParseError) -> NumericHeader {
         guard raw.count >= 8 else { throw .invalidLength(type: "numeric", expected: 8, actual: raw.count) }
-        let count = Int(Int16(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int16.self)))
-        let weight = Int(Int16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: Int16.self)))
-        let sign = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
-        let displayScale = Int(Int16(bigEndian: raw.loadUnaligned(fromByteOffset: 6, as: Int16.self)))
+        let count = Int(raw.loadBigEndian(fromByteOffset: 0, as: Int16.self))
+        let weight = Int(raw.loadBigEndian(fromByteOffset: 2, as: Int16.self))
+        let sign = raw.loadBigEndian(fromByteOffset: 4, as: UInt16.self)
+        let displayScale = Int(raw.loadBigEndian(fromByteOffset: 6, as: Int16.self))
         guard count >= 0, raw.count == 8 + 2 * count else {
             throw .invalidLength(type: "numeric", expected: 8 + 2 * max(count, 0), actual: raw.count)
         }
@@ -183,7 +183,7 @@ public enum BinaryValueParser {
     }
 
     private static func group(_ raw: UnsafeRawBufferPointer, _ index: Int) -> UInt16 {
-        UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 8 + 2 * index, as: UInt16.self))
+        raw.loadBigEndian(fromByteOffset: 8 + 2 * index, as: UInt16.self)
     }
 
     /// The first `digits` of the 4 decimal digits of a base-10000 group.

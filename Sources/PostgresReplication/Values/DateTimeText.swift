@@ -48,7 +48,7 @@ public enum DateTimeText {
     public static func appendTimetz(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
         guard raw.count == 12 else { throw .invalidLength(type: "timetz", expected: 12, actual: raw.count) }
         appendTimeOfDay(try timeOfDay(raw, type: "timetz"), to: &out)
-        let zone = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int32.self)))
+        let zone = Int(raw.loadBigEndian(fromByteOffset: 8, as: Int32.self))
         out.append(UInt8(ascii: zone <= 0 ? "+" : "-"))
         let seconds = abs(zone) % 60, minutes = abs(zone) / 60 % 60, hours = abs(zone) / 3600
         DecimalText.appendPadded(hours, width: 2, to: &out)
@@ -66,9 +66,9 @@ public enum DateTimeText {
     /// postgres: `1 year 2 mons 3 days 04:05:06.789`, `-1 days +02:00:00`, `00:00:00`.
     public static func appendInterval(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
         guard raw.count == 16 else { throw .invalidLength(type: "interval", expected: 16, actual: raw.count) }
-        var time = Int64(bigEndian: raw.loadUnaligned(as: Int64.self))
-        let days = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int32.self)))
-        let months = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: 12, as: Int32.self)))
+        var time = raw.loadBigEndian(as: Int64.self)
+        let days = Int(raw.loadBigEndian(fromByteOffset: 8, as: Int32.self))
+        let months = Int(raw.loadBigEndian(fromByteOffset: 12, as: Int32.self))
         // PostgreSQL 17's infinite intervals: every field at its maximum (minimum).
         if time == .max && days == Int(Int32.max) && months == Int(Int32.max) { out.append(contentsOf: "infinity".utf8); return }
         if time == .min && days == Int(Int32.min) && months == Int(Int32.min) { out.append(contentsOf: "-infinity".utf8); return }
@@ -103,7 +103,7 @@ public enum DateTimeText {
 
     /// The leading Int64 µs since midnight of a `time` / `timetz` send form, checked to be in 00:00:00 ... 24:00:00.
     private static func timeOfDay(_ raw: UnsafeRawBufferPointer, type: String) throws(ValueParseError) -> Int64 {
-        let micros = Int64(bigEndian: raw.loadUnaligned(as: Int64.self))
+        let micros = raw.loadBigEndian(as: Int64.self)
         guard micros >= 0, micros <= 86_400_000_000 else { throw .invalidBinary(type: type, reason: "\(micros) µs") }
         return micros
     }

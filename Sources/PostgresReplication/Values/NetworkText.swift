@@ -48,7 +48,7 @@ public enum NetworkText {
 
     /// BIND's `inet_net_ntop_ipv6`, as PostgreSQL ships it.
     private static func appendIPv6(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        func word(_ i: Int) -> UInt16 { UInt16(bytes[2 * i]) << 8 | UInt16(bytes[2 * i + 1]) }
+        func word(_ i: Int) -> UInt16 { bytes.loadBigEndian(fromByteOffset: 2 * i, as: UInt16.self) }
         // The longest run of zero words (the first of equal ones), if at least two long.
         var best = (base: -1, length: 0), current = (base: -1, length: 0)
         for i in 0..<8 {

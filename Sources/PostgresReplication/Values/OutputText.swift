@@ -105,7 +105,7 @@ public enum OutputText {
     /// `bit` / `varbit` send form (Int32 bit count, then the bits, most significant first) as `0` and `1` characters.
     static func appendBits(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(ValueParseError) {
         guard raw.count >= 4 else { throw .invalidLength(type: "bit", expected: 4, actual: raw.count) }
-        let count = Int(Int32(bigEndian: raw.loadUnaligned(as: Int32.self)))
+        let count = Int(raw.loadBigEndian(as: Int32.self))
         guard count >= 0, raw.count == 4 + (count + 7) / 8 else {
             throw .invalidLength(type: "bit", expected: 4 + (max(count, 0) + 7) / 8, actual: raw.count)
         }

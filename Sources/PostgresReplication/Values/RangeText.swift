@@ -49,7 +49,7 @@ enum RangeText {
     /// `multirange_send`: a range count, then each range as a length and its `range_send` form; printed `{r1,r2}`.
     static func appendMultirange(_ raw: UnsafeRawBufferPointer, boundType: UInt32, to out: inout [UInt8]) throws(ValueParseError) {
         guard raw.count >= 4 else { throw .invalidLength(type: "multirange", expected: 4, actual: raw.count) }
-        let count = Int(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)))
+        let count = Int(raw.loadBigEndian(as: UInt32.self))
         var offset = 4
         out.append(UInt8(ascii: "{"))
         for i in 0..<count {
@@ -87,7 +87,7 @@ enum RangeText {
     /// The next length-prefixed field of `raw` at `offset`.
     private static func slice(_ raw: UnsafeRawBufferPointer, at offset: inout Int, type: String) throws(ValueParseError) -> UnsafeRawBufferPointer {
         guard offset + 4 <= raw.count else { throw .invalidLength(type: type, expected: offset + 4, actual: raw.count) }
-        let length = Int(Int32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        let length = Int(raw.loadBigEndian(fromByteOffset: offset, as: Int32.self))
         offset += 4
         guard length >= 0, offset + length <= raw.count else { throw .invalidLength(type: type, expected: offset + max(length, 0), actual: raw.count) }
         defer { offset += length }

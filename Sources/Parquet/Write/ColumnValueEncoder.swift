@@ -1,0 +1,311 @@
+/// A dictionary as the encoder uses it outside its hot loops: its size, and its values in PLAIN form.
+protocol PlainDictionary {
+    /// Distinct values.
+    var count: Int { get }
+    /// Size of the dictionary page body (every value PLAIN).
+    var plainBytes: Int { get }
+    /// Appends value `i` PLAIN-encoded.
+    func appendPlain(_ i: Int, to out: inout [UInt8])
+    /// The dictionary page body.
+    func plainPage() -> [UInt8]
+}
+
+extension NumericDictionary: PlainDictionary {}
+extension BytesDictionary: PlainDictionary {}
+
+/// Encodes one column chunk's values for its data pages (arrow-rs's `ColumnValueEncoder`): PLAIN, or RLE_DICTIONARY
+/// indices into a dictionary kept for the whole chunk, falling back to PLAIN when the dictionary outgrows
+/// `dictionaryPageSizeLimit` or does not pay on the chunk's first page; it also keeps the chunk's statistics.
+/// `ColumnChunkWriter` does the rest: definition levels, page headers, compression and the chunk's layout.
+struct ColumnValueEncoder {
+    private enum Dictionary {
+        case none
+        case numeric(NumericDictionary)
+        case bytes(BytesDictionary)
+    }
+
+    let layout: PhysicalLayout
+    let column: Column
+    let options: WriterOptions
+
+    // Page state.
+    private var plain: [UInt8] = []
+    private var boolBits = 0
+    private var indices: [UInt32] = []
+    /// PLAIN size of the values currently held as dictionary indices (to decide whether the dictionary pays).
+    private var indexedPlainBytes = 0
+
+    // Chunk state.
+    private var dict: Dictionary = .none
+    /// True while new values go to the dictionary; false after a fallback to PLAIN.
+    private var dictActive = false
+    /// Data pages of the chunk encoded with the dictionary (the chunk then has a dictionary page).
+    private(set) var dictionaryPages = 0
+    /// The chunk's statistics (`ColumnChunkWriter` adds the null count).
+    var stats: StatisticsAccumulator
+
+    init(column: Column, layout: PhysicalLayout, options: WriterOptions) {
+        self.column = column
+        self.layout = layout
+        self.options = options
+        self.stats = StatisticsAccumulator(physical: layout.type, type: column.type)
+        resetChunk()
+    }
+
+    /// Starts a new chunk: a new dictionary (when enabled for this type) and new statistics.
+    mutating func resetChunk() {
+        dictionaryPages = 0
+        stats = StatisticsAccumulator(physical: layout.type, type: column.type)
+        dictActive = options.dictionary && layout.type != .boolean
+        if dictActive {
+            switch layout.type {
+            case .int32, .float: dict = .numeric(NumericDictionary(width: 4))
+            case .int64, .double: dict = .numeric(NumericDictionary(width: 8))
+            case .byteArray: dict = .bytes(BytesDictionary(fixedWidth: nil))
+            case .fixedLenByteArray: dict = .bytes(BytesDictionary(fixedWidth: layout.typeLength))
+            default: dict = .none; dictActive = false
+            }
+        } else {
+            dict = .none
+        }
+    }
+
+    /// The chunk's dictionary, whatever its value type; nil without one.
+    private var dictionary: (any PlainDictionary)? {
+        switch dict {
+        case .none: return nil
+        case let .numeric(d): return d
+        case let .bytes(d): return d
+        }
+    }
+
+    private var dictionaryPlainBytes: Int { dictionary?.plainBytes ?? 0 }
+
+    /// Bytes held for the open page and the dictionary, for row-group sizing (indices counted at ~4 bits).
+    var bufferedBytes: Int { plain.count + indices.count / 2 + dictionaryPlainBytes }
+
+    /// Size of the open page, counting dictionary-encoded values at their PLAIN size (so a page of long
+    /// dictionary strings is cut as soon as the byte-array loop stops at the limit).
+    var pageBytes: Int { plain.count + indexedPlainBytes }
+
+    /// True when new values still go to the dictionary but it has outgrown its limit: the caller flushes the page
+    /// and calls `fallBackToPlain`.
+    var dictionaryFull: Bool { dictActive && dictionaryPlainBytes > options.dictionaryPageSizeLimit }
+
+    /// Encodes the rest of the chunk PLAIN (the dictionary keeps serving the pages already written).
+    mutating func fallBackToPlain() { dictActive = false }
+
+    // MARK: values
+
+    // The hot loops below work on local copies of the encoder's state (moved out and back), so the optimiser
+    // sees plain local arrays: no exclusivity checks or uniqueness checks per value.
+
+    /// Encodes the non-null values of `range`; returns how many rows were consumed (fewer than requested
+    /// only for byte arrays, when the page reached its byte size).
+    mutating func append(_ buffer: ColumnBuffer, _ range: Range<Int>) -> Int {
+        let validity = column.nullable ? buffer.validity : nil
+        switch buffer.values {
+        case let .boolean(v):
+            appendBooleans(v, validity, range)
+        case let .int32(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { UInt64(UInt32(bitPattern: $0)) },
+                              stat: { $0.update(int: Int64($1)) })
+            }
+        case let .int64(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { UInt64(bitPattern: $0) }, stat: { $0.update(int: $1) })
+            }
+        case let .float(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { UInt64($0.bitPattern) }, stat: { $0.update(double: Double($1)) })
+            }
+        case let .double(v):
+            v.withUnsafeBufferPointer { p in
+                appendNumeric(p, validity, range, bits: { $0.bitPattern }, stat: { $0.update(double: $1) })
+            }
+        case let .byteArray(b):
+            return b.offsets.withUnsafeBufferPointer { offsets in
+                appendBytes(b.bytes, validity, range, value: { offsets[$0]..<offsets[$0 + 1] }, lengthPrefix: true)
+            }
+        case let .fixed(f):
+            let w = f.width
+            return appendBytes(f.bytes, validity, range, value: { ($0 * w)..<(($0 + 1) * w) }, lengthPrefix: false)
+        }
+        return range.count
+    }
+    private mutating func appendBooleans(_ v: [Bool], _ validity: [Bool]?, _ range: Range<Int>) {
+        var out = plain
+        plain = []
+        var st = stats
+        var bits = boolBits
+        for i in range where validity?[i] ?? true {
+            let b = v[i]
+            if bits & 7 == 0 { out.append(0) }
+            if b { out[out.count - 1] |= UInt8(1) << UInt8(bits & 7) }
+            bits += 1
+            st.update(int: b ? 1 : 0)
+        }
+        boolBits = bits
+        stats = st
+        plain = out
+    }
+
+    private mutating func appendNumeric<T>(_ p: UnsafeBufferPointer<T>, _ validity: [Bool]?, _ range: Range<Int>,
+                                  bits: (T) -> UInt64, stat: (inout StatisticsAccumulator, T) -> Void) {
+        var st = stats
+        defer { stats = st }
+        if dictActive, case var .numeric(d) = dict {
+            dict = .none  // keep the dictionary uniquely referenced while mutating it
+            var idx = indices
+            indices = []
+            let base = idx.count
+            idx.append(contentsOf: repeatElement(0, count: range.count))
+            var added = 0
+            idx.withUnsafeMutableBufferPointer { out in
+                if let validity {
+                    validity.withUnsafeBufferPointer { valid in
+                        for i in range where valid[i] {
+                            let v = p[i]
+                            let (index, isNew) = d.insert(bits(v))
+                            if isNew { stat(&st, v) }
+                            out[base + added] = index
+                            added += 1
+                        }
+                    }
+                } else {
+                    for i in range {
+                        let v = p[i]
+                        let (index, isNew) = d.insert(bits(v))
+                        if isNew { stat(&st, v) }
+                        out[base + added] = index
+                        added += 1
+                    }
+                }
+            }
+            idx.removeLast(range.count - added)
+            indexedPlainBytes += added * d.width
+            indices = idx
+            dict = .numeric(d)
+            return
+        }
+        var out = plain
+        plain = []
+        if let validity {
+            var dense = [T]()
+            dense.reserveCapacity(range.count)
+            validity.withUnsafeBufferPointer { valid in
+                for i in range where valid[i] {
+                    stat(&st, p[i])
+                    dense.append(p[i])
+                }
+            }
+            dense.withUnsafeBytes { out.append(contentsOf: $0) }
+        } else {
+            for i in range { stat(&st, p[i]) }
+            out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range])))
+        }
+        plain = out
+    }
+
+    private mutating func appendBytes(_ arena: [UInt8], _ validity: [Bool]?, _ range: Range<Int>,
+                             value: (Int) -> Range<Int>, lengthPrefix: Bool) -> Int {
+        var consumed = 0
+        var st = stats
+        defer { stats = st }
+        let pageLimit = options.pageSizeBytes
+        let dictLimit = options.dictionaryPageSizeLimit
+        arena.withUnsafeBytes { all in
+            if dictActive, case var .bytes(d) = dict {
+                dict = .none
+                var idx = indices
+                indices = []
+                var plainBytes = indexedPlainBytes
+                idx.reserveCapacity(idx.count + range.count)
+                for i in range {
+                    consumed += 1
+                    guard validity?[i] ?? true else { continue }
+                    let r = value(i)
+                    let v = UnsafeRawBufferPointer(rebasing: all[r])
+                    let (index, isNew) = d.insert(v)
+                    if isNew { st.update(bytes: v) }
+                    idx.append(index)
+                    plainBytes += r.count + (lengthPrefix ? 4 : 0)
+                    if plainBytes >= pageLimit || d.plainBytes > dictLimit { break }
+                }
+                indexedPlainBytes = plainBytes
+                indices = idx
+                dict = .bytes(d)
+                return
+            }
+            var out = plain
+            plain = []
+            for i in range {
+                consumed += 1
+                guard validity?[i] ?? true else { continue }
+                let r = value(i)
+                let v = UnsafeRawBufferPointer(rebasing: all[r])
+                st.update(bytes: v)
+                if lengthPrefix { withUnsafeBytes(of: UInt32(r.count).littleEndian) { out.append(contentsOf: $0) } }
+                out.append(contentsOf: v)
+                if out.count >= pageLimit { break }
+            }
+            plain = out
+        }
+        return consumed
+    }
+
+    // MARK: pages
+
+    /// Converts the open page's dictionary indices to PLAIN values and drops the dictionary (used when the
+    /// dictionary does not pay on the chunk's first page).
+    private mutating func abandonDictionary() {
+        // Per value: the concrete dictionary types, so `appendPlain` inlines.
+        switch dict {
+        case let .numeric(d): Self.appendPlain(indices, of: d, to: &plain)
+        case let .bytes(d): Self.appendPlain(indices, of: d, to: &plain)
+        case .none: break
+        }
+        indices.removeAll(keepingCapacity: true)
+        indexedPlainBytes = 0
+        dict = .none
+        dictActive = false
+    }
+
+    private static func appendPlain<D: PlainDictionary>(_ indices: [UInt32], of d: D, to out: inout [UInt8]) {
+        for i in indices { d.appendPlain(Int(i), to: &out) }
+    }
+
+    /// Appends the open page's values to `body` (after its definition levels) and returns their encoding, then
+    /// starts the next page. On the chunk's first page the dictionary is dropped unless it pays (compared with PLAIN).
+    mutating func flushDataPage(into body: inout [UInt8]) -> Encoding {
+        let count = max(dictionary?.count ?? 0, 1)
+        if !indices.isEmpty && dictionaryPages == 0 {
+            let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
+            if dictionaryPlainBytes + indexBytes >= indexedPlainBytes * 9 / 10 { abandonDictionary() }
+        }
+        let encoding: Encoding
+        if !indices.isEmpty {
+            let width = max(RLEHybrid.bitWidth(UInt32(count - 1)), 1)
+            body.append(UInt8(width))
+            indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &body) }
+            encoding = .rleDictionary
+            dictionaryPages += 1
+        } else {
+            body.append(contentsOf: plain)
+            encoding = .plain
+        }
+        plain.removeAll(keepingCapacity: true)
+        indices.removeAll(keepingCapacity: true)
+        indexedPlainBytes = 0
+        boolBits = 0
+        return encoding
+    }
+
+    /// The dictionary page of the chunk (its PLAIN body and value count); nil when no data page used it.
+    func dictionaryPage() -> (body: [UInt8], count: Int)? {
+        guard dictionaryPages > 0 else { return nil }
+        guard let d = dictionary else { return ([], 0) }
+        return (d.plainPage(), d.count)
+    }
+}
