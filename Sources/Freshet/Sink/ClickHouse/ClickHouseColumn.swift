@@ -5,15 +5,7 @@ import Foundation
 /// values are written in RowBinary.
 struct ClickHouseColumn: Sendable, Equatable {
     /// How a value goes into RowBinary.
-    enum Encoding: Sendable, Equatable {
-        /// Little-endian integer of this many bytes, from the store's 64-bit integer.
-        case int(bytes: Int)
-        case float32, float64
-        /// Decimal128 (16 bytes, little endian) from the store's 128-bit integer.
-        case int128
-        /// Length-prefixed bytes (String).
-        case string
-    }
+    typealias Encoding = RowBinaryColumn.Field
 
     let name: String
     let storeType: StoreType
@@ -40,6 +32,7 @@ struct ClickHouseColumn: Sendable, Equatable {
         case let .decimal(p, s):
             baseType = "Decimal(\(p), \(s))"
             encoding = p <= 9 ? .int(bytes: 4) : (p <= 18 ? .int(bytes: 8) : .int128)
+        case .string where c.annotation == .uuid: baseType = "UUID"; encoding = .uuid
         case .string, .bytes: baseType = "String"; encoding = .string
         case .date:
             baseType = server.hasDate32 ? "Date32" : "Int32"

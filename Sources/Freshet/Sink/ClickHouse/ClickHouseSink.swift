@@ -19,8 +19,10 @@ public final class ClickHouseSink: @unchecked Sendable {
     private let logger: Logger
     private(set) var server: ClickHouseServer
     /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing); one insert is sent
-    /// while the next is encoded.
-    var maxInsertRows = 250_000
+    /// while the next is read and encoded.
+    var maxInsertRows = 1_000_000
+    /// Bytes per INSERT at most (two inserts are in memory at once: one sent, one encoded).
+    var maxInsertBytes = 64 << 20
     /// Seconds between looks at the store's manifests.
     var pollInterval = 0.05
 
@@ -191,29 +193,44 @@ public final class ClickHouseSink: @unchecked Sendable {
         firstSeen[table] = nil
     }
 
-    /// Sends the keys changed above `after` into `target`; returns the generation read and the version reached.
+    /// Sends what changed above `after` into `target`; returns the generation read and the version reached.
+    ///
+    /// First every row version above `after` as the parts hold them (`Store.versions`: no merge of keys; ClickHouse
+    /// keeps the highest version per key, tombstones included). When that scan meets an unchanged (TOAST) marker,
+    /// the rest comes from `Store.changes`, which resolves it from older versions (rows sent twice are harmless: same
+    /// version). `skipDeleted` (a new copy) drops tombstones only there: a scan of versions must send them.
     private func ship(_ table: String, store: Store, after: UInt64, into target: String,
                       skipDeleted: Bool) throws -> (generation: UInt64, version: UInt64) {
-        var reader = try store.changes(table, after: after, batchRows: 8192)
-        let ddl = self.ddl(reader.manifest, table: table)
-        let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
-        var encoder = RowBinaryEncoder()
+        var scan = try store.versions(table, after: after)
+        let ddl = self.ddl(scan.manifest, table: table)
+        var encoder = RowBinaryEncoder(reserve: 0)
         let started = Date()
         let (client, stats, columns) = (self.client, self.stats, ddl.insertColumns)
         let pipeline = InsertPipeline { bytes, rows in
             try client.insertRowBinary(table: target, columns: columns, rows: bytes)
             stats.shipped(rows)
         }
+        var invalidUUIDs = 0
         func flush() throws {
             guard encoder.rows > 0 else { return }
+            invalidUUIDs += encoder.invalidUUIDs
             try pipeline.submit(encoder.bytes, rows: encoder.rows)
-            encoder = RowBinaryEncoder()
+            encoder = RowBinaryEncoder(reserve: 0)
         }
+        func send(_ batch: RowBatch, sources: [Int?], skipDeleted: Bool) throws {
+            if stopping { throw CancellationError() }   // sent again after the restart
+            encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
+            if encoder.rows >= maxInsertRows || encoder.bytes.count >= maxInsertBytes { try flush() }
+        }
+        var resolvedFrom: ChangeReader?
         do {
-            while let batch = try reader.next() {
-                if stopping { throw CancellationError() }   // sent again after the restart
-                encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
-                if encoder.rows >= maxInsertRows || encoder.bytes.count >= 128 << 20 { try flush() }
+            let sources = ddl.columns.map { c in scan.columns.firstIndex { $0.name == c.name } }
+            while let batch = try scan.next() { try send(batch, sources: sources, skipDeleted: false) }
+            if scan.sawUnchanged {
+                var reader = try store.changes(table, after: after, batchRows: 8192)
+                let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
+                while let batch = try reader.next() { try send(batch, sources: sources, skipDeleted: skipDeleted) }
+                resolvedFrom = reader
             }
             try flush()
         } catch {
@@ -225,13 +242,19 @@ public final class ClickHouseSink: @unchecked Sendable {
         if sent >= 100_000 {
             let seconds = Date().timeIntervalSince(started)
             logger.info("clickhouse.shipped", ["table": table, "clickhouse_table": target, "rows": sent,
-                                               "seconds": seconds, "rows_per_s": Int(Double(sent) / max(seconds, 1e-6))])
+                                               "seconds": seconds, "rows_per_s": Int(Double(sent) / max(seconds, 1e-6)),
+                                               "read": resolvedFrom == nil ? "versions" : "versions+changes"])
         }
-        if reader.unresolvedUnchanged > 0 {
+        if let reader = resolvedFrom, reader.unresolvedUnchanged > 0 {
             logger.warn("clickhouse.unresolved_unchanged", ["table": table, "values": reader.unresolvedUnchanged,
                                                             "note": "unchanged TOAST values with no older version in the store were sent as NULL"])
         }
-        return (reader.manifest.generation, max(reader.upToVersion, after))
+        if invalidUUIDs > 0 {
+            logger.warn("clickhouse.invalid_uuid", ["table": table, "values": invalidUUIDs,
+                                                    "note": "values of a uuid column that were not UUID text were sent as the zero UUID"])
+        }
+        // The changes reader read a manifest at least as new as the scan's: the scan's is the one both cover.
+        return (scan.manifest.generation, max(scan.upToVersion, after))
     }
 
     /// ClickHouse holds `table` of `generation` up to `version`: moves the durable cursor and the merge floor.
