@@ -34,6 +34,9 @@ public final class ClickHouseSink: @unchecked Sendable {
     private var cursor: ClickHouseCursor
     /// Per table: the existing ClickHouse columns were checked against this schema version count.
     private var schemaChecked: [String: Int] = [:]
+    /// Per table: `uuid` columns whose existing ClickHouse column is String (made by an earlier Freshet); they are
+    /// sent as text until the table is copied afresh.
+    private var uuidAsText: [String: Set<String>] = [:]
 
     /// Checks the server before anything is created on the source: reachable, the credentials accepted, the database
     /// created when missing, and the user allowed to create tables and insert (a probe table, dropped again).
@@ -270,6 +273,7 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// Ships the whole table into a shadow table and swaps it in (first run, TRUNCATE, resync, a renamed target).
     private func rebuild(_ table: String, store: Store) throws {
         let m = try store.manifest(table)
+        uuidAsText[table] = nil   // the new copy gets every column's own type
         let ddl = self.ddl(m, table: table)
         let started = Date()
         try client.execute("DROP TABLE IF EXISTS \(ClickHouseSQL.table(endpoint.database, ddl.shadowName))")
@@ -286,8 +290,11 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// Follows ADD / DROP / type changes of columns with ALTER TABLE (checked when the schema versions change).
     private func followSchema(_ table: String, _ m: Manifest) throws {
         guard schemaChecked[table] != m.schemaVersions.count else { return }
+        let existing = try existingColumns(naming.name(of: table))
+        uuidAsText[table] = Set(m.readerColumns.filter { c in
+            c.annotation == .uuid && existing[c.name].map(ClickHouseColumn.isText) == true
+        }.map(\.name))
         let ddl = self.ddl(m, table: table)
-        let existing = try existingColumns(ddl.name)
         if existing.isEmpty {
             try client.execute(ddl.create(ddl.name))
         } else {
@@ -301,7 +308,7 @@ public final class ClickHouseSink: @unchecked Sendable {
 
     private func ddl(_ m: Manifest, table: String) -> ClickHouseTableDDL {
         ClickHouseTableDDL(manifest: m, database: endpoint.database, name: naming.name(of: table), cluster: settings.cluster,
-                           server: server)
+                           server: server, uuidAsText: uuidAsText[table] ?? [])
     }
 
     /// Columns of a ClickHouse table (name → type); empty when the table does not exist.
