@@ -48,7 +48,19 @@ public final class ClickHouseSink: @unchecked Sendable {
         var server = ClickHouseServer(version: version)
         let db = ClickHouseSQL.identifier(endpoint.database)
         let onCluster = settings.cluster.map { " ON CLUSTER " + ClickHouseSQL.identifier($0) } ?? ""
-        try client.execute("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
+        if let cluster = settings.cluster {
+            let known = try client.execute("SELECT count() FROM system.clusters WHERE cluster = \(ClickHouseSQL.literal(cluster))",
+                                           inDatabase: false)
+            guard Int(known.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0 else {
+                throw ClickHouseError.cluster(name: cluster, reason: "not in system.clusters (remote_servers of the server's config)")
+            }
+        }
+        do {
+            try client.execute("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
+        } catch let ClickHouseError.server(_, _, message) where settings.cluster != nil && message.contains("DDL background thread is not initialized") {
+            // 18.16 without <zookeeper> in its config: distributed DDL (and Replicated engines) need ZooKeeper.
+            throw ClickHouseError.cluster(name: settings.cluster ?? "", reason: "the server runs no distributed DDL: ON CLUSTER and Replicated engines need ZooKeeper in its config (\(message))")
+        }
         server.databaseEngine = try client.execute(
             "SELECT engine FROM system.databases WHERE name = \(ClickHouseSQL.literal(endpoint.database))", inDatabase: false)
             .trimmingCharacters(in: .whitespacesAndNewlines)
