@@ -18,11 +18,12 @@ public final class ClickHouseSink: @unchecked Sendable {
     let naming: ClickHouseNaming
     private let logger: Logger
     private(set) var server: ClickHouseServer
-    /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing); one insert is sent
-    /// while the next is read and encoded.
+    /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing); a read batch (a
+    /// part's row group) larger than this goes alone.
     var maxInsertRows = 1_000_000
-    /// Bytes per INSERT at most (two inserts are in memory at once: one sent, one encoded).
-    var maxInsertBytes = 64 << 20
+    /// Bytes per INSERT at most. An insert is streamed (`ClickHouseInsert`): only one read batch is in memory here;
+    /// ClickHouse itself buffers up to a block (1,048,576 rows) of it.
+    var maxInsertBytes = 512 << 20
     /// Seconds between looks at the store's manifests.
     var pollInterval = 0.05
 
@@ -213,47 +214,56 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// First every row version above `after` as the parts hold them (`Store.versions`: no merge of keys; ClickHouse
     /// keeps the highest version per key, tombstones included). When that scan meets an unchanged (TOAST) marker,
     /// the rest comes from `Store.changes`, which resolves it from older versions (rows sent twice are harmless: same
-    /// version). `skipDeleted` (a new copy) drops tombstones only there: a scan of versions must send them.
+    /// version). `skipDeleted` (a new copy) drops tombstones only when the scan sent nothing: once older versions of a
+    /// key went out, its tombstone must follow (the torture run with a resync of a TOASTed table found this).
     private func ship(_ table: String, store: Store, after: UInt64, into target: String,
                       skipDeleted: Bool) throws -> (generation: UInt64, version: UInt64) {
         var scan = try store.versions(table, after: after)
         let ddl = self.ddl(scan.manifest, table: table)
-        var encoder = RowBinaryEncoder(reserve: 0)
+        var encoder = RowBinaryEncoder()
         let started = Date()
-        let (client, stats, columns) = (self.client, self.stats, ddl.insertColumns)
-        let pipeline = InsertPipeline { bytes, rows in
-            try client.insertRowBinary(table: target, columns: columns, rows: bytes)
-            stats.shipped(rows)
-        }
-        var invalidUUIDs = 0
-        func flush() throws {
-            guard encoder.rows > 0 else { return }
-            invalidUUIDs += encoder.invalidUUIDs
-            try pipeline.submit(encoder.bytes, rows: encoder.rows)
-            encoder = RowBinaryEncoder(reserve: 0)
+        let columns = ddl.insertColumns
+        var insert: ClickHouseInsert?
+        var sent = 0
+        func finishInsert() throws {
+            guard let done = insert else { return }
+            insert = nil
+            try done.finish()
+            sent += done.rows
+            stats.shipped(done.rows)
         }
         func send(_ batch: RowBatch, sources: [Int?], skipDeleted: Bool) throws {
             if stopping { throw CancellationError() }   // sent again after the restart
+            encoder.reset()
             encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
-            if encoder.rows >= maxInsertRows || encoder.bytes.count >= maxInsertBytes { try flush() }
+            guard encoder.rows > 0 else { return }
+            if let i = insert, i.rows + encoder.rows > maxInsertRows || i.bytes + encoder.bytes.count > maxInsertBytes {
+                try finishInsert()
+            }
+            if insert == nil { insert = try client.beginInsert(table: target, columns: columns) }
+            try insert?.write(encoder.bytes, rows: encoder.rows)
         }
         var resolvedFrom: ChangeReader?
         do {
             let sources = ddl.columns.map { c in scan.columns.firstIndex { $0.name == c.name } }
-            while let batch = try scan.next() { try send(batch, sources: sources, skipDeleted: false) }
+            var scanned = 0
+            while let batch = try scan.next() {
+                scanned += batch.count
+                try send(batch, sources: sources, skipDeleted: false)
+            }
             if scan.sawUnchanged {
                 var reader = try store.changes(table, after: after, batchRows: 8192)
                 let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
-                while let batch = try reader.next() { try send(batch, sources: sources, skipDeleted: skipDeleted) }
+                // Once the scan sent older versions of a key, its delete must follow, or that version would stay.
+                let skip = skipDeleted && scanned == 0
+                while let batch = try reader.next() { try send(batch, sources: sources, skipDeleted: skip) }
                 resolvedFrom = reader
             }
-            try flush()
+            try finishInsert()
         } catch {
-            try? pipeline.finish()   // no insert outlives this call
+            insert = nil   // closes its connection: ClickHouse drops the unfinished insert
             throw error
         }
-        try pipeline.finish()
-        let sent = pipeline.rows
         if sent >= 100_000 {
             let seconds = Date().timeIntervalSince(started)
             logger.info("clickhouse.shipped", ["table": table, "clickhouse_table": target, "rows": sent,
@@ -264,6 +274,7 @@ public final class ClickHouseSink: @unchecked Sendable {
             logger.warn("clickhouse.unresolved_unchanged", ["table": table, "values": reader.unresolvedUnchanged,
                                                             "note": "unchanged TOAST values with no older version in the store were sent as NULL"])
         }
+        let invalidUUIDs = encoder.invalidUUIDs
         if invalidUUIDs > 0 {
             logger.warn("clickhouse.invalid_uuid", ["table": table, "values": invalidUUIDs,
                                                     "note": "values of a uuid column that were not UUID text were sent as the zero UUID"])

@@ -16,6 +16,9 @@ struct RowBinaryEncoder {
 
     init(reserve: Int = 1 << 20) { bytes.reserveCapacity(reserve) }
 
+    /// Empties the encoder, keeping its buffer (the UUID count stays).
+    mutating func reset() { bytes.removeAll(keepingCapacity: true); rows = 0 }
+
     /// Appends every row of `batch`; `sources[i]` is the batch column of `columns[i]` (nil: not in the batch, NULL).
     /// Tombstones are skipped when `skipDeleted` (a new copy needs no deletes).
     mutating func append(_ batch: RowBatch, columns: [ClickHouseColumn], sources: [Int?], skipDeleted: Bool) {
