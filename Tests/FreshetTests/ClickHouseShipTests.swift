@@ -47,4 +47,38 @@ final class ClickHouseShipTests: XCTestCase {
         }.joined(separator: "\n") + "\n"
         XCTAssertEqual(rows, expected, "key 1 is deleted; key 2's unchanged TOAST value comes from version 10")
     }
+
+    /// A streamed insert the server refuses: a missing table (it answers at once and closes; the sink gets the answer
+    /// by sending the statement again without rows) and rows it cannot parse (4 MiB of good rows, then 3 stray
+    /// bytes). Both are the server's errors, never a silent success; a good insert after them works. (A String length
+    /// prefix of 0xFF bytes would crash 18.16 itself: the sink never sends one.)
+    func testAStreamedInsertTheServerRefusesIsAnError() throws {
+        let database = "freshet_insert_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let client = ClickHouseClient(endpoint: try ClickHouseEndpoint(ClickHouseSettings(url: try TestEnvironment.clickhouseURL(),
+                                                                                          database: database)))
+        try client.execute("CREATE DATABASE IF NOT EXISTS \(ClickHouseSQL.identifier(database))", inDatabase: false)
+        defer { _ = try? client.execute("DROP DATABASE IF EXISTS \(ClickHouseSQL.identifier(database))", inDatabase: false) }
+        try client.execute("CREATE TABLE \(ClickHouseSQL.table(database, "t")) (x UInt64) ENGINE = Memory")
+
+        let missing = try client.beginInsert(table: "nope", columns: ["x"])
+        XCTAssertThrowsError(try { try missing.write([UInt8](repeating: 1, count: 1 << 20), rows: 1 << 17); try missing.finish() }()) { e in
+            guard case let ClickHouseError.server(_, _, message)? = e as? ClickHouseError else { return XCTFail("\(e)") }
+            XCTAssertTrue(message.contains("nope"), message)
+        }
+        let bad = try client.beginInsert(table: "t", columns: ["x"])
+        XCTAssertThrowsError(try {
+            for _ in 0..<4 { try bad.write([UInt8](repeating: 7, count: 1 << 20), rows: 1 << 17) }
+            try bad.write([1, 2, 3], rows: 0)
+            try bad.finish()
+        }()) { e in
+            guard case ClickHouseError.server? = e as? ClickHouseError else { return XCTFail("\(e)") }
+        }
+        XCTAssertEqual(try client.execute("SELECT count() FROM \(ClickHouseSQL.table(database, "t")) FORMAT TSV"), "0\n",
+                       "a refused insert of fewer than 1,048,576 rows inserts nothing")
+
+        let good = try client.beginInsert(table: "t", columns: ["x"])
+        for chunk in 0..<3 { try good.write((0..<1000).flatMap { withUnsafeBytes(of: UInt64(chunk * 1000 + $0).littleEndian, Array.init) }, rows: 1000) }
+        try good.finish()
+        XCTAssertEqual(try client.execute("SELECT count(), sum(x) FROM \(ClickHouseSQL.table(database, "t")) FORMAT TSV"), "3000\t4498500\n")
+    }
 }

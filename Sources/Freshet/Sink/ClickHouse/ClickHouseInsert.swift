@@ -30,7 +30,7 @@ final class ClickHouseInsert {
             try upload.write(encoded)
         } catch let e as HTTPClientError {
             if let early = upload.earlyResponse() { _ = try client.checked(early, statement: statement) }
-            throw client.transportError(e)
+            throw diagnosed(e)
         }
         rows += n
         bytes += encoded.count
@@ -41,7 +41,19 @@ final class ClickHouseInsert {
         do {
             _ = try client.checked(try upload.finish(), statement: statement)
         } catch let e as HTTPClientError {
-            throw client.transportError(e)
+            throw diagnosed(e)
         }
+    }
+
+    /// A server that refuses the statement at once (a missing table or column) answers and closes while rows are
+    /// still unread, which resets the connection and loses its answer. The same statement with no rows gets that
+    /// answer again: it is thrown when there is one, else the connection's error.
+    private func diagnosed(_ e: HTTPClientError) -> Error {
+        do {
+            try client.execute(statement)
+        } catch let error as ClickHouseError {
+            if case .unreachable = error {} else { return error }
+        } catch {}
+        return client.transportError(e)
     }
 }
