@@ -1372,7 +1372,9 @@ def summary_table(benches):
          lambda b: f"{b.med('ch_lag_p50'):.2f} / {b.med('ch_lag_p90'):.2f} / {b.med('ch_lag_p100'):.2f} s"),
     ]
     header = ["measure"] + [f"{b.spec.name} ({b.spec.size_text(b.a)})" for b in benches]
-    return markdown_table(header, [[label] + [cell(b, fn) for b in benches] for label, fn in rows])
+    # Rows of measures that ran on no schema (--only) are left out.
+    cells = [[label] + [cell(b, fn) for b in benches] for label, fn in rows]
+    return markdown_table(header, [r for r in cells if any(c != "—" for c in r[1:])])
 
 
 def report(benches, command, machine_lines):
