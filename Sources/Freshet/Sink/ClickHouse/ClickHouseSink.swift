@@ -213,8 +213,8 @@ public final class ClickHouseSink: @unchecked Sendable {
     ///
     /// First every row version above `after` as the parts hold them (`Store.versions`: no merge of keys; ClickHouse
     /// keeps the highest version per key, tombstones included). When that scan meets an unchanged (TOAST) marker,
-    /// the rest comes from `Store.changes`, which resolves it from older versions (rows sent twice are harmless: same
-    /// version). `skipDeleted` (a new copy) drops tombstones only when the scan sent nothing: once older versions of a
+    /// everything above `after` is read again through `Store.changes`, which resolves it from older versions (rows
+    /// sent twice are harmless: same version). `skipDeleted` (a new copy) drops tombstones only when the scan sent nothing: once older versions of a
     /// key went out, its tombstone must follow (the torture run with a resync of a TOASTed table found this).
     private func ship(_ table: String, store: Store, after: UInt64, into target: String,
                       skipDeleted: Bool) throws -> (generation: UInt64, version: UInt64) {
