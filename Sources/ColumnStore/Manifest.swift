@@ -73,7 +73,8 @@ public struct Manifest: Sendable, Hashable, Codable {
     }
 
     /// What readers see: the newest version's columns, then columns only older versions had; a column whose type
-    /// changed gets the widened type (`StoreType.widened`), and is nullable when any version lacks it.
+    /// changed gets the widened type (`StoreType.widened`), and is nullable when any version lacks it; the annotation
+    /// is the newest version's.
     public var readerColumns: [ColumnDefinition] {
         guard let latest = schemaVersions.last else { return [] }
         var order = latest.columns.map(\.name)
@@ -85,6 +86,7 @@ public struct Manifest: Sendable, Hashable, Codable {
                 if var m = merged[c.name] {
                     m.type = StoreType.widened(m.type, c.type)
                     m.nullable = m.nullable || c.nullable
+                    m.annotation = c.annotation   // the newest version's
                     merged[c.name] = m
                 } else {
                     merged[c.name] = c

@@ -5,12 +5,23 @@ public struct ColumnDefinition: Sendable, Hashable, Codable {
     public var name: String
     public var type: StoreType
     public var nullable: Bool
+    /// What the store type does not say about the source column (nil: nothing): a `uuid` column is stored as its
+    /// canonical text, and a sink may send it as a native UUID.
+    public var annotation: ColumnAnnotation?
 
-    public init(_ name: String, _ type: StoreType, nullable: Bool = true) {
+    public init(_ name: String, _ type: StoreType, nullable: Bool = true, annotation: ColumnAnnotation? = nil) {
         self.name = name
         self.type = type
         self.nullable = nullable
+        self.annotation = annotation
     }
+}
+
+/// The source type of a column where its store type loses it (recorded in the manifest's schema versions, never in
+/// part files: Parquet readers such as Spark reject the UUID annotation).
+public enum ColumnAnnotation: String, Sendable, Hashable, Codable {
+    /// A PostgreSQL `uuid`, stored as `string` in canonical lower-case text.
+    case uuid
 }
 
 /// A table's shape: ordered columns plus the names of the key columns (the dedup key, like ClickHouse's ORDER BY).

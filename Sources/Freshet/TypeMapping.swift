@@ -55,7 +55,10 @@ public struct ColumnMapping: Sendable, Equatable {
     }
 
     /// The store column definition.
-    public var definition: ColumnDefinition { ColumnDefinition(name, storeType, nullable: nullable) }
+    public var definition: ColumnDefinition {
+        if case .uuid = converter { return ColumnDefinition(name, storeType, nullable: nullable, annotation: .uuid) }
+        return ColumnDefinition(name, storeType, nullable: nullable)
+    }
 
     /// The same column stored as PostgreSQL's output text, for a value the store type cannot hold (NaN in a
     /// numeric(p,s) column, a timestamp after 294247-01-10 04:00:54.775806); nil when the store type holds every value.

@@ -63,6 +63,44 @@ final class ChangeReaderTests: XCTestCase {
         XCTAssertEqual(try changes(after: 0).count, 41, "from 0: every key's newest version, deletes included")
     }
 
+    /// `Store.versions(after:)`: every row version above `after`, unmerged, tombstones included; it stops at the
+    /// first unchanged (TOAST) marker, which only `Store.changes` resolves.
+    func testVersionScanReturnsEveryVersionAboveAndStopsAtUnchangedMarkers() throws {
+        try commit(10) { b in for id in Int64(0)..<40 { ModelSchema.append(&b, id: id, ModelRow(name: "a\(id)", big: "big\(id)"), version: 10) } }
+        try commit(20) { b in
+            for id in Int64(0)..<5 { ModelSchema.append(&b, id: id, ModelRow(name: "v\(id)", big: "b\(id)"), version: 20) }
+            for id in Int64(5)..<8 { ModelSchema.appendDelete(&b, id: id, version: 20) }
+        }
+        try commit(30) { b in for id in Int64(0)..<3 { ModelSchema.append(&b, id: id, ModelRow(name: "w\(id)", big: "c\(id)"), version: 30) } }
+        func scan(after: UInt64) throws -> (rows: [(Int64, UInt64, Bool, String?)], sawUnchanged: Bool) {
+            var s = try store.versions("public.m", after: after)
+            var rows: [(Int64, UInt64, Bool, String?)] = []
+            while let b = try s.next() {
+                XCTAssertGreaterThan(b.count, 0)
+                for r in 0..<b.count { rows.append((b.int64(r, 0), b.versions[r], b.isDeleted(r), b.string(r, 1))) }
+            }
+            return (rows, s.sawUnchanged)
+        }
+        let above10 = try scan(after: 10)
+        XCTAssertFalse(above10.sawUnchanged)
+        XCTAssertEqual(above10.rows.count, 11, "8 rows at 20 and 3 at 30: versions are not merged")
+        XCTAssertTrue(above10.rows.allSatisfy { $0.1 > 10 })
+        XCTAssertEqual(above10.rows.filter(\.2).map(\.0).sorted(), [5, 6, 7], "tombstones come along")
+        XCTAssertEqual(Set(above10.rows.filter { $0.1 == 30 }.map(\.3)), ["w0", "w1", "w2"])
+        XCTAssertEqual(try scan(after: 20).rows.count, 3)
+        XCTAssertEqual(try scan(after: 30).rows.count, 0)
+        XCTAssertEqual(try scan(after: 0).rows.count, 51)
+        // Merged parts hold versions on both sides of `after`: only those above come.
+        try store.compact("public.m")
+        let merged = try scan(after: 20)
+        XCTAssertEqual(merged.rows.map(\.0).sorted(), [0, 1, 2])
+        // An unchanged marker above `after`: the scan stops and says so.
+        try commit(40) { b in ModelSchema.append(&b, id: 9, ModelRow(name: "u9"), version: 40, unchangedBig: true) }
+        let marked = try scan(after: 30)
+        XCTAssertTrue(marked.sawUnchanged)
+        XCTAssertTrue(marked.rows.isEmpty)
+    }
+
     func testMergeFloorKeepsUnshippedTombstones() throws {
         store.enableMergeFloors()
         store.setMergeFloor("public.m", version: 10)

@@ -34,6 +34,19 @@ public enum HTTPClient {
     /// at most `timeout` seconds.
     public static func request(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = [],
                                timeout: Double = 5) throws -> (status: Int, body: Data) {
+        let (fd, head) = try open(method, url, headers: headers, timeout: timeout)
+        defer { close(fd) }
+        var text = head
+        if method != "GET" || !body.isEmpty { text += "Content-Length: \(body.count)\r\n" }
+        text += "\r\n"
+        try sendAll(fd, Array(text.utf8), url: url)
+        if !body.isEmpty { try sendAll(fd, body, url: url) }
+        return try readResponse(fd, url: url, timeout: timeout)
+    }
+
+    /// Connects to `url`'s host with send and read timeouts; returns the socket and the request head without its
+    /// final empty line (request line, Host, Connection: close, User-Agent, `headers`).
+    static func open(_ method: String, _ url: String, headers: [(String, String)], timeout: Double) throws -> (Int32, String) {
         guard url.hasPrefix("http://") else { throw HTTPClientError.invalidURL(url) }
         let rest = url.dropFirst("http://".count)
         let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
@@ -67,14 +80,13 @@ public enum HTTPClient {
             }
         }
         guard fd >= 0 else { throw HTTPClientError.connect(url: url, reason: reason) }
-        defer { close(fd) }
-
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nUser-Agent: freshet\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if method != "GET" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        try sendAll(fd, Array(head.utf8), url: url)
-        if !body.isEmpty { try sendAll(fd, body, url: url) }
+        return (fd, head)
+    }
+
+    /// Reads the whole response (the server closes the connection) and returns its status and decoded body.
+    static func readResponse(_ fd: Int32, url: String, timeout: Double) throws -> (status: Int, body: Data) {
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = Date().addingTimeInterval(timeout)
@@ -99,7 +111,7 @@ public enum HTTPClient {
         return (status, chunked ? try dechunk(payload, url: url) : payload)
     }
 
-    private static func sendAll(_ fd: Int32, _ bytes: [UInt8], url: String) throws {
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8], url: String) throws {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }

@@ -15,7 +15,7 @@ public struct ClickHouseClient: Sendable {
         return s
     }()
 
-    private func url(query: String?, inDatabase: Bool) -> String {
+    func url(query: String?, inDatabase: Bool) -> String {
         var params: [String] = []
         if inDatabase { params.append("database=" + (endpoint.database.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")) }
         if let query { params.append("query=" + (query.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")) }
@@ -36,23 +36,42 @@ public struct ClickHouseClient: Sendable {
 
     /// Inserts `rows` (RowBinary for `columns`, in order) into `table` of the sink's database.
     public func insertRowBinary(table: String, columns: [String], rows: [UInt8]) throws {
-        let sql = "INSERT INTO \(ClickHouseSQL.table(endpoint.database, table)) (\(columns.map(ClickHouseSQL.identifier).joined(separator: ", "))) FORMAT RowBinary"
+        let sql = Self.insertStatement(database: endpoint.database, table: table, columns: columns)
         _ = try send(url(query: sql, inDatabase: true), body: rows, statement: sql)
     }
 
+    /// Starts an INSERT of RowBinary rows whose bytes are sent as they are encoded (see `ClickHouseInsert`).
+    func beginInsert(table: String, columns: [String]) throws -> ClickHouseInsert {
+        try ClickHouseInsert(client: self, statement: Self.insertStatement(database: endpoint.database, table: table, columns: columns))
+    }
+
+    static func insertStatement(database: String, table: String, columns: [String]) -> String {
+        "INSERT INTO \(ClickHouseSQL.table(database, table)) (\(columns.map(ClickHouseSQL.identifier).joined(separator: ", "))) FORMAT RowBinary"
+    }
+
     private func send(_ url: String, body: [UInt8], statement: String) throws -> Data {
-        let first = ClickHouseSQL.firstLine(statement)
         let response: (status: Int, body: Data)
         do {
             response = try HTTPClient.request("POST", url, headers: [endpoint.authorization], body: body, timeout: timeout)
         } catch let e as HTTPClientError {
-            switch e {
-            case let .connect(_, reason), let .io(_, reason): throw ClickHouseError.unreachable(url: endpoint.base, reason: reason)
-            case .badResponse: throw ClickHouseError.unreachable(url: endpoint.base, reason: "connection closed before an HTTP answer")
-            case let .invalidURL(u): throw ClickHouseError.badURL(url: u, reason: "not an http:// URL")
-            }
+            throw transportError(e)
         }
+        return try checked(response, statement: statement)
+    }
+
+    /// The sink's error for a failed connection, send or read.
+    func transportError(_ e: HTTPClientError) -> ClickHouseError {
+        switch e {
+        case let .connect(_, reason), let .io(_, reason): return .unreachable(url: endpoint.base, reason: reason)
+        case .badResponse: return .unreachable(url: endpoint.base, reason: "connection closed before an HTTP answer")
+        case let .invalidURL(u): return .badURL(url: u, reason: "not an http:// URL")
+        }
+    }
+
+    /// The body of a 200 answer; else the error it means (credentials, privilege, or the server's message).
+    func checked(_ response: (status: Int, body: Data), statement: String) throws -> Data {
         guard response.status == 200 else {
+            let first = ClickHouseSQL.firstLine(statement)
             let message = String(decoding: response.body.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             // Code 193 wrong password, 192 unknown user, 516 authentication failed (newer servers).
             if response.status == 401 || message.contains("Code: 193") || message.contains("Code: 192") || message.contains("Code: 516") {

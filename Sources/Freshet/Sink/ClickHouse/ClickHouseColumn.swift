@@ -5,15 +5,7 @@ import Foundation
 /// values are written in RowBinary.
 struct ClickHouseColumn: Sendable, Equatable {
     /// How a value goes into RowBinary.
-    enum Encoding: Sendable, Equatable {
-        /// Little-endian integer of this many bytes, from the store's 64-bit integer.
-        case int(bytes: Int)
-        case float32, float64
-        /// Decimal128 (16 bytes, little endian) from the store's 128-bit integer.
-        case int128
-        /// Length-prefixed bytes (String).
-        case string
-    }
+    typealias Encoding = RowBinaryColumn.Field
 
     let name: String
     let storeType: StoreType
@@ -25,8 +17,10 @@ struct ClickHouseColumn: Sendable, Equatable {
     /// The type as written in DDL.
     var type: String { nullable ? "Nullable(\(baseType))" : baseType }
 
-    /// Maps a store column. Key columns are never Nullable (ClickHouse refuses Nullable in ORDER BY).
-    init(_ c: ColumnDefinition, isKey: Bool, server: ClickHouseServer) {
+    /// Maps a store column. Key columns are never Nullable (ClickHouse refuses Nullable in ORDER BY). A `uuid`
+    /// column is `UUID` unless `uuidAsText` (a table an earlier Freshet created with a String column there: 18.16
+    /// cannot MODIFY String to UUID, so that column stays String until the table is copied afresh).
+    init(_ c: ColumnDefinition, isKey: Bool, server: ClickHouseServer, uuidAsText: Bool = false) {
         name = c.name
         storeType = c.type
         nullable = c.nullable && !isKey
@@ -40,6 +34,7 @@ struct ClickHouseColumn: Sendable, Equatable {
         case let .decimal(p, s):
             baseType = "Decimal(\(p), \(s))"
             encoding = p <= 9 ? .int(bytes: 4) : (p <= 18 ? .int(bytes: 8) : .int128)
+        case .string where c.annotation == .uuid && !uuidAsText: baseType = "UUID"; encoding = .uuid
         case .string, .bytes: baseType = "String"; encoding = .string
         case .date:
             baseType = server.hasDate32 ? "Date32" : "Int32"
@@ -52,6 +47,9 @@ struct ClickHouseColumn: Sendable, Equatable {
             encoding = .int(bytes: 8)
         }
     }
+
+    /// True when `existing` (a type from `system.columns`) is ClickHouse's String, Nullable or not.
+    static func isText(_ existing: String) -> Bool { existing == "String" || existing == "Nullable(String)" }
 
     /// Types as ClickHouse prints them compared without spaces and quotes' style (`Decimal(12, 2)` = `Decimal(12,2)`).
     static func sameType(_ a: String, _ b: String) -> Bool {

@@ -14,6 +14,8 @@ public enum ClickHouseError: Error, CustomStringConvertible, Equatable {
     case privilege(statement: String, message: String)
     /// The server's answer is not what the sink expected.
     case unexpected(statement: String, reason: String)
+    /// The configured `cluster` cannot take `ON CLUSTER` DDL on this server.
+    case cluster(name: String, reason: String)
     /// A store column the sink cannot represent (should not happen: every store type has a mapping).
     case unsupported(table: String, reason: String)
 
@@ -25,6 +27,7 @@ public enum ClickHouseError: Error, CustomStringConvertible, Equatable {
         case let .server(s, st, m): return "clickhouse: HTTP \(s) for `\(st)`: \(m)"
         case let .privilege(st, m): return "clickhouse: missing privilege for `\(st)`: \(m) (the sink's user must create databases and tables and insert)"
         case let .unexpected(st, r): return "clickhouse: unexpected answer to `\(st)`: \(r)"
+        case let .cluster(n, r): return "clickhouse: cluster \(n): \(r)"
         case let .unsupported(t, r): return "clickhouse: table \(t): \(r)"
         }
     }

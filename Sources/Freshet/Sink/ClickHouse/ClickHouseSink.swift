@@ -18,9 +18,12 @@ public final class ClickHouseSink: @unchecked Sendable {
     let naming: ClickHouseNaming
     private let logger: Logger
     private(set) var server: ClickHouseServer
-    /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing); one insert is sent
-    /// while the next is encoded.
-    var maxInsertRows = 250_000
+    /// Rows per INSERT at most (ClickHouse keeps inserts of up to 1,048,576 rows all or nothing); a read batch (a
+    /// part's row group) larger than this goes alone.
+    var maxInsertRows = 1_000_000
+    /// Bytes per INSERT at most. An insert is streamed (`ClickHouseInsert`): only one read batch is in memory here;
+    /// ClickHouse itself buffers up to a block (1,048,576 rows) of it.
+    var maxInsertBytes = 512 << 20
     /// Seconds between looks at the store's manifests.
     var pollInterval = 0.05
 
@@ -32,6 +35,9 @@ public final class ClickHouseSink: @unchecked Sendable {
     private var cursor: ClickHouseCursor
     /// Per table: the existing ClickHouse columns were checked against this schema version count.
     private var schemaChecked: [String: Int] = [:]
+    /// Per table: `uuid` columns whose existing ClickHouse column is String (made by an earlier Freshet); they are
+    /// sent as text until the table is copied afresh.
+    private var uuidAsText: [String: Set<String>] = [:]
 
     /// Checks the server before anything is created on the source: reachable, the credentials accepted, the database
     /// created when missing, and the user allowed to create tables and insert (a probe table, dropped again).
@@ -43,7 +49,19 @@ public final class ClickHouseSink: @unchecked Sendable {
         var server = ClickHouseServer(version: version)
         let db = ClickHouseSQL.identifier(endpoint.database)
         let onCluster = settings.cluster.map { " ON CLUSTER " + ClickHouseSQL.identifier($0) } ?? ""
-        try client.execute("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
+        if let cluster = settings.cluster {
+            let known = try client.execute("SELECT count() FROM system.clusters WHERE cluster = \(ClickHouseSQL.literal(cluster))",
+                                           inDatabase: false)
+            guard Int(known.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0 else {
+                throw ClickHouseError.cluster(name: cluster, reason: "not in system.clusters (remote_servers of the server's config)")
+            }
+        }
+        do {
+            try client.execute("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
+        } catch let ClickHouseError.server(_, _, message) where settings.cluster != nil && message.contains("DDL background thread is not initialized") {
+            // 18.16 without <zookeeper> in its config: distributed DDL (and Replicated engines) need ZooKeeper.
+            throw ClickHouseError.cluster(name: settings.cluster ?? "", reason: "the server runs no distributed DDL: ON CLUSTER and Replicated engines need ZooKeeper in its config (\(message))")
+        }
         server.databaseEngine = try client.execute(
             "SELECT engine FROM system.databases WHERE name = \(ClickHouseSQL.literal(endpoint.database))", inDatabase: false)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -191,47 +209,78 @@ public final class ClickHouseSink: @unchecked Sendable {
         firstSeen[table] = nil
     }
 
-    /// Sends the keys changed above `after` into `target`; returns the generation read and the version reached.
+    /// Sends what changed above `after` into `target`; returns the generation read and the version reached.
+    ///
+    /// First every row version above `after` as the parts hold them (`Store.versions`: no merge of keys; ClickHouse
+    /// keeps the highest version per key, tombstones included). When that scan meets an unchanged (TOAST) marker,
+    /// everything above `after` is read again through `Store.changes`, which resolves it from older versions (rows
+    /// sent twice are harmless: same version). `skipDeleted` (a new copy) drops tombstones only when the scan sent nothing: once older versions of a
+    /// key went out, its tombstone must follow (the torture run with a resync of a TOASTed table found this).
     private func ship(_ table: String, store: Store, after: UInt64, into target: String,
                       skipDeleted: Bool) throws -> (generation: UInt64, version: UInt64) {
-        var reader = try store.changes(table, after: after, batchRows: 8192)
-        let ddl = self.ddl(reader.manifest, table: table)
-        let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
+        var scan = try store.versions(table, after: after)
+        let ddl = self.ddl(scan.manifest, table: table)
         var encoder = RowBinaryEncoder()
         let started = Date()
-        let (client, stats, columns) = (self.client, self.stats, ddl.insertColumns)
-        let pipeline = InsertPipeline { bytes, rows in
-            try client.insertRowBinary(table: target, columns: columns, rows: bytes)
-            stats.shipped(rows)
+        let columns = ddl.insertColumns
+        var insert: ClickHouseInsert?
+        var sent = 0
+        func finishInsert() throws {
+            guard let done = insert else { return }
+            insert = nil
+            try done.finish()
+            sent += done.rows
+            stats.shipped(done.rows)
         }
-        func flush() throws {
+        func send(_ batch: RowBatch, sources: [Int?], skipDeleted: Bool) throws {
+            if stopping { throw CancellationError() }   // sent again after the restart
+            encoder.reset()
+            encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
             guard encoder.rows > 0 else { return }
-            try pipeline.submit(encoder.bytes, rows: encoder.rows)
-            encoder = RowBinaryEncoder()
-        }
-        do {
-            while let batch = try reader.next() {
-                if stopping { throw CancellationError() }   // sent again after the restart
-                encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
-                if encoder.rows >= maxInsertRows || encoder.bytes.count >= 128 << 20 { try flush() }
+            if let i = insert, i.rows + encoder.rows > maxInsertRows || i.bytes + encoder.bytes.count > maxInsertBytes {
+                try finishInsert()
             }
-            try flush()
+            if insert == nil { insert = try client.beginInsert(table: target, columns: columns) }
+            try insert?.write(encoder.bytes, rows: encoder.rows)
+        }
+        var resolvedFrom: ChangeReader?
+        do {
+            let sources = ddl.columns.map { c in scan.columns.firstIndex { $0.name == c.name } }
+            var scanned = 0
+            while let batch = try scan.next() {
+                scanned += batch.count
+                try send(batch, sources: sources, skipDeleted: false)
+            }
+            if scan.sawUnchanged {
+                var reader = try store.changes(table, after: after, batchRows: 8192)
+                let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
+                // Once the scan sent older versions of a key, its delete must follow, or that version would stay.
+                let skip = skipDeleted && scanned == 0
+                while let batch = try reader.next() { try send(batch, sources: sources, skipDeleted: skip) }
+                resolvedFrom = reader
+            }
+            try finishInsert()
         } catch {
-            try? pipeline.finish()   // no insert outlives this call
+            insert = nil   // closes its connection: ClickHouse drops the unfinished insert
             throw error
         }
-        try pipeline.finish()
-        let sent = pipeline.rows
         if sent >= 100_000 {
             let seconds = Date().timeIntervalSince(started)
             logger.info("clickhouse.shipped", ["table": table, "clickhouse_table": target, "rows": sent,
-                                               "seconds": seconds, "rows_per_s": Int(Double(sent) / max(seconds, 1e-6))])
+                                               "seconds": seconds, "rows_per_s": Int(Double(sent) / max(seconds, 1e-6)),
+                                               "read": resolvedFrom == nil ? "versions" : "versions+changes"])
         }
-        if reader.unresolvedUnchanged > 0 {
+        if let reader = resolvedFrom, reader.unresolvedUnchanged > 0 {
             logger.warn("clickhouse.unresolved_unchanged", ["table": table, "values": reader.unresolvedUnchanged,
                                                             "note": "unchanged TOAST values with no older version in the store were sent as NULL"])
         }
-        return (reader.manifest.generation, max(reader.upToVersion, after))
+        let invalidUUIDs = encoder.invalidUUIDs
+        if invalidUUIDs > 0 {
+            logger.warn("clickhouse.invalid_uuid", ["table": table, "values": invalidUUIDs,
+                                                    "note": "values of a uuid column that were not UUID text were sent as the zero UUID"])
+        }
+        // The changes reader read a manifest at least as new as the scan's: the scan's is the one both cover.
+        return (scan.manifest.generation, max(scan.upToVersion, after))
     }
 
     /// ClickHouse holds `table` of `generation` up to `version`: moves the durable cursor and the merge floor.
@@ -247,6 +296,7 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// Ships the whole table into a shadow table and swaps it in (first run, TRUNCATE, resync, a renamed target).
     private func rebuild(_ table: String, store: Store) throws {
         let m = try store.manifest(table)
+        uuidAsText[table] = nil   // the new copy gets every column's own type
         let ddl = self.ddl(m, table: table)
         let started = Date()
         try client.execute("DROP TABLE IF EXISTS \(ClickHouseSQL.table(endpoint.database, ddl.shadowName))")
@@ -263,8 +313,11 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// Follows ADD / DROP / type changes of columns with ALTER TABLE (checked when the schema versions change).
     private func followSchema(_ table: String, _ m: Manifest) throws {
         guard schemaChecked[table] != m.schemaVersions.count else { return }
+        let existing = try existingColumns(naming.name(of: table))
+        uuidAsText[table] = Set(m.readerColumns.filter { c in
+            c.annotation == .uuid && existing[c.name].map(ClickHouseColumn.isText) == true
+        }.map(\.name))
         let ddl = self.ddl(m, table: table)
-        let existing = try existingColumns(ddl.name)
         if existing.isEmpty {
             try client.execute(ddl.create(ddl.name))
         } else {
@@ -278,7 +331,7 @@ public final class ClickHouseSink: @unchecked Sendable {
 
     private func ddl(_ m: Manifest, table: String) -> ClickHouseTableDDL {
         ClickHouseTableDDL(manifest: m, database: endpoint.database, name: naming.name(of: table), cluster: settings.cluster,
-                           server: server)
+                           server: server, uuidAsText: uuidAsText[table] ?? [])
     }
 
     /// Columns of a ClickHouse table (name → type); empty when the table does not exist.

@@ -13,12 +13,14 @@ struct ClickHouseTableDDL: Sendable {
     let keyColumns: [String]
     let partitioning: PartitionSpec
 
-    /// From a manifest: the newest schema version's columns (dropped columns go), typed as readers see them.
-    init(manifest m: Manifest, database: String, name: String, cluster: String?, server: ClickHouseServer) {
+    /// From a manifest: the newest schema version's columns (dropped columns go), typed as readers see them; the
+    /// `uuid` columns named in `uuidAsText` stay String (see `ClickHouseColumn`).
+    init(manifest m: Manifest, database: String, name: String, cluster: String?, server: ClickHouseServer,
+         uuidAsText: Set<String> = []) {
         let current = Set(m.currentSchema.columns.map(\.name))
         let keys = Set(m.keyColumns)
         columns = m.readerColumns.filter { current.contains($0.name) }
-            .map { ClickHouseColumn($0, isKey: keys.contains($0.name), server: server) }
+            .map { ClickHouseColumn($0, isKey: keys.contains($0.name), server: server, uuidAsText: uuidAsText.contains($0.name)) }
         keyColumns = m.keyColumns
         partitioning = m.partitioning
         self.database = database
