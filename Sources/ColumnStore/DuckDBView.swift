@@ -35,13 +35,12 @@ enum DuckDBView {
                 + "WHERE coalesce(e.\"addedMicros\", 0) <= t AND coalesce(e.\"removedMicros\", 9223372036854775807) > t)",
             "\(q("__files")) AS MATERIALIZED (SELECT a.f, a.u AND NOT EXISTS "
                 + "(SELECT 1 FROM \(q("__live")) b WHERE b.f <> a.f AND \(samePartition)coalesce(b.lo, -1) <= a.hi) AS s FROM \(q("__live")) a)",
-            // One scan (one glob binding, which opens every matching file's footer), fanned out to its consumers.
-            // The plain `filename IN (subquery)` filter is pushed into the scan, so files not listed (replaced, staged)
-            // are never read past that footer.
-            "\(q("__rows")) AS MATERIALIZED (SELECT *, filename IN (SELECT f FROM \(q("__files")) WHERE s) AS \(q("__s")) "
-                + "FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files"))))",
-            "\(q("__recent")) AS NOT MATERIALIZED (SELECT * EXCLUDE (\(q("__s"))) FROM \(q("__rows")) WHERE NOT \(q("__s")))",
-            "\(q("__settled")) AS NOT MATERIALIZED (SELECT * EXCLUDE (\(q("__s"))) FROM \(q("__rows")) WHERE \(q("__s")))",
+            // The settled rows are read where they are used (each use its own glob binding, reading only the columns
+            // it needs), never materialized: with updates spread over the key range they are most of the table. The
+            // recent rows (few) are read once. The plain `filename IN (subquery)` filter is pushed into each scan, so
+            // files not listed (replaced, staged) are never read past their footer.
+            "\(q("__recent")) AS MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE NOT s))",
+            "\(q("__settled")) AS NOT MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE s))",
             "\(q("__touched")) AS MATERIALIZED (SELECT DISTINCT \(keys.joined(separator: ", ")) FROM \(q("__recent")))",
             "\(q("__marked")) AS MATERIALIZED (SELECT DISTINCT \(keys.joined(separator: ", ")) FROM \(q("__recent")) WHERE \"_unchanged\" IS NOT NULL)",
         ]
