@@ -42,16 +42,15 @@ enum DuckDBView {
                 + "u AND row_number() OVER w = 1 AND coalesce(hi < lead(lo) OVER w, true) AND count(*) FILTER (WHERE p IS NULL) OVER () = 0 AS s, "
                 + "count(*) OVER (PARTITION BY p) > 1 OR count(*) FILTER (WHERE p IS NULL) OVER () > 0 AS c "
                 + "FROM \(q("__live")) WINDOW w AS (PARTITION BY p ORDER BY lo, f))",
-            // Two scans (each glob binding opens every matching file's footer, so there are as few as possible):
-            // the clean parts, streamed without any join or grouping — a table the merger has settled is only that —
-            // and every other listed file, materialized once and fanned out to its consumers. The plain
-            // `filename IN (subquery)` filter is pushed into each scan, so files not listed (replaced, staged, or of
-            // the other kind) are never read past their footer.
+            // Each glob binding opens every matching file's footer, so the view has few: the clean parts, streamed
+            // without any join or grouping (a table the merger has settled is only that); the recent rows (few),
+            // materialized once; and the settled rows of partitions that have recent parts, read where they are used
+            // (they are most of the table, so never materialized; each use reads only the columns it needs). The
+            // plain `filename IN (subquery)` filter is pushed into each scan, so files not listed (replaced, staged,
+            // or of another kind) are never read past their footer.
             "\(q("__clean")) AS NOT MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE s AND NOT c))",
-            "\(q("__rows")) AS MATERIALIZED (SELECT *, filename IN (SELECT f FROM \(q("__files")) WHERE s) AS \(q("__s")) "
-                + "FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE NOT s OR c))",
-            "\(q("__recent")) AS NOT MATERIALIZED (SELECT * EXCLUDE (\(q("__s"))) FROM \(q("__rows")) WHERE NOT \(q("__s")))",
-            "\(q("__settled")) AS NOT MATERIALIZED (SELECT * EXCLUDE (\(q("__s"))) FROM \(q("__rows")) WHERE \(q("__s")))",
+            "\(q("__recent")) AS MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE NOT s))",
+            "\(q("__settled")) AS NOT MATERIALIZED (SELECT * FROM \(scan) WHERE filename IN (SELECT f FROM \(q("__files")) WHERE s AND c))",
             "\(q("__touched")) AS MATERIALIZED (SELECT DISTINCT \(keys.joined(separator: ", ")) FROM \(q("__recent")))",
             "\(q("__marked")) AS MATERIALIZED (SELECT DISTINCT \(keys.joined(separator: ", ")) FROM \(q("__recent")) WHERE \"_unchanged\" IS NOT NULL)",
         ]

@@ -123,6 +123,7 @@ func duckdbScan(_ store: Store, _ table: String, parts: Int, line: (String, Stri
     let script = """
 import sys, time, duckdb, statistics
 con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 con.execute(sys.argv[1])
 def once():
     t = time.monotonic()
