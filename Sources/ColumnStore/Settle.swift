@@ -28,7 +28,7 @@ extension Store {
         guard let policy = options.settle else { return [] }
         let route = !m.partitioning.isDerivedFromKey(m.keyColumns)
         return mergeDomains(m).compactMap { parts in
-            guard parts.count > Set(parts.map(\.partition)).count else { return nil }
+            guard parts.count > Set(parts.map(\.partition)).count, fitsMemory(parts) else { return nil }
             let total = parts.reduce(0) { $0 + $1.rows }
             let settled = Self.settledPart(of: parts)
             let recent = total - (settled?.rows ?? 0)
@@ -39,6 +39,14 @@ extension Store {
             return MergePlan(table: m.table, inputs: parts, dropTombstones: mergeFloors.mayDropTombstones(m.table, parts),
                              routeByPartition: route)
         }
+    }
+
+    /// A merge holds one decoded row group of each input (at most `rowGroupBytes`; a small part's is about its file
+    /// size times its compression, taken as 4): a settle waits, while the size-tiered merges shrink the domain, until
+    /// that is no more than a size-tiered merge of `mergeMaxParts` parts may hold.
+    func fitsMemory(_ inputs: [PartEntry]) -> Bool {
+        let held = inputs.reduce(0) { $0 + ($1.bytes >= options.rowGroupBytes / 4 ? options.rowGroupBytes : max(0, $1.bytes) * 4) }
+        return held <= options.mergeMaxParts * options.rowGroupBytes
     }
 
     /// The part of `domain` with unique keys whose versions are all below every other part's (what the DuckDB view

@@ -126,5 +126,15 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
         store = nil
         store = try open(policy)
         XCTAssertEqual(store!.planSettles(m2, now: now2).map(\.inputs.count), [3], "share reached")
+        // A settle holds one row group per input, like a merge: it waits while that exceeds what a merge of
+        // `mergeMaxParts` parts may hold.
+        store = nil
+        var options = StoreOptions()
+        options.settle = policy
+        options.mergeMaxParts = 2
+        options.rowGroupBytes = 1024
+        store = try Store.open(at: dir, identity: testIdentity, options: options)
+        XCTAssertTrue(m2.parts.allSatisfy { $0.bytes >= 256 })
+        XCTAssertTrue(store!.planSettles(m2, now: now2).isEmpty, "three inputs of a full row group each, room for two")
     }
 }
