@@ -169,14 +169,16 @@ extension Store {
         }
     }
 
-    /// Runs every merge the size-tiered policy wants for `table` now, repeatedly, until none is due.
+    /// Runs every merge the size-tiered policy wants for `table` now, repeatedly, until none is due; then the settles
+    /// `options.settle` wants.
     @discardableResult
     public func mergeDue(_ table: String) throws -> MergeReport {
         try writable()
         var report = MergeReport()
         while true {
             let m = try manifest(table)
-            guard let plan = planMerges(m).first else { return report }
+            // Size-tiered merges first; a domain is settled once they are done.
+            guard let plan = planMerges(m).first ?? planSettles(m).first else { return report }
             guard let outputs = try run(plan, snapshot: m) else { return report }
             report.add(plan, outputs)
             if outputs.count >= plan.inputs.count { return report }

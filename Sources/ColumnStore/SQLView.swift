@@ -51,7 +51,12 @@ public enum SQLView {
         switch dialect {
         case .duckdb:
             guard !dir.contains(where: { "*?[".contains($0) }) else { throw UnsafePath(path: dir) }
-            let plain = columns.map { quote($0.name) }
+            // A row that is the only version of its key: each column as stored, NULL where it is marked unchanged
+            // (no older value exists to carry forward), which is what the dedup makes of it.
+            let plain = columns.map { c in
+                m.keyColumns.contains(c.name) ? quote(c.name)
+                    : "CASE WHEN \"_unchanged\" IS NULL OR position(\(literal("," + c.name + ",")) IN \"_unchanged\") = 0 THEN \(quote(c.name)) END AS \(quote(c.name))"
+            }
             sql = DuckDBView.select(dir: dir, dedup: select, plain: plain, keys: keys, having: deleted,
                                     keyDerived: m.partitioning.isDerivedFromKey(m.keyColumns))
         case .clickhouse:

@@ -30,6 +30,9 @@ public struct StoreOptions: Sendable {
     /// A staged part of at most this many rows starts at level 0; each `mergeFanIn`-fold more rows is one level up
     /// (see `level(forRows:)`).
     public var levelBaseRows = 1_024
+    /// When the background merger folds a domain's recent parts into its settled part (`SettlePolicy`); nil = never
+    /// (only size-tiered merges). The replicator sets it.
+    public var settle: SettlePolicy? = nil
 
     /// The level of a newly staged part of `rows` rows: its size tier. Merges combine only parts of one level, so a
     /// snapshot's million-row part (level 5) is not rewritten by every merge of a few small streaming commits; it

@@ -155,7 +155,10 @@ public final class Replicator: @unchecked Sendable {
         }
         let identity = StoreIdentity(systemIdentifier: systemID, slot: config.slot, publication: config.publication)
         do {
-            return try Store.open(at: url, identity: identity)
+            // Settled domains keep query-time views at scan speed (docs/store-format.md, "Settled parts").
+            var options = StoreOptions()
+            options.settle = SettlePolicy()
+            return try Store.open(at: url, identity: identity, options: options)
         } catch let error as StoreError {
             if case .identityMismatch = error {
                 throw SetupError.storeBelongsToAnotherSource(

@@ -37,9 +37,24 @@ print(queries, wrong, errors, first_error or '')
     /// or a missing merge output, and the final answer equals the FINAL reader, also after the replaced files are
     /// deleted.
     func testViewReadWhileMergesInstall() throws {
+        try readWhileMergesInstall(settle: nil)
+    }
+
+    /// The same with the merger settling the partitions every few commits (`SettlePolicy`: at 5% recent rows): the view
+    /// keeps switching between clean parts read without any join and recent parts deduplicated, and never shows a
+    /// partial state.
+    func testViewReadWhileSettlesInstall() throws {
+        var policy = SettlePolicy()
+        policy.quietSeconds = 3600
+        policy.share = 0.05
+        try readWhileMergesInstall(settle: policy, seconds: 10)
+    }
+
+    private func readWhileMergesInstall(settle: SettlePolicy?, seconds: TimeInterval = 6) throws {
         let python = try TestEnvironment.python()
         let dir = try makeTempDirectory(self).appendingPathComponent("store")
         var options = StoreOptions()
+        options.settle = settle
         // No replaced file is deleted during the loop (the grace period outlasts it), so every failed query is a bug.
         options.gracePeriod = 30
         let store = try Store.open(at: dir, identity: testIdentity, options: options)
@@ -59,7 +74,7 @@ print(queries, wrong, errors, first_error or '')
         let reader = BackgroundRun(python, ["-c", Self.readLoop, view, stop.path, String(Self.keys), String(Self.keys * 100)])
         var rng = SeededRandom(seed: 13)
         var merges = 0, commits = 0
-        let end = Date().addingTimeInterval(6)
+        let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             version += 1
             var b = RowBatch(columns: Self.columns)

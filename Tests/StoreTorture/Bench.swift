@@ -97,6 +97,7 @@ func bench(_ dir: URL, rows total: Int) throws {
     let before = try store.manifest(t)
     let (n1, s1) = try scan(t)
     line("FINAL scan, \(before.parts.count) parts", rate(n1, s1))
+    try duckdbScan(store, t, parts: before.parts.count, line: line)
     var report = MergeReport()
     let ms = try timed { report = try store.compact(t) }
     line("merge (compact to 1 part/partition)", String(format: "%10.1f MB/s   (%.1f MB in, %.1f MB out, %.2f s)",
@@ -104,7 +105,47 @@ func bench(_ dir: URL, rows total: Int) throws {
     let after = try store.manifest(t)
     let (n2, s2) = try scan(t)
     line("FINAL scan, \(after.parts.count) parts", rate(n2, s2))
+    try duckdbScan(store, t, parts: after.parts.count, line: line)
     let bytes = after.parts.reduce(0) { $0 + $1.bytes }
     line("on disk after compact", String(format: "%10.1f bytes/row (%.1f MB)", Double(bytes) / Double(n2), Double(bytes) / 1e6))
     store.close()
+}
+
+/// DuckDB reading the same parts through the view `freshet sql --dialect duckdb` prints, every column of every row
+/// materialized (`CREATE TABLE AS`, what `freshet scan` hands out): one untimed warm-up, then the median of 3. Needs
+/// `FRESHET_PYTHON` (a python with duckdb; Tools/bench-store sets it), else says so.
+func duckdbScan(_ store: Store, _ table: String, parts: Int, line: (String, String) -> Void) throws {
+    let what = "DuckDB view, \(parts) parts (same rows)"
+    guard let python = ProcessInfo.processInfo.environment["FRESHET_PYTHON"], !python.isEmpty else {
+        line(what, "not measured (FRESHET_PYTHON unset)")
+        return
+    }
+    let script = """
+import sys, time, duckdb, statistics
+con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
+con.execute(sys.argv[1])
+def once():
+    t = time.monotonic()
+    con.execute('CREATE OR REPLACE TEMP TABLE m AS SELECT * FROM v')
+    return time.monotonic() - t
+once()
+s = statistics.median([once() for _ in range(3)])
+n = con.execute('SELECT count(*) FROM m').fetchone()[0]
+print(n, s)
+"""
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = ["-c", script, try store.sql(table, dialect: .duckdb, view: "v")]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+    guard p.terminationStatus == 0, fields.count == 2, let n = Int(fields[0]), let s = Double(fields[1]), s > 0 else {
+        line(what, "failed (exit \(p.terminationStatus))")
+        return
+    }
+    line(what, String(format: "%10.0f rows/s  (%d rows, %.2f s)", Double(n) / s, n, s))
 }
