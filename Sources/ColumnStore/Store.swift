@@ -120,6 +120,11 @@ public final class Store: @unchecked Sendable {
     private func loadTables() throws {
         let directories = (try? FileManager.default.contentsOfDirectory(atPath: tablesDirectory.path)) ?? []
         for directory in directories.sorted() where !directory.hasPrefix(".") {
+            if isInterruptedDefinition(directory) {
+                // `defineTable` was stopped before its first manifest: the table was never defined.
+                if !options.readOnly { try? FileManager.default.removeItem(at: tablesDirectory.appendingPathComponent(directory)) }
+                continue
+            }
             let (key, state) = loadTable(directory: directory)
             if tables[key] != nil {
                 tables[key] = .broken(.corruptManifest(table: key, path: tablesDirectory.appendingPathComponent(directory).path,
@@ -129,6 +134,19 @@ public final class Store: @unchecked Sendable {
             tables[key] = state
             if Self.directoryName(of: key) != directory { legacyDirectories[key] = directory }
         }
+    }
+
+    /// True when `tables/<directory>` is what a `defineTable` stopped before its first manifest leaves: no
+    /// `manifest.json`, and nothing but empty directories and temporary files (`StoreFile.isTemporary`) inside.
+    private func isInterruptedDefinition(_ directory: String) -> Bool {
+        let dir = tablesDirectory.appendingPathComponent(directory)
+        guard StoreFile.fileInfo(dir.appendingPathComponent("manifest.json")) == nil,
+              let walk = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isDirectoryKey]) else { return false }
+        for case let item as URL in walk {
+            let isDirectory = (try? item.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
+            if !isDirectory && !StoreFile.isTemporary(item.lastPathComponent) { return false }
+        }
+        return true
     }
 
     /// Reads the manifest in `tables/<directory>` and checks that it belongs there and that its parts exist with the

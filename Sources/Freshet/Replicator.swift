@@ -325,17 +325,27 @@ public final class Replicator: @unchecked Sendable {
         }
         try ownership.checkForResume(slot, checkpoint: setup.store.checkpointLSN, ledger: setup.ledger.value)
         if slot.walStatus == "lost" { throw SetupError.slotLost(slot: config.slot) }
-        if setup.ledger.value.slot?.name != config.slot {
+        if ownership.isInterruptedCreation(slot, ledger: setup.ledger.value) {
+            // Stopped while replacing a missing slot: the slot is the one asked for; its position is its consistent point.
+            try setup.ledger.update {
+                $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .created, consistentPoint: slot.confirmedFlush.value)
+            }
+        } else if setup.ledger.value.slot?.name != config.slot {
             // A store from before the ledger: its slot passed the checks above; record it as this store's.
             try setup.ledger.update { $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .created, consistentPoint: nil) }
         }
     }
 
-    /// Creates the slot, recorded in the ledger before (as `creating`) and after (with its consistent point).
+    /// Creates the slot, recorded in the ledger before (as `creating`, with the server's WAL position) and after (with
+    /// its consistent point).
     @discardableResult
     private func createSlot(_ repl: ReplicationConnection, setup: Setup, snapshot: SlotSnapshotAction) throws -> CreatedSlot {
-        try setup.ledger.update { $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .creating, consistentPoint: nil) }
+        let before = try repl.identifySystem().walFlushPosition.value
+        try setup.ledger.update {
+            $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .creating, consistentPoint: nil, walBefore: before)
+        }
         let slot = try repl.createSlot(config.slot, snapshot: snapshot)
+        TestHooks.exitIfAskedAfterSlotCreation()
         try setup.ledger.update {
             $0.slot = SourceLedger.SlotRecord(name: config.slot, state: .created, consistentPoint: slot.consistentPoint.value)
         }

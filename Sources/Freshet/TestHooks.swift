@@ -15,4 +15,11 @@ enum TestHooks {
         delayed.set()
         Thread.sleep(forTimeInterval: delay)
     }
+
+    /// `FRESHET_TEST_EXIT_AFTER_SLOT_CREATE=1`: the process ends at once (as a SIGKILL would) right after
+    /// `CREATE_REPLICATION_SLOT` succeeded and before the ledger records the slot as created.
+    static func exitIfAskedAfterSlotCreation() {
+        guard ProcessInfo.processInfo.environment["FRESHET_TEST_EXIT_AFTER_SLOT_CREATE"] == "1" else { return }
+        _exit(137)
+    }
 }

@@ -45,10 +45,10 @@ final class EndToEndTests: XCTestCase {
             sql.close()
         }
 
-        func start(_ extra: [String] = []) throws -> FreshetProcess {
+        func start(_ extra: [String] = [], environment: [String: String] = [:]) throws -> FreshetProcess {
             try FreshetProcess(["run", "--source", url, "--store", store, "--slot", slot, "--publication", publication,
                                 "--schema", schema, "--metrics", "off", "--heartbeat-seconds", "1", "--max-age-ms", "100"] + extra,
-                               logPath: logPath)
+                               logPath: logPath, environment: environment)
         }
 
         /// The store's checkpoint LSN (0 before the first snapshot commit).

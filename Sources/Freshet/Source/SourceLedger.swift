@@ -19,6 +19,10 @@ public struct SourceLedger: Codable, Sendable, Equatable {
         public var state: State
         /// The slot's consistent point (its `confirmed_flush_lsn` until the first confirmation), once created.
         public var consistentPoint: UInt64?
+        /// While `creating`: the server's WAL flush position just before `CREATE_REPLICATION_SLOT` was sent. The
+        /// slot that command creates has its consistent point at or after it, so an inactive slot of that name found
+        /// after a crash is this store's when its `confirmed_flush_lsn` is at or above it (nil in older ledgers).
+        public var walBefore: UInt64? = nil
     }
 
     /// A replicated table's identity in the source catalog.
