@@ -203,6 +203,9 @@ public final class Replicator: @unchecked Sendable {
         let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
                                   logger: logger)
         let queue = reader.queue
+        // A finished store commit wakes the apply loop (an empty chunk), so waiting rows go into the next commit at once.
+        applier.wake = { _ = queue.push(([], Date()), cost: 0, timeout: 0) }
+        defer { applier.stop() }
         reader.start()
         let heartbeat = config.heartbeatInterval > 0 ? HeartbeatEmitter(settings: settings, interval: config.heartbeatInterval,
                                                                          logger: logger) : nil
