@@ -198,8 +198,7 @@ public final class Replicator: @unchecked Sendable {
                 try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
-        // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
-        // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
+        // Each chunk carries when it was received: a batch's age (`CommitPolicy.behindAge`) counts from there.
         let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
                                   logger: logger)
         let queue = reader.queue
