@@ -31,8 +31,9 @@ Measures
      `pg_dump -Fc -Z0 --schema=S` to /dev/null (what a nightly clone costs). Ratio = COPY time / Freshet time.
   2. catch-up: three backlogs, each made while Freshet is stopped and ended by a marker transaction
      (`pg_logical_emit_message(true, 'freshet', 'bench-end')`, whose LSN is END). First an untimed `freshet run`
-     brings the store up to the current WAL position; then a reference slot (pgoutput) is created, so both slots sit
-     at the same point and neither decoder reads WAL the other does not. `freshet run` (resuming
+     brings the store up to the current WAL position; then the reference slot is made as a copy of Freshet's slot
+     (pg_copy_logical_replication_slot: same restart_lsn and confirmed position), so neither decoder reads WAL the
+     other does not. `freshet run` (resuming
      its slot; its time includes start-up) is done when STORE/store.json's checkpointLSN >= END; `pg_recvlogical
      --endpos=END` drains the reference slot to /dev/null. The order of the two alternates between runs (the second
      reader finds the WAL in the page cache). Ratio = pg_recvlogical time / Freshet time.
@@ -921,9 +922,12 @@ class Bench:
         return seconds, rss
 
     def backlog(self, i, kind, make):
-        # Freshet's slot and the reference slot start at (nearly) the same WAL position: neither reads extra WAL.
+        # The reference slot is a copy of Freshet's slot (same restart_lsn and confirmed_flush_lsn), so both walsenders
+        # decode exactly the same WAL. A slot's restart_lsn trails its confirmed position (it moves only at running-xacts
+        # records the client confirmed past), so a freshly created reference slot would skip WAL that Freshet's
+        # walsender decodes again: the previous backlog's, spilled big transaction included.
         self.record("startup_s", self.sync_store(f"catchup-{kind}-sync.log"))
-        self.pg.query(f"SELECT pg_create_logical_replication_slot('{self.spec.ref_slot}', 'pgoutput')")
+        self.pg.query(f"SELECT pg_copy_logical_replication_slot('{self.spec.slot}', '{self.spec.ref_slot}')")
         try:
             made = make()
             end_lsn, end = self.pg.emit_marker()

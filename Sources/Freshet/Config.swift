@@ -74,8 +74,9 @@ public struct Config: Sendable, Equatable {
         /// (the batch and its key-sorted copy), so this is about half of the batch's share of the memory bound
         /// (docs/replication.md "Memory").
         public var maxBytes: Int = 32 << 20
-        /// Age of the oldest pending change (from its receipt), in seconds, at which the batch is committed once the
-        /// received stream is applied: bounds freshness. Commit-to-visible ≈ this plus one store commit.
+        /// Sets how long a batch may grow while events are still queued (catching up): it is committed once its oldest
+        /// change was received `max(1 s, 4 × maxAge)` seconds ago (`CommitPolicy`). A caught-up stream does not wait for
+        /// it: rows are committed as soon as no store commit is in flight (group commit).
         public var maxAge: Double = 0.1
         public init() {}
     }

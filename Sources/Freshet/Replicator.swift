@@ -202,11 +202,13 @@ public final class Replicator: @unchecked Sendable {
                 try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
-        // Each chunk carries when it was received: a batch's age counts from there, so time spent queued behind a
-        // store commit counts towards `batch.maxAge` (commit-to-visible stays ≈ maxAge + one commit).
+        // Each chunk carries when it was received: a batch's age (`CommitPolicy.behindAge`) counts from there.
         let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
                                   logger: logger)
         let queue = reader.queue
+        // A finished store commit wakes the apply loop (an empty chunk), so waiting rows go into the next commit at once.
+        applier.wake = { _ = queue.push(([], Date()), cost: 0, timeout: 0) }
+        defer { applier.stop() }
         reader.start()
         let heartbeat = config.heartbeatInterval > 0 ? HeartbeatEmitter(settings: settings, interval: config.heartbeatInterval,
                                                                          logger: logger) : nil

@@ -28,7 +28,7 @@ final class StreamKeepaliveTests: XCTestCase {
         XCTAssertEqual(q.push(3, cost: 1, timeout: 5), .closed)
     }
 
-    /// `wal_sender_timeout = 5s` and the first row commit held for 20 s while over 100 MB of changes arrive (more
+    /// `wal_sender_timeout = 5s` and the first row commit held for 25 s while over 100 MB of changes arrive (more
     /// than the queue's budget): the stream is never dropped, and every row arrives.
     func testAStalledCommitDoesNotLetTheServerDropTheStream() throws {
         // A cluster of its own: the short timeout must not reach other tests.
@@ -49,16 +49,20 @@ final class StreamKeepaliveTests: XCTestCase {
         let store = NSTemporaryDirectory() + "freshet-keepalive-" + UUID().uuidString.prefix(8)
         defer { removeTemporaryFiles(store) }
         let process = try FreshetProcess(["run", "--source", sandbox.url, "--store", store, "--schema", "public",
-                                          "--metrics", "127.0.0.1:0", "--heartbeat-seconds", "0", "--max-age-ms", "100"],
-                                         logPath: store + ".log", environment: ["FRESHET_TEST_COMMIT_DELAY_MS": "20000"])
+                                          "--metrics", "127.0.0.1:0", "--heartbeat-seconds", "0", "--max-age-ms", "100", "--max-rows", "20000"],
+                                         logPath: store + ".log", environment: ["FRESHET_TEST_COMMIT_DELAY_MS": "25000"])
         defer { process.signal(SIGTERM); process.wait(timeout: 30) }
         try MetricsTests.waitFor("stream.started") { process.log.contains("stream.started") }
         let endpoint = try MetricsTests.endpoint(process)
-        // The first commit with rows is held 20 s; meanwhile ~105 MB of changes arrive, over the 32 MiB queue (MemoryBudget.queueBytes).
+        // The first commit with rows is held 25 s; meanwhile ~105 MB of changes arrive, over the 32 MiB queue (MemoryBudget.queueBytes).
+        // They come as 100 transactions of 1,000 rows: after 20 of them the batch reaches `--max-rows` and the apply
+        // thread waits for the held commit (one commit in flight at a time), so the queue fills.
         try sql.execute("INSERT INTO public.kept VALUES (1, 'first')")
         sleep(1)
         let bulkStarted = Date()
-        try sql.execute("INSERT INTO public.kept SELECT g, repeat(md5(g::text), 32) FROM generate_series(2, 100001) g")
+        for k in 0..<100 {
+            try sql.execute("INSERT INTO public.kept SELECT g, repeat(md5(g::text), 32) FROM generate_series(\(2 + k * 1_000), \(1 + (k + 1) * 1_000)) g")
+        }
         let target = try XCTUnwrap(LSN(try XCTUnwrap(sql.execute("SELECT pg_current_wal_lsn()::text").scalar)))
         try MetricsTests.waitFor("the store catches up", timeout: 180) {
             guard process.isRunning else { return true }

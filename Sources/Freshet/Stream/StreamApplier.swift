@@ -9,10 +9,12 @@ struct TableSetup {
 }
 
 /// Applies the decoded replication stream to the store: rows go into per-table batches; at transaction boundaries
-/// the batches are committed when they reach their row / byte / age limits; then the commit's LSN is confirmed.
+/// the batches are staged and committed (`CommitPolicy` says when); then the commit's LSN is confirmed.
 ///
-/// Single-threaded: the replicator's apply thread owns it. `confirm` is called only after `Store.commit` returned,
-/// i.e. after every part, manifest and directory entry up to that LSN is fsynced (invariant 1).
+/// The apply thread owns it. Store commits run on a `StoreCommitter` thread, one at a time and in order, while the
+/// apply thread goes on applying and staging the next batch. `confirm` is called (on the committer thread) only after
+/// `Store.commit` returned, i.e. after every part, manifest and directory entry up to that LSN is fsynced
+/// (invariant 1).
 final class StreamApplier {
     let store: Store
     let limits: Config.BatchLimits
@@ -21,7 +23,7 @@ final class StreamApplier {
     /// Decides whether (and how) a table seen in a Relation message is replicated; nil = ignore it.
     let resolve: (RelationMessage) throws -> TableSetup?
     /// Sends the flush LSN to Postgres (thread-safe).
-    let confirm: (LSN) -> Void
+    let confirm: @Sendable (LSN) -> Void
     /// Receives resync requests that arrive through the WAL.
     let resyncRequested: (ResyncRequest) throws -> Void
     /// Told about columns that left and joined a table's layout (the replicator asks the catalog whether a column
@@ -46,6 +48,10 @@ final class StreamApplier {
     private(set) var appliedUpTo: UInt64
     /// The store checkpoint: everything up to it is durable (and confirmed).
     private(set) var committedUpTo: UInt64
+    /// The checkpoint of the last commit handed to the committer (>= `committedUpTo`).
+    private var submittedUpTo: UInt64
+    /// Runs the store commits; `stop()` ends its thread.
+    private let committer: StoreCommitter
     private var pendingSince: Date?
     /// Rows applied since the stats were last told (at each Commit, and at each staged chunk of a large transaction).
     private var applied = AppliedCounts()
@@ -63,7 +69,7 @@ final class StreamApplier {
     private var lastIdleCheckpoint = Date.distantPast
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
-         resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void,
+         resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping @Sendable (LSN) -> Void,
          schemaChanged: @escaping (String, UInt32, [String], [String]) throws -> Void = { _, _, _, _ in },
          resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }) {
         self.store = store
@@ -75,11 +81,27 @@ final class StreamApplier {
         self.schemaChanged = schemaChanged
         self.resyncRequested = resyncRequested
         self.committedUpTo = store.checkpointLSN
+        self.submittedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
+        committer = StoreCommitter { [store, stats] job in
+            try StreamApplier.perform(job, store: store, stats: stats, confirm: confirm)
+        }
     }
 
-    /// True while a transaction is open or rows wait for a commit.
-    var hasPendingWork: Bool { inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } }
+    /// Called on the committer thread when a commit is done, so the apply thread ticks at once (the replicator wakes
+    /// its queue wait). Set before the first event is handled.
+    var wake: @Sendable () -> Void {
+        get { committer.wake }
+        set { committer.wake = newValue }
+    }
+
+    /// True while a transaction is open, rows wait for a commit, or a commit is in flight.
+    var hasPendingWork: Bool {
+        inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } || committer.isBusy
+    }
+
+    /// Waits for the commit in flight and ends the committer thread (call once the applier is no longer used).
+    func stop() { committer.stop() }
 
     // MARK: events
 
@@ -100,41 +122,50 @@ final class StreamApplier {
                k.replyRequested || Date().timeIntervalSince(lastIdleCheckpoint) > 10 {
                 lastIdleCheckpoint = Date()
                 try commit(upTo: k.walEnd.value)
+                // A shutting-down walsender waits for this flush position: make it durable and confirmed now.
+                if k.replyRequested { try finishCommits() }
             }
         }
     }
 
-    /// Called regularly (after each chunk of messages, and when none arrive): commits what is pending once it is old
-    /// enough — also while messages keep coming without a Commit (e.g. a shutting-down server's keepalives).
-    ///
-    /// `caughtUp` says nothing more is queued. A batch is committed at `maxAge` only then; while events are still
-    /// queued (catching up, or a burst that arrived during the last commit) it keeps growing until `behindAge`, so a
-    /// backlog is drained in large commits instead of one per chunk.
+    /// Called regularly (after each chunk of messages, when none arrive, and when a commit finished): starts a commit
+    /// of what is pending when `CommitPolicy` says so — also while messages keep coming without a Commit (e.g. a
+    /// shutting-down server's keepalives). `caughtUp` says nothing more is queued.
     func tick(caughtUp: Bool) throws {
+        try collectCommitted()
         guard !inTransaction else { return }
         let now = Date()
+        let busy = committer.isBusy
         if let since = pendingSince {
-            let age = now.timeIntervalSince(since)
-            if age >= limits.maxAge && (caughtUp || age >= behindAge) { try flush() }
-        } else if appliedUpTo > committedUpTo, caughtUp, now.timeIntervalSince(lastIdleCheckpoint) >= 1 {
+            if CommitPolicy.commitsNow(age: now.timeIntervalSince(since), caughtUp: caughtUp, committerBusy: busy, limits: limits) {
+                try commit(upTo: appliedUpTo)
+            }
+        } else if appliedUpTo > submittedUpTo, caughtUp, !busy, now.timeIntervalSince(lastIdleCheckpoint) >= 1 {
             // Transactions that touched no replicated table (heartbeats, markers, other tables) still move the
             // checkpoint, so the slot does not retain their WAL.
-            try flush()
+            lastIdleCheckpoint = now
+            try commit(upTo: appliedUpTo)
         }
     }
 
-    /// The age at which a batch is committed even though more events are queued.
-    private var behindAge: Double { max(1, 4 * limits.maxAge) }
-
-    /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart).
+    /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart),
+    /// after the commit in flight (if any) ended.
     func abandonStaged() {
+        try? committer.waitIdle()
         for w in writers.all { w.abandonStaged() }
     }
 
-    /// Commits everything applied so far (call on shutdown).
+    /// Commits everything applied so far and waits until it is durable and confirmed (call on shutdown).
     func flush() throws {
         guard !inTransaction else { return }
         try commit(upTo: appliedUpTo)
+        try finishCommits()
+    }
+
+    /// Waits for the commit in flight and takes its result.
+    private func finishCommits() throws {
+        try committer.waitIdle()
+        try collectCommitted()
     }
 
     private func apply(_ message: PgOutputMessage) throws {
@@ -159,7 +190,7 @@ final class StreamApplier {
             }
             stats.recordApplied(applied, commitMicros: c.commitTimestamp + PostgresValue.unixEpochOffsetMicros)
             applied.removeAll()
-            if overLimits() { try flush() }   // the age is checked by `tick`, once the chunk is applied
+            if overLimits() { try commit(upTo: appliedUpTo) }   // the rest of the policy is `tick`'s, once the chunk is applied
         case let .relation(r):
             try relationChanged(r)
         case let .insert(i):
@@ -325,34 +356,49 @@ final class StreamApplier {
         if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
-    /// Stages every batch and commits all staged parts and truncates with checkpoint `upTo`, then confirms it.
+    /// Stages every batch and hands a commit of all staged parts and truncates with checkpoint `upTo` to the committer
+    /// (after the commit in flight, if any, is done). It is confirmed once durable (`perform`).
     private func commit(upTo: UInt64) throws {
         let started = Date()
         var commit = StoreCommit(upTo: upTo)
         var rows = 0
+        // Staging (encoding, unsynced writes) overlaps with the commit in flight.
         try stageAll(openVersion: nil)
         for w in writers.all.sorted(by: { $0.name < $1.name }) where w.hasWork {
             let change = w.takeChange()
             if change.truncate { commit.truncate(w.name) }
             if let staged = change.staged { rows += staged.rows; commit.add(staged) }
         }
-        guard upTo > committedUpTo || !commit.tables.isEmpty else { return }
-        if rows > 0 { TestHooks.delayFirstRowCommit() }
-        try store.commit(commit)
-        stats.recordStoreCommit(commit)
-        for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
-        committedUpTo = max(committedUpTo, upTo)
-        confirm(LSN(committedUpTo))
-        let now = Date()
-        if !pendingCommitMicros.isEmpty {
-            let nowMicros = Int64(now.timeIntervalSince1970 * 1e6) - PostgresValue.unixEpochOffsetMicros
-            stats.recordCommit(rows: rows, transactionLags: pendingCommitMicros.map { Double(nowMicros - $0) / 1e6 },
-                               duration: now.timeIntervalSince(started))
-        }
-        stats.committedLSN = committedUpTo
-        stats.lastStoreCommit = now
+        guard upTo > submittedUpTo || !commit.tables.isEmpty else { return }
+        try committer.submit(StoreCommitter.Job(commit: commit, rows: rows, transactionMicros: pendingCommitMicros, started: started))
+        submittedUpTo = max(submittedUpTo, upTo)
         pendingSince = nil
         pendingCommitMicros.removeAll(keepingCapacity: pendingCommitMicros.count < 65_536)
-        if commit.tables.isEmpty { lastIdleCheckpoint = now }
+        if commit.tables.isEmpty { lastIdleCheckpoint = Date() }
+    }
+
+    /// One commit, on the committer thread: durable first, then confirmed, then counted.
+    private static func perform(_ job: StoreCommitter.Job, store: Store, stats: ReplicatorStats, confirm: (LSN) -> Void) throws {
+        if job.rows > 0 { TestHooks.delayFirstRowCommit() }
+        try store.commit(job.commit)
+        stats.recordStoreCommit(job.commit)
+        confirm(LSN(job.commit.upTo))
+        let now = Date()
+        if !job.transactionMicros.isEmpty {
+            let nowMicros = Int64(now.timeIntervalSince1970 * 1e6) - PostgresValue.unixEpochOffsetMicros
+            stats.recordCommit(rows: job.rows, transactionLags: job.transactionMicros.map { Double(nowMicros - $0) / 1e6 },
+                               duration: now.timeIntervalSince(job.started))
+        }
+        stats.committedLSN = max(stats.committedLSN, job.commit.upTo)
+        stats.lastStoreCommit = now
+    }
+
+    /// Takes the finished commits' results: the writers skip replays below their table's committed LSN.
+    private func collectCommitted() throws {
+        for job in try committer.completed() {
+            let upTo = job.commit.upTo
+            for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
+            committedUpTo = max(committedUpTo, upTo)
+        }
     }
 }
