@@ -61,6 +61,8 @@ final class StreamApplier {
     /// When the last checkpoint-only commit (no rows) was made: those are limited to one a second, so a source busy
     /// with tables that are not replicated does not cost a commit per batch age. The first one is immediate.
     private var lastIdleCheckpoint = Date.distantPast
+    /// Makes staging and commits wait for space when the store's disk is full (nil: such errors are thrown).
+    var diskFull: DiskFullWait?
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping (LSN) -> Void,
@@ -300,7 +302,8 @@ final class StreamApplier {
             rowsSinceCheck = 0
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
-                try stageAll(openVersion: nextChunkVersion())
+                let version = nextChunkVersion()
+                try untilStored("stage") { try stageAll(openVersion: version) }
                 stats.addSpill()
                 stats.recordApplied(applied, commitMicros: nil)   // progress of a large transaction
                 applied.resetCounts()
@@ -311,6 +314,13 @@ final class StreamApplier {
     private func overLimits() -> Bool {
         if pendingRows >= limits.maxRows { return true }
         return writers.all.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
+    }
+
+    /// Runs a store write, waiting for space while the disk is full (`diskFull`); `stageAll` and `Store.commit` may be
+    /// retried as they are (a failed stage keeps its batch and removes its partial file).
+    private func untilStored(_ what: String, _ write: () throws -> Void) throws {
+        guard let diskFull else { return try write() }
+        try diskFull.retrying(what, needed: writers.all.reduce(0) { $0 + $1.pendingBytes }, write)
     }
 
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
@@ -327,7 +337,7 @@ final class StreamApplier {
         let started = Date()
         var commit = StoreCommit(upTo: upTo)
         var rows = 0
-        try stageAll(openVersion: nil)
+        try untilStored("stage") { try stageAll(openVersion: nil) }
         for w in writers.all.sorted(by: { $0.name < $1.name }) where w.hasWork {
             let change = w.takeChange()
             if change.truncate { commit.truncate(w.name) }
@@ -335,7 +345,7 @@ final class StreamApplier {
         }
         guard upTo > committedUpTo || !commit.tables.isEmpty else { return }
         if rows > 0 { TestHooks.delayFirstRowCommit() }
-        try store.commit(commit)
+        if let diskFull { try diskFull.commit(commit, to: store) } else { try store.commit(commit) }
         stats.recordStoreCommit(commit)
         for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
         committedUpTo = max(committedUpTo, upTo)
