@@ -20,14 +20,21 @@ extension Store {
         for domain in mergeDomains(m) where domain.count > maxParts {
             let parts = domain.sorted { (order[$0.path] ?? 0) < (order[$1.path] ?? 0) }
             for size in stride(from: maxParts, through: 2, by: -1) {
+                // Of the runs that may merge, the one of the lowest levels: a round's output (one level up) is merged
+                // again only at the end, so every row is rewritten about twice, not once per round.
+                var best: (level: Int, run: ArraySlice<PartEntry>)?
                 for start in 0...(parts.count - size) {
                     let end = start + size
-                    let lo = parts[start..<end].map(\.minVersion).min() ?? 0
-                    let hi = parts[start..<end].map(\.maxVersion).max() ?? 0
-                    if parts[..<start].allSatisfy({ $0.maxVersion <= lo }) && parts[end...].allSatisfy({ $0.minVersion >= hi }) {
-                        return MergePlan(table: m.table, inputs: Array(parts[start..<end]), dropTombstones: false,
-                                         routeByPartition: false)
+                    let run = parts[start..<end]
+                    let lo = run.map(\.minVersion).min() ?? 0, hi = run.map(\.maxVersion).max() ?? 0
+                    let level = run.map(\.level).max() ?? 0
+                    if best.map({ level < $0.level }) ?? true,
+                       parts[..<start].allSatisfy({ $0.maxVersion <= lo }) && parts[end...].allSatisfy({ $0.minVersion >= hi }) {
+                        best = (level, run)
                     }
+                }
+                if let best {
+                    return MergePlan(table: m.table, inputs: Array(best.run), dropTombstones: false, routeByPartition: false)
                 }
             }
         }
