@@ -21,7 +21,8 @@ Each template also gets an empty `bench_probe` table for the quiet-table probe. 
 and (unless --keep-templates, which keeps them for the next run) the templates are dropped at the end, also on
 failure or Ctrl-C. Each measure runs K times per schema (default 3; all runs of one measure before the next, so the
 snapshots read the data as seeded) and the median of the runs is reported for every number, peak RSS included.
-Work files (stores, logs) live in ${TMPDIR:-/tmp}/freshet-bench/NAME. On the 2-core development VM, a default-size
+Work files (stores, logs) live in ${TMPDIR:-/tmp}/freshet-bench-XXXXXX/NAME, removed at the end (kept, and named
+in the log, when the run failed). On the 2-core development VM, a default-size
 run of all three schemas took 12 minutes with --runs 1 (seeding included); the default --runs 3 takes about 30.
 
 Measures
@@ -96,11 +97,13 @@ import math
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -759,9 +762,9 @@ def shipped_lines(log_text):
 class Bench:
     """The measures on one bench schema (`spec`), with their references, in one database of its own."""
 
-    def __init__(self, args, base_url, spec):
+    def __init__(self, args, base_url, spec, work_root):
         self.a, self.spec = args, spec
-        self.work = os.path.join(os.environ.get("TMPDIR", "/tmp"), "freshet-bench", spec.name)
+        self.work = os.path.join(work_root, spec.name)
         self.store = os.path.join(self.work, "store")
         os.makedirs(self.work, exist_ok=True)
         self.base_url = base_url
@@ -1527,8 +1530,10 @@ def main(argv):
     signal.signal(signal.SIGTERM, interrupt)
     command = "Tools/bench" + "".join(" " + shlex.quote(x) for x in argv)
     base_url = run([os.path.join(ROOT, "Tools", "pg-sandbox"), "start"]).stdout.strip()
-    benches = [Bench(a, base_url, SPECS[name]) for name in a.schema]
+    work_root = tempfile.mkdtemp(prefix="freshet-bench-", dir=os.environ.get("TMPDIR", "/tmp"))
+    benches = [Bench(a, base_url, SPECS[name], work_root) for name in a.schema]
     started = time.monotonic()
+    done = False
     try:
         machine_lines = machine(Postgres(base_url), a.freshet, os.path.dirname(benches[0].work)) + [nproc_line()]
         for line in machine_lines:
@@ -1543,6 +1548,7 @@ def main(argv):
         log(f"all schemas done in {minutes:.1f} min")
         text = report(benches, command, machine_lines + [load_average("at the end"),
                                                          f"duration of the run: {minutes:.1f} min"])
+        done = True
     except BenchError as e:
         log(f"failed: {e}")
         return 1
@@ -1556,6 +1562,10 @@ def main(argv):
                 drop_databases(base_url, b.spec, a.keep_templates)
             except BenchError as e:
                 log(f"could not drop the bench's slots/databases of {b.spec.name}: {e}")
+        if done:
+            shutil.rmtree(work_root, ignore_errors=True)
+        else:
+            log(f"work files (stores, logs) kept in {work_root}")
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:

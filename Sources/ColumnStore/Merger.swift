@@ -189,8 +189,13 @@ extension Store {
     @discardableResult
     public func compact(_ table: String) throws -> MergeReport {
         try writable()
-        let m = try manifest(table)
         var report = MergeReport()
+        // Domains of more parts than one merge takes are first merged run by run (`planCompactionRound`).
+        while let plan = planCompactionRound(try manifest(table)) {
+            guard let outputs = try run(plan, snapshot: try manifest(table)) else { break }
+            report.add(plan, outputs)
+        }
+        let m = try manifest(table)
         for plan in planCompaction(m) {
             if let outputs = try run(plan, snapshot: try manifest(table)) { report.add(plan, outputs) }
         }

@@ -73,7 +73,7 @@ struct PartFileWriter {
     /// Ends the current row group (the part writer sizes row groups itself: see `PartWriter`).
     func endRowGroup() throws {
         do { try writer.flushRowGroup() } catch {
-            throw StoreError.io(path: writer.path, operation: "write part: \(error)", errno: 0)
+            throw StoreError.part(error, path: writer.path, operation: "write part")
         }
     }
 

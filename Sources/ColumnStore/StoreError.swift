@@ -18,6 +18,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case readOnly(path: String)
     case locked(path: String)
 
+    /// True when an operating-system call found the file system full (`ENOSPC`) or the quota used up (`EDQUOT`):
+    /// the write may succeed once space is freed.
+    public var isDiskFull: Bool {
+        if case let .io(_, _, code) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
+
     public var description: String {
         switch self {
         case let .io(path, op, e): return e == 0 ? "\(op) \(path)" : "\(op) \(path): \(String(cString: strerror(e)))"

@@ -13,6 +13,10 @@ public final class Replicator: @unchecked Sendable {
     private let settings: ConnectionSettings
     private let planner: TablePlanner
     private var resyncWorker: ResyncWorker?
+    /// Store writes wait for space on a full disk (see `DiskFullWait`).
+    private lazy var diskFull = DiskFullWait(storePath: config.store, logger: logger, stats: stats) { [stopRequested] in
+        stopRequested.isSet
+    }
 
     /// Seconds between `stream.progress` log lines.
     public var progressInterval: Double = 10
@@ -79,6 +83,12 @@ public final class Replicator: @unchecked Sendable {
                 let wait = backoff.delay(afterRunning: Date().timeIntervalSince(attempt))
                 logger.warn("stream.disconnected", ["error": "\(error)", "retry_in_s": wait])
                 sleepUnlessStopped(wait)
+            } catch {
+                // A store write outside the waiting ones (a manifest for a new table or schema version, a commit that
+                // failed part-way) found the disk full: as after a lost connection, the stream restarts from the
+                // checkpoint, once the wait is over. Anything else stops the replicator.
+                guard let full = DiskFullWait.storeError(error), !stopRequested.isSet else { throw error }
+                diskFull.failedElsewhere(full, what: "stream", wait: backoff.delay(afterRunning: Date().timeIntervalSince(attempt)))
             }
             first = false
         }
@@ -200,7 +210,7 @@ public final class Replicator: @unchecked Sendable {
             confirm: { stream.confirm($0) },
             schemaChanged: { [self] table, oid, removed, added in
                 try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
-            resyncRequested: { [self] request in try resyncWorker?.enqueue(request) })
+            resyncRequested: { [self] request in try resyncWorker?.enqueue(request) }, diskFull: diskFull)
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age (`CommitPolicy.behindAge`) counts from there.
         let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,
@@ -381,6 +391,7 @@ public final class Replicator: @unchecked Sendable {
         let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
                                       workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
                                       batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
+        snapshotter.diskFull = diskFull
         let staged = try snapshotter.copy(tables, snapshotName: snapshotName, version: slot.consistentPoint.value)
         // One commit replaces every table's content (truncate + snapshot parts) and sets the checkpoint.
         var commit = StoreCommit(upTo: slot.consistentPoint.value)
@@ -388,7 +399,7 @@ public final class Replicator: @unchecked Sendable {
             commit.truncate(t.name)
             if let s = staged[t.name] { commit.add(s) }
         }
-        try store.commit(commit)
+        try diskFull.commit(commit, to: store)
         stats.recordStoreCommit(commit)
         logger.info("snapshot.committed", ["consistent_point": slot.consistentPoint.description])
     }

@@ -121,8 +121,7 @@ final class TypeMatrixTests: XCTestCase {
             _ = try? pg.sql.execute("DROP PUBLICATION IF EXISTS \(SQLQuoting.identifier(publication))")
             _ = try? pg.sql.execute("DROP SCHEMA IF EXISTS \(s) CASCADE")
             pg.cleanup()
-            try? FileManager.default.removeItem(atPath: store)
-            try? FileManager.default.removeItem(atPath: store + ".view.sql")
+            removeTemporaryFiles(store)   // the store, its log and its view
         }
         try pg.sql.execute("""
             CREATE SCHEMA \(s);

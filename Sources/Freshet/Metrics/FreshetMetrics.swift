@@ -21,6 +21,8 @@ public enum FreshetMetrics {
                               }))
         gauge("freshet_streaming", "1 while changes are streamed from the slot.", s.state == .streaming ? 1 : 0)
         gauge("freshet_healthy", "1 when /healthz answers 200.", HealthCheck.evaluate(s).healthy ? 1 : 0)
+        gauge("freshet_store_disk_full", "1 while a store write waits for space on a full disk (it is retried; nothing is confirmed meanwhile).",
+              s.state == .diskFull ? 1 : 0)
 
         // Freshness.
         f.append(.histogram("freshet_commit_lag_seconds",
@@ -99,8 +101,8 @@ public enum FreshetMetrics {
         // Trouble.
         counter("freshet_reconnects_total", "Replication connections lost and retried.", Double(s.reconnects))
         var errors = s.errors
-        for kind in ["stream", "slot_query", "merge", "catalog"] where errors[kind] == nil { errors[kind] = 0 }
-        f.append(MetricFamily("freshet_errors_total", .counter, help: "Errors by kind (stream: connection lost; slot_query: pg_replication_slots read failed; merge: a background merge failed, counted once per table and distinct error; catalog: a catalog check failed).",
+        for kind in ["stream", "slot_query", "merge", "catalog", "disk_full"] where errors[kind] == nil { errors[kind] = 0 }
+        f.append(MetricFamily("freshet_errors_total", .counter, help: "Errors by kind (stream: connection lost; slot_query: pg_replication_slots read failed; merge: a background merge failed, counted once per table and distinct error; catalog: a catalog check failed; disk_full: the store's disk was found full, once per episode).",
                               samples: errors.sorted { $0.key < $1.key }.map {
                                   MetricSample(labels: [MetricLabel("kind", $0.key)], value: Double($0.value))
                               }))

@@ -123,8 +123,7 @@ final class ResyncWorker: @unchecked Sendable {
             default: return false
             }
         case let e as StoreError:
-            if case let .io(_, _, code) = e { return code == ENOSPC || code == EDQUOT }
-            return false
+            return e.isDiskFull
         default:
             return false
         }

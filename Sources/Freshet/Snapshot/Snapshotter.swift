@@ -19,6 +19,8 @@ final class Snapshotter: @unchecked Sendable {
     let rangePages: Int64
     /// Called (from worker threads, one at a time) with each staged batch's table and row count.
     var onRows: (@Sendable (String, Int) -> Void)?
+    /// Makes staging wait for space when the store's disk is full (nil: the error fails the snapshot).
+    var diskFull: DiskFullWait?
     private let rowsLock = NSLock()
 
     init(settings: ConnectionSettings, store: Store, logger: Logger, stats: ReplicatorStats, workers: Int,
@@ -153,7 +155,8 @@ final class Snapshotter: @unchecked Sendable {
     private func stage(_ batch: inout RowBatch, into staged: inout StagedParts?, table name: String,
                        progress: ProgressReporter) throws {
         guard batch.count > 0 else { return }
-        let parts = try store.stage(batch, table: name)
+        let parts = try diskFull.map { wait in try wait.retrying("snapshot", needed: batch.approximateBytes) { try store.stage(batch, table: name) } }
+            ?? store.stage(batch, table: name)
         if staged == nil { staged = parts } else { staged?.append(parts) }
         progress.add(table: name, rows: batch.count)
         if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }

@@ -67,12 +67,15 @@ final class StreamApplier {
     /// When the last checkpoint-only commit (no rows) was made: those are limited to one a second, so a source busy
     /// with tables that are not replicated does not cost a commit per batch age. The first one is immediate.
     private var lastIdleCheckpoint = Date.distantPast
+    /// Makes staging and commits wait for space when the store's disk is full (nil: such errors are thrown).
+    let diskFull: DiskFullWait?
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping @Sendable (LSN) -> Void,
          schemaChanged: @escaping (String, UInt32, [String], [String]) throws -> Void = { _, _, _, _ in },
-         resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }) {
+         resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }, diskFull: DiskFullWait? = nil) {
         self.store = store
+        self.diskFull = diskFull
         self.limits = limits
         self.logger = logger
         self.stats = stats
@@ -84,7 +87,7 @@ final class StreamApplier {
         self.submittedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
         committer = StoreCommitter { [store, stats] job in
-            try StreamApplier.perform(job, store: store, stats: stats, confirm: confirm)
+            try StreamApplier.perform(job, store: store, stats: stats, diskFull: diskFull, confirm: confirm)
         }
     }
 
@@ -334,7 +337,8 @@ final class StreamApplier {
             rowsSinceCheck = 0
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
-                try stageAll(openVersion: nextChunkVersion())
+                let version = nextChunkVersion()
+                try untilStored("stage") { try stageAll(openVersion: version) }
                 stats.addSpill()
                 stats.recordApplied(applied, commitMicros: nil)   // progress of a large transaction
                 applied.resetCounts()
@@ -345,6 +349,13 @@ final class StreamApplier {
     private func overLimits() -> Bool {
         if pendingRows >= limits.maxRows { return true }
         return writers.all.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
+    }
+
+    /// Runs a store write, waiting for space while the disk is full (`diskFull`); `stageAll` and `Store.commit` may be
+    /// retried as they are (a failed stage keeps its batch and removes its partial file).
+    private func untilStored(_ what: String, _ write: () throws -> Void) throws {
+        guard let diskFull else { return try write() }
+        try diskFull.retrying(what, needed: writers.all.reduce(0) { $0 + $1.pendingBytes }, write)
     }
 
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
@@ -363,7 +374,7 @@ final class StreamApplier {
         var commit = StoreCommit(upTo: upTo)
         var rows = 0
         // Staging (encoding, unsynced writes) overlaps with the commit in flight.
-        try stageAll(openVersion: nil)
+        try untilStored("stage") { try stageAll(openVersion: nil) }
         for w in writers.all.sorted(by: { $0.name < $1.name }) where w.hasWork {
             let change = w.takeChange()
             if change.truncate { commit.truncate(w.name) }
@@ -378,9 +389,10 @@ final class StreamApplier {
     }
 
     /// One commit, on the committer thread: durable first, then confirmed, then counted.
-    private static func perform(_ job: StoreCommitter.Job, store: Store, stats: ReplicatorStats, confirm: (LSN) -> Void) throws {
+    private static func perform(_ job: StoreCommitter.Job, store: Store, stats: ReplicatorStats, diskFull: DiskFullWait?,
+                                confirm: (LSN) -> Void) throws {
         if job.rows > 0 { TestHooks.delayFirstRowCommit() }
-        try store.commit(job.commit)
+        if let diskFull { try diskFull.commit(job.commit, to: store) } else { try store.commit(job.commit) }
         stats.recordStoreCommit(job.commit)
         confirm(LSN(job.commit.upTo))
         let now = Date()
