@@ -158,7 +158,7 @@ final class Snapshotter: @unchecked Sendable {
         progress.add(table: name, rows: batch.count)
         if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }
         stats.countSnapshot(table: name, rows: batch.count)
-        batch.removeAll()
+        batch.removeAllKeepingCapacity()
     }
 }
 

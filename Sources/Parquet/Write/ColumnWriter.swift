@@ -45,12 +45,18 @@ final class ColumnChunkWriter {
     private var dict: Dict = .none
     /// True while new values go to the dictionary; false after a fallback to PLAIN.
     private var dictActive = false
+    /// True once the chunk's first values were checked against `dictionarySampleBytes`.
+    private var dictSampled = false
+    /// PLAIN bytes of dictionary-encoded values after which a chunk's dictionary is checked the first time.
+    static let dictionarySampleBytes = 256 << 10
     private var dictPages = 0
     private var chunk: [UInt8] = []
     private var numValues: Int64 = 0
     private var uncompressedBytes: Int64 = 0
     private var stats: StatisticsAccumulator
     private var scratch: [UInt8] = []
+    /// `compressPage`'s output buffer (the last page's compressed bytes at its start).
+    private var compressed: [UInt8] = []
 
     init(column: Column, options: WriterOptions) {
         self.column = column
@@ -69,6 +75,7 @@ final class ColumnChunkWriter {
         numValues = 0
         uncompressedBytes = 0
         dictPages = 0
+        dictSampled = false
         stats = StatisticsAccumulator(physical: layout.type, type: column.type)
         dictActive = options.dictionary && layout.type != .boolean
         if dictActive {
@@ -95,6 +102,13 @@ final class ColumnChunkWriter {
             let taken = appendValues(buffer, r..<(r + want))
             appendLevels(buffer.validity, r..<(r + taken))
             r += taken
+            // Decide early whether the dictionary pays (as `flushPage` does on the first page), once a sample of
+            // the chunk is in: a column of long unique values (text, ids) stops hashing and copying its values into
+            // a dictionary it would drop anyway.
+            if dictActive, dictPages == 0, !dictSampled, indexedPlainBytes >= ColumnChunkWriter.dictionarySampleBytes {
+                dictSampled = true
+                if !dictionaryPays { abandonDictionary() }
+            }
             if dictActive, dictPlainBytes > options.dictionaryPageSizeLimit {
                 flushPage()
                 dictActive = false  // fall back to PLAIN for the rest of the chunk
@@ -319,12 +333,7 @@ final class ColumnChunkWriter {
     /// Encodes, compresses and appends the open page to the chunk.
     func flushPage() {
         guard pageRows > 0 else { return }
-        if !indices.isEmpty && dictPages == 0 {
-            // Does the dictionary pay? Compare with PLAIN on the chunk's first page.
-            let count = max(dictCount, 1)
-            let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
-            if dictPlainBytes + indexBytes >= indexedPlainBytes * 9 / 10 { abandonDictionary() }
-        }
+        if !indices.isEmpty && dictPages == 0 && !dictionaryPays { abandonDictionary() }
         scratch.removeAll(keepingCapacity: true)
         if column.nullable {
             scratch.append(contentsOf: [0, 0, 0, 0])
@@ -356,6 +365,13 @@ final class ColumnChunkWriter {
         pageNonNull = 0
     }
 
+    /// Whether the open page's values take less room as dictionary plus indexes than as PLAIN (by a tenth).
+    private var dictionaryPays: Bool {
+        let count = max(dictCount, 1)
+        let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
+        return dictPlainBytes + indexBytes < indexedPlainBytes * 9 / 10
+    }
+
     private var dictCount: Int {
         switch dict {
         case .none: return 0
@@ -369,16 +385,20 @@ final class ColumnChunkWriter {
     private func compressPage(header: PageHeader, body: [UInt8], into out: inout [UInt8]) -> Int {
         var h = header
         h.uncompressedPageSize = Int32(body.count)
-        let payload: [UInt8]
         if codec == .lz4Raw {
-            payload = body.withUnsafeBytes { LZ4Codec.compress($0) }
-        } else {
-            payload = body
+            // Compressed into a buffer reused for every page: a fresh page-sized array per page would be new memory
+            // the kernel zeroes on first touch.
+            let n = body.withUnsafeBytes { LZ4Codec.compress($0, into: &compressed) }
+            h.compressedPageSize = Int32(n)
+            let hb = h.thriftBytes()
+            out.append(contentsOf: hb)
+            compressed.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            return hb.count + body.count
         }
-        h.compressedPageSize = Int32(payload.count)
+        h.compressedPageSize = Int32(body.count)
         let hb = h.thriftBytes()
         out.append(contentsOf: hb)
-        out.append(contentsOf: payload)
+        out.append(contentsOf: body)
         return hb.count + body.count
     }
 
