@@ -76,6 +76,7 @@ final class ColumnChunkWriter {
         uncompressedBytes = 0
         dictPages = 0
         dictSampled = false
+        compressed = []   // reused within a chunk only: a writer of many columns must not hold a page per column
         stats = StatisticsAccumulator(physical: layout.type, type: column.type)
         dictActive = options.dictionary && layout.type != .boolean
         if dictActive {
@@ -386,8 +387,8 @@ final class ColumnChunkWriter {
         var h = header
         h.uncompressedPageSize = Int32(body.count)
         if codec == .lz4Raw {
-            // Compressed into a buffer reused for every page: a fresh page-sized array per page would be new memory
-            // the kernel zeroes on first touch.
+            // Compressed into a buffer reused for the chunk's pages: a fresh page-sized array per page would be new
+            // memory the kernel zeroes on first touch.
             let n = body.withUnsafeBytes { LZ4Codec.compress($0, into: &compressed) }
             h.compressedPageSize = Int32(n)
             let hb = h.thriftBytes()
