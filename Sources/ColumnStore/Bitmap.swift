@@ -21,6 +21,13 @@ struct Bitmap: Sendable, Equatable {
     }
 
     mutating func reserve(_ n: Int) { words.reserveCapacity((n + 63) / 64) }
+
+    /// Clears every bit and the count.
+    mutating func removeAll(keepingCapacity: Bool) {
+        words.removeAll(keepingCapacity: keepingCapacity)
+        count = 0
+        any = false
+    }
 }
 
 extension Bitmap {

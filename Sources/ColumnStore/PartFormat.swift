@@ -78,6 +78,19 @@ struct PartFileWriter {
     }
 
     func write(_ batch: RowBatch) throws {
+        try write(buffers(batch), rows: nil)
+    }
+
+    /// Writes rows `rows` (all when nil) of `buffers`, as made by `buffers(_:)`.
+    func write(_ buffers: [ColumnBuffer], rows: Range<Int>?) throws {
+        do { try writer.write(buffers, rows: rows) } catch {
+            throw StoreError.part(error, path: writer.path, operation: "write part")
+        }
+    }
+
+    /// The Parquet column buffers of `batch`: its columns, then `_version`, `_deleted` and `_unchanged`. Fixed-width
+    /// int64 columns and byte arenas are shared with the batch, not copied.
+    func buffers(_ batch: RowBatch) -> [ColumnBuffer] {
         var out = [ColumnBuffer]()
         out.reserveCapacity(columns.count + 3)
         for (i, c) in columns.enumerated() { out.append(PartFileWriter.buffer(batch.buffers[i], c.type)) }
@@ -95,9 +108,7 @@ struct PartFileWriter {
             for _ in 0..<batch.count { marks.appendEmpty() }
         }
         out.append(ColumnBuffer(.byteArray(marks), validity: valid))
-        do { try writer.write(out) } catch {
-            throw StoreError.part(error, path: writer.path, operation: "write part")
-        }
+        return out
     }
 
     static func buffer(_ b: BatchColumn, _ type: StoreType) -> ColumnBuffer {

@@ -55,14 +55,26 @@ struct PartWriter {
         try flushIfFull()
     }
 
-    /// Appends all rows of a sorted batch.
+    /// Appends all rows of a sorted batch. With nothing pending, the batch is written straight from its own buffers,
+    /// one row group per range of at most `rowGroupRows` rows and about `rowGroupBytes` bytes (no copy of its values).
     mutating func append(sorted batch: RowBatch) throws {
-        if pending.count == 0 && batch.count <= rowGroupRows && batch.approximateBytes <= rowGroupBytes {
+        guard pending.count == 0 else {
+            for r in 0..<batch.count { try append(from: batch, row: r) }
+            return
+        }
+        if batch.count <= rowGroupRows && batch.approximateBytes <= rowGroupBytes {
             pending = batch
             if pending.count >= rowGroupRows { try flush() }
             return
         }
-        for r in 0..<batch.count { try append(from: batch, row: r) }
+        let ranges = batch.rowRanges(maxRows: rowGroupRows, maxBytes: rowGroupBytes)
+        try openWriter()
+        let buffers = writer!.buffers(batch)
+        for range in ranges {
+            try writer!.write(buffers, rows: range)
+            try writer!.endRowGroup()
+        }
+        count(batch, rows: 0..<batch.count)
     }
 
     /// Appends a row assembled by the merge into `pending` through `body`.
@@ -81,8 +93,8 @@ struct PartWriter {
 
     var isEmpty: Bool { rows == 0 && pending.count == 0 }
 
-    private mutating func flush() throws {
-        guard pending.count > 0 else { return }
+    /// Creates the part file on first use.
+    private mutating func openWriter() throws {
         if writer == nil {
             writer = try PartFileWriter(url: finalURL, columns: columns, rowGroupRows: rowGroupRows, metadata: [
                 ("freshet.table", table),
@@ -92,13 +104,23 @@ struct PartWriter {
                 ("freshet.level", String(level)),
             ], durable: durable)
         }
-        for r in 0..<pending.count {
-            let v = pending.versions[r]
+    }
+
+    /// Adds `range` of `batch` to the part's row, tombstone and version counts.
+    private mutating func count(_ batch: RowBatch, rows range: Range<Int>) {
+        for r in range {
+            let v = batch.versions[r]
             if v < minVersion { minVersion = v }
             if v > maxVersion { maxVersion = v }
-            if pending.isDeleted(r) { tombstones += 1 }
+            if batch.isDeleted(r) { tombstones += 1 }
         }
-        rows += pending.count
+        rows += range.count
+    }
+
+    private mutating func flush() throws {
+        guard pending.count > 0 else { return }
+        try openWriter()
+        count(pending, rows: 0..<pending.count)
         try writer!.write(pending)
         try writer!.endRowGroup()   // one row group per flush: bounded in rows and bytes as `pending` is
         pending.removeAll()

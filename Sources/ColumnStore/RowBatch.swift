@@ -188,6 +188,22 @@ public struct RowBatch: Sendable {
         self = RowBatch(columns: columns)
     }
 
+    /// Drops every row but keeps the buffers' capacity, for a batch refilled to about the same size (the snapshot's):
+    /// no fresh allocation, so no page faults on memory the kernel must zero again.
+    public mutating func removeAllKeepingCapacity() {
+        versions.removeAll(keepingCapacity: true)
+        deleted.removeAll(keepingCapacity: true)
+        for i in buffers.indices {
+            buffers[i].ints.removeAll(keepingCapacity: true)
+            buffers[i].doubles.removeAll(keepingCapacity: true)
+            buffers[i].wides.removeAll(keepingCapacity: true)
+            buffers[i].arena.removeAll(keepingCapacity: true)
+            buffers[i].ends.removeAll(keepingCapacity: true)
+            buffers[i].nulls.removeAll(keepingCapacity: true)
+            buffers[i].unchanged.removeAll(keepingCapacity: true)
+        }
+    }
+
     // MARK: reading
 
     /// True when `row` is a tombstone.
@@ -349,6 +365,35 @@ public struct RowBatch: Sendable {
 }
 
 extension RowBatch {
+    /// Consecutive row ranges covering the batch, each of at most `maxRows` rows and at most about `maxBytes` bytes
+    /// counted as `approximateBytes` does (a range holds at least one row).
+    func rowRanges(maxRows: Int, maxBytes: Int) -> [Range<Int>] {
+        var fixed = 9
+        for b in buffers {
+            switch b.storage {
+            case .int64, .double, .bytes: fixed += 8
+            case .int128: fixed += 16
+            }
+        }
+        let byteColumns = buffers.indices.filter { buffers[$0].storage == .bytes }
+        var ranges: [Range<Int>] = []
+        var start = 0, bytes = 0
+        for r in 0..<count {
+            var size = fixed
+            for c in byteColumns {
+                size += buffers[c].ends[r] - (r == 0 ? 0 : buffers[c].ends[r - 1])
+            }
+            if r > start && (r - start >= maxRows || bytes + size > maxBytes) {
+                ranges.append(start..<r)
+                start = r
+                bytes = 0
+            }
+            bytes += size
+        }
+        if start < count { ranges.append(start..<count) }
+        return ranges
+    }
+
     /// The first `n` rows.
     public func prefix(_ n: Int) -> RowBatch { n >= count ? self : gathered(Array(0..<n)) }
 }

@@ -192,7 +192,9 @@ public enum ColumnConverter: Sendable, Equatable {
             }
         case .uuid:
             if binary {
-                batch.append(try BinaryValueParser.parseUUID(raw).uuidString.lowercased(), column: column)
+                try batch.appendBytes(column: column) { (out: inout [UInt8]) throws(ValueParseError) in
+                    try BinaryValueParser.appendUUIDText(raw, to: &out)
+                }
             } else {
                 batch.append(bytes: raw, column: column)   // Postgres prints uuids in canonical lowercase form
             }

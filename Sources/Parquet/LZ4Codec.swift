@@ -17,6 +17,22 @@ enum LZ4Codec {
         }
     }
 
+    /// Compresses `src` as one LZ4 block into the start of `out` and returns its size. `out` is grown (never shrunk)
+    /// to the bound LZ4 needs, so a buffer reused across pages is allocated and zeroed once.
+    static func compress(_ src: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Int {
+        let bound = Int(LZ4_compressBound(Int32(clamping: src.count)))
+        if out.count < max(bound, 1) { out.append(contentsOf: repeatElement(0, count: max(bound, 1) - out.count)) }
+        // An empty input still needs a valid block (a single zero token).
+        guard src.count > 0 else { out[0] = 0; return 1 }
+        let written = out.withUnsafeMutableBytes { dst in
+            LZ4_compress_default(src.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(src.count), Int32(bound))
+        }
+        // LZ4_compress_default only fails when the destination is too small, which compressBound rules out.
+        precondition(written > 0, "LZ4_compress_default failed")
+        return Int(written)
+    }
+
     /// Decompresses one block that must expand to exactly `uncompressedSize` bytes; nil when the input is corrupt.
     static func decompress(_ src: UnsafeRawBufferPointer, uncompressedSize: Int) -> [UInt8]? {
         guard uncompressedSize >= 0, src.count <= Int(Int32.max), uncompressedSize <= Int(Int32.max) else { return nil }

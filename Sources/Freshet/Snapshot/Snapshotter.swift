@@ -35,7 +35,7 @@ final class Snapshotter: @unchecked Sendable {
 
     /// One unit of work: a relation of a table (the table itself, or one of its leaf partitions), or a range of the
     /// relation's heap blocks.
-    struct Task { var table: Int; var relation: String; var blocks: Range<Int64>? }
+    struct Task { var table: Int; var relation: String; var blocks: Range<Int64>?; var pages: Int64 = 0 }
 
     /// Copies `tables` and returns their staged parts (not yet committed), by table name.
     func copy(_ tables: [TablePlan], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
@@ -51,15 +51,19 @@ final class Snapshotter: @unchecked Sendable {
                     while start <= pages {
                         // The last range is open-ended: the relation may have grown since the estimate.
                         let end = start + step > pages ? Int64.max : start + step
-                        taskList.append(Task(table: i, relation: relation, blocks: start..<end))
+                        taskList.append(Task(table: i, relation: relation, blocks: start..<end, pages: min(step, max(0, pages - start))))
                         start += step
                     }
                 } else {
-                    taskList.append(Task(table: i, relation: relation, blocks: nil))
+                    taskList.append(Task(table: i, relation: relation, blocks: nil, pages: pages))
                 }
             }
         }
-        let tasks = taskList
+        // Largest first (stable for equal sizes): the workers end together instead of one copying the last big table
+        // while the other has nothing left to do.
+        let tasks = taskList.enumerated().sorted { a, b in
+            a.element.pages != b.element.pages ? a.element.pages > b.element.pages : a.offset < b.offset
+        }.map(\.element)
         let state = SnapshotState()
         let progress = ProgressReporter(logger: logger, tables: tables.map { ($0.source.qualifiedName, $0.source.estimatedRows) })
         let threadCount = min(workers, tasks.count)
@@ -161,7 +165,7 @@ final class Snapshotter: @unchecked Sendable {
         progress.add(table: name, rows: batch.count)
         if let onRows { rowsLock.lock(); onRows(name, batch.count); rowsLock.unlock() }
         stats.countSnapshot(table: name, rows: batch.count)
-        batch.removeAll()
+        batch.removeAllKeepingCapacity()
     }
 }
 

@@ -41,6 +41,10 @@ struct ColumnValueEncoder {
     private var dictActive = false
     /// Data pages of the chunk encoded with the dictionary (the chunk then has a dictionary page).
     private(set) var dictionaryPages = 0
+    /// True once the chunk's first values were checked against `dictionarySampleBytes`.
+    private var dictionarySampled = false
+    /// PLAIN bytes of dictionary-encoded values after which a chunk's dictionary is checked the first time.
+    static let dictionarySampleBytes = 256 << 10
     /// The chunk's statistics (`ColumnChunkWriter` adds the null count).
     var stats: StatisticsAccumulator
 
@@ -55,6 +59,7 @@ struct ColumnValueEncoder {
     /// Starts a new chunk: a new dictionary (when enabled for this type) and new statistics.
     mutating func resetChunk() {
         dictionaryPages = 0
+        dictionarySampled = false
         stats = StatisticsAccumulator(physical: layout.type, type: column.type)
         dictActive = options.dictionary && layout.type != .boolean
         if dictActive {
@@ -94,6 +99,22 @@ struct ColumnValueEncoder {
 
     /// Encodes the rest of the chunk PLAIN (the dictionary keeps serving the pages already written).
     mutating func fallBackToPlain() { dictActive = false }
+
+    /// Decides early whether the dictionary pays (as `flushDataPage` does on the first page), once a sample of the
+    /// chunk is in: a column of long unique values (text, ids) stops hashing and copying its values into a
+    /// dictionary it would drop anyway. Called by the chunk writer after each append.
+    mutating func sampleDictionary() {
+        guard dictActive, dictionaryPages == 0, !dictionarySampled, indexedPlainBytes >= Self.dictionarySampleBytes else { return }
+        dictionarySampled = true
+        if !dictionaryPays { abandonDictionary() }
+    }
+
+    /// Whether the open page's values take less room as dictionary plus indexes than as PLAIN (by a tenth).
+    private var dictionaryPays: Bool {
+        let count = max(dictionary?.count ?? 0, 1)
+        let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
+        return dictionaryPlainBytes + indexBytes < indexedPlainBytes * 9 / 10
+    }
 
     // MARK: values
 
@@ -279,13 +300,10 @@ struct ColumnValueEncoder {
     /// Appends the open page's values to `body` (after its definition levels) and returns their encoding, then
     /// starts the next page. On the chunk's first page the dictionary is dropped unless it pays (compared with PLAIN).
     mutating func flushDataPage(into body: inout [UInt8]) -> Encoding {
-        let count = max(dictionary?.count ?? 0, 1)
-        if !indices.isEmpty && dictionaryPages == 0 {
-            let indexBytes = (indices.count * max(RLEHybrid.bitWidth(UInt32(count - 1)), 1) + 7) / 8
-            if dictionaryPlainBytes + indexBytes >= indexedPlainBytes * 9 / 10 { abandonDictionary() }
-        }
+        if !indices.isEmpty && dictionaryPages == 0 && !dictionaryPays { abandonDictionary() }
         let encoding: Encoding
         if !indices.isEmpty {
+            let count = max(dictionary?.count ?? 0, 1)
             let width = max(RLEHybrid.bitWidth(UInt32(count - 1)), 1)
             body.append(UInt8(width))
             indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &body) }

@@ -36,6 +36,8 @@ final class ColumnChunkWriter {
     private var numValues: Int64 = 0
     private var uncompressedBytes: Int64 = 0
     private var scratch: [UInt8] = []
+    /// `compressPage`'s output buffer (the last page's compressed bytes at its start).
+    private var compressed: [UInt8] = []
 
     init(column: Column, options: WriterOptions) {
         self.column = column
@@ -54,6 +56,7 @@ final class ColumnChunkWriter {
         numValues = 0
         uncompressedBytes = 0
         values.resetChunk()
+        compressed = []   // reused within a chunk only: a writer of many columns must not hold a page per column
     }
 
     // MARK: appending
@@ -67,6 +70,7 @@ final class ColumnChunkWriter {
             let taken = values.append(buffer, r..<(r + want))
             appendLevels(buffer.validity, r..<(r + taken))
             r += taken
+            values.sampleDictionary()
             if values.dictionaryFull {
                 flushPage()
                 values.fallBackToPlain()  // PLAIN for the rest of the chunk
@@ -129,16 +133,20 @@ final class ColumnChunkWriter {
     private func compressPage(header: PageHeader, body: [UInt8], into out: inout [UInt8]) -> Int {
         var h = header
         h.uncompressedPageSize = Int32(body.count)
-        let payload: [UInt8]
         if codec == .lz4Raw {
-            payload = body.withUnsafeBytes { LZ4Codec.compress($0) }
-        } else {
-            payload = body
+            // Compressed into a buffer reused for the chunk's pages: a fresh page-sized array per page would be new
+            // memory the kernel zeroes on first touch.
+            let n = body.withUnsafeBytes { LZ4Codec.compress($0, into: &compressed) }
+            h.compressedPageSize = Int32(n)
+            let hb = h.thriftBytes()
+            out.append(contentsOf: hb)
+            compressed.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            return hb.count + body.count
         }
-        h.compressedPageSize = Int32(payload.count)
+        h.compressedPageSize = Int32(body.count)
         let hb = h.thriftBytes()
         out.append(contentsOf: hb)
-        out.append(contentsOf: payload)
+        out.append(contentsOf: body)
         return hb.count + body.count
     }
 

@@ -62,12 +62,22 @@ public final class ParquetFileWriter {
 
     /// Appends a batch: `batch[i]` holds the values of `schema.columns[i]`; all columns have the same count.
     public func write(_ batch: [ColumnBuffer]) throws {
+        try write(batch, rows: nil)
+    }
+
+    /// Appends rows `rows` of a batch (all of it when nil): the buffers are validated as a whole, and only the range
+    /// is encoded, so a caller can write one batch as several row groups without slicing its buffers.
+    public func write(_ batch: [ColumnBuffer], rows range: Range<Int>?) throws {
         guard !finished else { throw ParquetError.invalidArgument("writer is closed") }
         guard batch.count == columns.count else {
             throw ParquetError.invalidArgument("batch has \(batch.count) columns, schema has \(columns.count)")
         }
-        let rows = try validate(batch)
-        var start = 0
+        let count = try validate(batch)
+        let rows = range?.upperBound ?? count
+        guard rows <= count, (range?.lowerBound ?? 0) >= 0 else {
+            throw ParquetError.invalidArgument("rows \(range.map { "\($0)" } ?? "") outside the batch's \(count) rows")
+        }
+        var start = range?.lowerBound ?? 0
         while start < rows {
             // Re-check the row group's byte size often enough that it overshoots by at most ~1/8.
             let perRow = rowGroupRows > 0 ? max(1, bufferedBytes / Int(rowGroupRows)) : 64

@@ -77,27 +77,19 @@ enum ArrayText {
     /// Quotes the element text `out[start...]` as `array_out` does when it is empty, `NULL` in any case, or holds
     /// `"`, `\`, `{`, `}`, the delimiter `,` or white space; `"` and `\` get a backslash.
     private static func quoteIfNeeded(_ out: inout [UInt8], from start: Int) {
-        let element = out[start...]
-        var needsQuotes = element.isEmpty
-        if element.count == 4, element.map({ $0 | 0x20 }) == Array("null".utf8) { needsQuotes = true }
-        var escapes = 0
-        for byte in element {
+        let (escapes, special) = InPlaceQuoting.scan(out, from: start) { byte in
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): needsQuotes = true; escapes += 1
-            case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: " "), 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
-                needsQuotes = true
-            default: break
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","),
+                 UInt8(ascii: " "), 0x09, 0x0A, 0x0B, 0x0C, 0x0D: return true
+            default: return false
             }
         }
-        guard needsQuotes else { return }
-        var quoted: [UInt8] = [UInt8(ascii: "\"")]
-        quoted.reserveCapacity(element.count + escapes + 2)
-        for byte in element {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { quoted.append(UInt8(ascii: "\\")) }
-            quoted.append(byte)
+        let length = out.count - start
+        let isNull = length == 4 && out.withUnsafeBufferPointer {
+            UnsafeBufferPointer(rebasing: $0[start...]).elementsEqual("null".utf8, by: { $0 | 0x20 == $1 })
         }
-        quoted.append(UInt8(ascii: "\""))
-        out.replaceSubrange(start..., with: quoted)
+        guard special || length == 0 || isNull else { return }
+        InPlaceQuoting.quote(&out, from: start, escapes: escapes) { _ in UInt8(ascii: "\\") }
     }
 
     /// Reads big-endian fields of an array's send form.

@@ -66,22 +66,15 @@ enum RangeText {
                                     to out: inout [UInt8]) throws(ValueParseError) {
         let start = out.count
         try OutputText.appendElement(try slice(raw, at: &offset, type: "range"), typeOID: boundType, to: &out)
-        let bound = out[start...]
-        let special: (UInt8) -> Bool = { byte in
+        let (escapes, special) = InPlaceQuoting.scan(out, from: start) { byte in
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["),
                  UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: " "), 0x09, 0x0A, 0x0B, 0x0C, 0x0D: return true
             default: return false
             }
         }
-        guard bound.isEmpty || bound.contains(where: special) else { return }
-        var quoted: [UInt8] = [UInt8(ascii: "\"")]
-        for byte in bound {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { quoted.append(byte) }
-            quoted.append(byte)
-        }
-        quoted.append(UInt8(ascii: "\""))
-        out.replaceSubrange(start..., with: quoted)
+        guard out.count == start || special else { return }
+        InPlaceQuoting.quote(&out, from: start, escapes: escapes) { $0 }
     }
 
     /// The next length-prefixed field of `raw` at `offset`.

@@ -1,0 +1,74 @@
+import Foundation
+import Parquet
+import XCTest
+@testable import ColumnStore
+
+/// A staged batch larger than one row group is written straight from its buffers in row ranges (the snapshot's
+/// path): every row group stays within the row and byte limits, and every value, NULL and order survives.
+final class StagedRowGroupTests: XCTestCase {
+    static let columns: [ColumnDefinition] = [.init("id", .int64, nullable: false), .init("n", .int32),
+                                              .init("s", .string), .init("d", .decimal(precision: 30, scale: 2))]
+
+    func testLargeBatchIsSplitIntoBoundedRowGroups() throws {
+        let dir = try makeTempDirectory(self).appendingPathComponent("store")
+        var options = StoreOptions()
+        options.rowGroupRows = 300
+        options.rowGroupBytes = 40_000
+        let store = try Store.open(at: dir, identity: testIdentity, options: options)
+        try store.defineTable("public.t", schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 1))
+        var batch = RowBatch(columns: Self.columns)
+        let rows = 2_000
+        func text(_ id: Int) -> String { String(repeating: "v\(id % 10)", count: id % 97) }
+        for id in 0..<rows {
+            batch.append(Int64(id), column: 0)
+            if id % 5 == 0 { batch.appendNull(column: 1) } else { batch.append(Int64(id * 3), column: 1) }
+            if id % 7 == 0 { batch.appendNull(column: 2) } else { batch.append(text(id), column: 2) }
+            batch.append(decimal128: Int128(id) * 1_000_000_000_000_000_000, column: 3)
+            batch.finishRow(version: 10)
+        }
+        XCTAssertEqual(batch.rowRanges(maxRows: 300, maxBytes: 40_000).map(\.count).reduce(0, +), rows)
+        var commit = StoreCommit(upTo: 10)
+        commit.add(try store.stage(batch, table: "public.t"))
+        try store.commit(commit)
+
+        let parts = try store.manifest("public.t").parts
+        XCTAssertEqual(parts.count, 1)
+        let file = try ParquetFileReader(path: store.tableDirectory("public.t").appendingPathComponent(parts[0].path).path)
+        XCTAssertGreaterThan(file.rowGroups.count, rows / 300)
+        XCTAssertEqual(file.rowGroups.map(\.rowCount).reduce(0, +), Int64(rows))
+        for g in file.rowGroups { XCTAssertLessThanOrEqual(g.rowCount, 300) }
+
+        var reader = try store.read("public.t")
+        var seen = 0
+        while let b = try reader.next() {
+            for r in 0..<b.count {
+                let id = Int(b.int64(r, 0))
+                XCTAssertEqual(id, seen)
+                XCTAssertEqual(b.isNull(r, 1), id % 5 == 0)
+                if id % 5 != 0 { XCTAssertEqual(b.int64(r, 1), Int64(id * 3)) }
+                XCTAssertEqual(b.string(r, 2), id % 7 == 0 ? nil : text(id))
+                XCTAssertEqual(b.int128(r, 3), Int128(id) * 1_000_000_000_000_000_000)
+                seen += 1
+            }
+        }
+        XCTAssertEqual(seen, rows)
+    }
+
+    func testRowRangesHonourBothLimits() {
+        var batch = RowBatch(columns: [.init("id", .int64), .init("s", .string)])
+        for id in 0..<100 {
+            batch.append(Int64(id), column: 0)
+            batch.append(String(repeating: "x", count: id < 50 ? 10 : 1_000), column: 1)
+            batch.finishRow(version: 1)
+        }
+        let ranges = batch.rowRanges(maxRows: 30, maxBytes: 3_000)
+        XCTAssertEqual(ranges.first?.lowerBound, 0)
+        XCTAssertEqual(ranges.last?.upperBound, 100)
+        for (a, b) in zip(ranges, ranges.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+        // Rows of 10-byte strings: 30 rows per range (the row limit); rows of 1 kB strings: 2 per range (the bytes).
+        XCTAssertEqual(ranges[0].count, 30)
+        XCTAssertEqual(ranges.last?.count, 2)
+        // A single row larger than the limit still gets a range of its own.
+        XCTAssertEqual(batch.rowRanges(maxRows: 30, maxBytes: 10).count, 100)
+    }
+}
