@@ -10,7 +10,7 @@ import Glibc
 /// | replication messages queued for the apply thread | `queueBytes`, counting each message's payload plus `queuedMessageOverhead` |
 /// | pending stream batches (all tables) | `Config.BatchLimits.maxBytes` (32 MiB), held about twice while a batch is staged (it and its key-sorted copy) |
 /// | snapshot and resync workers | the same batch limits, shared among the workers |
-/// | a part's row group, written or read | `StoreOptions.rowGroupBytes` (4 MiB); a merge holds one per input (at most `mergeMaxParts`) plus its output's |
+/// | a part's row group, written or read | `StoreOptions.rowGroupBytes` (4 MiB); a merge holds one per input (at most `mergeMaxParts`, 8) plus its output's |
 ///
 /// glibc gives each thread that allocates its own malloc arena (up to 8 per core), and memory freed in one arena is
 /// not reused by another: `limitMallocArenas` caps them at two.
