@@ -8,13 +8,8 @@ import XCTest
 /// `EXCHANGE TABLES`, `ADD COLUMN ... AFTER`) and its RowBinary, run by chDB (ClickHouse 26.x in-process).
 final class ClickHouseChDBTests: XCTestCase {
     func testNewServerStatementsRunInChDB() throws {
-        let python = try TestEnvironment.python()
-        guard try Subprocess.run(python, ["-c", "import chdb"]).status == 0 else {
-            try TestEnvironment.unavailable("chdb is not installed in \(python) (Tools/install-deps --python --clickhouse)")
-        }
-        let dir = NSTemporaryDirectory() + "freshet-chdb-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let chdb = try ChDBSession("chdb")
+        defer { chdb.cleanup() }
 
         let v1 = [ColumnDefinition("id", .int64, nullable: false), ColumnDefinition("name", .string),
                   ColumnDefinition("amount", .decimal(precision: 12, scale: 2)), ColumnDefinition("at", .timestamptz, nullable: false),
@@ -42,10 +37,10 @@ final class ClickHouseChDBTests: XCTestCase {
         rows.append(Int64(2), column: 0); rows.finishTombstone(version: 30)
         var encoder = RowBinaryEncoder()
         encoder.append(rows, columns: ddl.columns, sources: [0, 1, 2, 3, 4, 5], skipDeleted: false)
-        try Data(encoder.bytes).write(to: URL(fileURLWithPath: dir + "/rows.bin"))
+        try Data(encoder.bytes).write(to: URL(fileURLWithPath: chdb.dir + "/rows.bin"))
         let structure = ddl.columns.map { "`\($0.name)` \($0.type)" }.joined(separator: ", ") + ", `_version` UInt64, `_deleted` UInt8"
         let insert = { (table: String) in
-            "INSERT INTO `shop`.`\(table)` SELECT * FROM file('\(dir)/rows.bin', RowBinary, \(ClickHouseSQL.literal(structure)))"
+            "INSERT INTO `shop`.`\(table)` SELECT * FROM file('\(chdb.dir)/rows.bin', RowBinary, \(ClickHouseSQL.literal(structure)))"
         }
         let added = ClickHouseTableDDL(manifest: try manifest([v1, v1 + [ColumnDefinition("note", .string)]]), database: "shop",
                                        name: "orders", cluster: nil, server: server)
@@ -55,18 +50,11 @@ final class ClickHouseChDBTests: XCTestCase {
         statements += [ddl.create(ddl.shadowName), insert(ddl.shadowName)] + ddl.swap(tableExists: true)
         statements += added.alterations(existing: Dictionary(uniqueKeysWithValues: ddl.columns.map { ($0.name, $0.type) }))
         XCTAssertTrue(statements.contains { $0.hasPrefix("EXCHANGE TABLES") }, "\(statements)")
-        try JSONSerialization.data(withJSONObject: statements).write(to: URL(fileURLWithPath: dir + "/statements.json"))
-        let script = """
-            import json, sys
-            from chdb import session
-            s = session.Session(sys.argv[1] + "/db")
-            for st in json.load(open(sys.argv[1] + "/statements.json")):
-                s.query(st)
-            print(s.query("SELECT id, name, amount, toUnixTimestamp64Micro(at), toInt32(day), flag, note FROM shop.orders FINAL WHERE _deleted = 0 ORDER BY id", "CSV"), end="")
-            print(s.query("SELECT engine_full FROM system.tables WHERE database = 'shop' AND name = 'orders'", "TSVRaw"), end="")
-            print(s.query("SELECT count() FROM system.tables WHERE database = 'shop'", "TSV"), end="")
-            """
-        let r = try Subprocess.run(python, ["-c", script, dir])
+        let r = try chdb.run(statements, queries: [
+            ("SELECT id, name, amount, toUnixTimestamp64Micro(at), toInt32(day), flag, note FROM shop.orders FINAL WHERE _deleted = 0 ORDER BY id", "CSV"),
+            ("SELECT engine_full FROM system.tables WHERE database = 'shop' AND name = 'orders'", "TSVRaw"),
+            ("SELECT count() FROM system.tables WHERE database = 'shop'", "TSV"),
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "1,\"a2\",10.5,1700000000123456,-25000,1,\\N", r.stdout)

@@ -109,33 +109,19 @@ final class ClickHouseUUIDTests: XCTestCase {
     }
 
     func testUUIDRoundTripInChDBEqualsPostgresText() throws {
-        let python = try TestEnvironment.python()
-        guard try Subprocess.run(python, ["-c", "import chdb"]).status == 0 else {
-            try TestEnvironment.unavailable("chdb is not installed in \(python) (Tools/install-deps --python --clickhouse)")
-        }
+        let chdb = try ChDBSession("chdb-uuid")
+        defer { chdb.cleanup() }
         let uuids = try postgresUUIDs()
-        let dir = NSTemporaryDirectory() + "freshet-chdb-uuid-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         var server = ClickHouseServer(version: "26.9.2.1")
         server.databaseEngine = "Atomic"
         let ddl = try ddl(server, database: "shop")
         var encoder = RowBinaryEncoder()
         encoder.append(batch(uuids), columns: ddl.columns, sources: [0, 1, 2], skipDeleted: false)
-        try Data(encoder.bytes).write(to: URL(fileURLWithPath: dir + "/rows.bin"))
+        try Data(encoder.bytes).write(to: URL(fileURLWithPath: chdb.dir + "/rows.bin"))
         let structure = ddl.columns.map { "`\($0.name)` \($0.type)" }.joined(separator: ", ") + ", `_version` UInt64, `_deleted` UInt8"
         let statements = ["CREATE DATABASE IF NOT EXISTS `shop`", ddl.create("ids"),
-                          "INSERT INTO `shop`.`ids` SELECT * FROM file('\(dir)/rows.bin', RowBinary, \(ClickHouseSQL.literal(structure)))"]
-        try JSONSerialization.data(withJSONObject: statements).write(to: URL(fileURLWithPath: dir + "/statements.json"))
-        let script = """
-            import json, sys
-            from chdb import session
-            s = session.Session(sys.argv[1] + "/db")
-            for st in json.load(open(sys.argv[1] + "/statements.json")):
-                s.query(st)
-            print(s.query("SELECT id, u, n FROM shop.ids FINAL WHERE _deleted = 0 ORDER BY n", "TSV"), end="")
-            """
-        let r = try Subprocess.run(python, ["-c", script, dir])
+                          "INSERT INTO `shop`.`ids` SELECT * FROM file('\(chdb.dir)/rows.bin', RowBinary, \(ClickHouseSQL.literal(structure)))"]
+        let r = try chdb.run(statements, queries: [("SELECT id, u, n FROM shop.ids FINAL WHERE _deleted = 0 ORDER BY n", "TSV")])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, expected(uuids))
     }
