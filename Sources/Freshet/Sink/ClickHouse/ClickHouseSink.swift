@@ -44,7 +44,13 @@ public final class ClickHouseSink: @unchecked Sendable {
     public static func connect(settings: ClickHouseSettings, tableSettings: [String: Config.TableSettings],
                                logger: Logger) throws -> ClickHouseSink {
         let endpoint = try ClickHouseEndpoint(settings)
-        let client = ClickHouseClient(endpoint: endpoint)
+        var client = ClickHouseClient(endpoint: endpoint)
+        if settings.cluster != nil {
+            // An ON CLUSTER statement answers once every host ran it, or after this many seconds: sooner than the
+            // client gives up on the answer.
+            client.settings = [("distributed_ddl_task_timeout", String(settings.ddlTimeoutSeconds))]
+            client.timeout = max(client.timeout, Double(settings.ddlTimeoutSeconds) + 30)
+        }
         let version = try client.execute("SELECT version()", inDatabase: false).trimmingCharacters(in: .whitespacesAndNewlines)
         var server = ClickHouseServer(version: version)
         let db = ClickHouseSQL.identifier(endpoint.database)
@@ -55,9 +61,15 @@ public final class ClickHouseSink: @unchecked Sendable {
             guard Int(known.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0 else {
                 throw ClickHouseError.cluster(name: cluster, reason: "not in system.clusters (remote_servers of the server's config)")
             }
+            // The Replicated engine's path and replica name use the macros {shard} and {replica}.
+            let macros = try client.execute("SELECT count() FROM system.macros WHERE macro IN ('shard', 'replica')", inDatabase: false)
+            guard Int(macros.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 == 2 else {
+                throw ClickHouseError.cluster(name: cluster, reason: "the server's config lacks the macros shard and replica (<macros><shard>..</shard><replica>..</replica></macros>) that the Replicated tables' path and replica name use")
+            }
         }
         do {
-            try client.execute("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
+            try executeDDL("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", client: client, cluster: settings.cluster,
+                           logger: logger, inDatabase: false)
         } catch let ClickHouseError.server(_, _, message) where settings.cluster != nil && message.contains("DDL background thread is not initialized") {
             // 18.16 without <zookeeper> in its config: distributed DDL (and Replicated engines) need ZooKeeper.
             throw ClickHouseError.cluster(name: settings.cluster ?? "", reason: "the server runs no distributed DDL: ON CLUSTER and Replicated engines need ZooKeeper in its config (\(message))")
@@ -299,11 +311,11 @@ public final class ClickHouseSink: @unchecked Sendable {
         uuidAsText[table] = nil   // the new copy gets every column's own type
         let ddl = self.ddl(m, table: table)
         let started = Date()
-        try client.execute("DROP TABLE IF EXISTS \(ClickHouseSQL.table(endpoint.database, ddl.shadowName))")
-        try client.execute(ddl.create(ddl.shadowName))
+        try executeDDL(ddl.drop(ddl.shadowName))
+        try executeDDL(ddl.create(ddl.shadowName, copy: ClickHouseTableDDL.copyID(generation: m.generation)))
         let done = try ship(table, store: store, after: 0, into: ddl.shadowName, skipDeleted: true)
         let exists = try !existingColumns(ddl.name).isEmpty
-        for sql in ddl.swap(tableExists: exists) { try client.execute(sql) }
+        for sql in ddl.swap(tableExists: exists) { try executeDDL(sql) }
         try advance(table, store: store, generation: done.generation, version: done.version)
         schemaChecked[table] = m.schemaVersions.count
         logger.info("clickhouse.table_copied", ["table": table, "clickhouse_table": ddl.name, "generation": m.generation,
@@ -319,14 +331,33 @@ public final class ClickHouseSink: @unchecked Sendable {
         }.map(\.name))
         let ddl = self.ddl(m, table: table)
         if existing.isEmpty {
-            try client.execute(ddl.create(ddl.name))
+            try executeDDL(ddl.create(ddl.name, copy: ClickHouseTableDDL.copyID(generation: m.generation)))
         } else {
             for sql in ddl.alterations(existing: existing) {
-                try client.execute(sql)
+                try executeDDL(sql)
                 logger.info("clickhouse.altered", ["table": table, "statement": ClickHouseSQL.firstLine(sql)])
             }
         }
         schemaChecked[table] = m.schemaVersions.count
+    }
+
+    /// Runs a CREATE, ALTER, RENAME or DROP. With a cluster, a statement that timed out only on hosts that are not
+    /// running (18.16: "There are N unfinished hosts (0 of them are currently active), they are going to execute the
+    /// query in background") counts as done: the server the sink talks to ran it, and the others run it from the
+    /// distributed DDL queue, in order, when they are back. Any other error is thrown (and the step retried).
+    static func executeDDL(_ sql: String, client: ClickHouseClient, cluster: String?, logger: Logger,
+                           inDatabase: Bool = true) throws {
+        do {
+            try client.execute(sql, inDatabase: inDatabase)
+        } catch let ClickHouseError.server(_, statement, message)
+                    where cluster != nil && message.contains("Code: 159") && message.contains("(0 of them are currently active)") {
+            logger.warn("clickhouse.ddl_pending", ["statement": statement, "message": message,
+                                                   "note": "hosts of the cluster that are down run it when they are back"])
+        }
+    }
+
+    private func executeDDL(_ sql: String) throws {
+        try Self.executeDDL(sql, client: client, cluster: settings.cluster, logger: logger)
     }
 
     private func ddl(_ m: Manifest, table: String) -> ClickHouseTableDDL {
