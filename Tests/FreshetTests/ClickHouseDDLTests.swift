@@ -111,6 +111,10 @@ final class ClickHouseDDLTests: XCTestCase {
         // Each copy at a ZooKeeper path of its own, under the live table's name (a renamed table keeps its path).
         let copy = ClickHouseTableDDL.copyID(generation: 3, at: Date(timeIntervalSince1970: 1_764_521_600.123))
         XCTAssertEqual(copy, "g3-1764521600123")
+        XCTAssertEqual(ClickHouseDDLRunner.hostID(host: "127.0.0.1", port: "9000"), "127%2E0%2E0%2E1:9000")
+        XCTAssertEqual(ClickHouseDDLRunner.hostID(host: "ch-1_a", port: "9000"), "ch%2D1_a:9000")
+        XCTAssertEqual(ClickHouseDDLRunner.task(inTimeoutMessage: "Code: 159, e.displayText() = DB::Exception: Watching task /clickhouse/task_queue/ddl/query-0000000027 is executing longer than distributed_ddl_task_timeout (=2) seconds."),
+                       "/clickhouse/task_queue/ddl/query-0000000027")
         XCTAssertTrue(ddl.create(ddl.shadowName, copy: copy).contains(
             "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/shop/o/g3-1764521600123', '{replica}', `_version`, `_deleted`)"))
         let alters = ddl.alterations(existing: ["id": "Int64", "name": "Nullable(String)", "amount": "Nullable(Decimal(12,2))",
