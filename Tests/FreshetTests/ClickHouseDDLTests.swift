@@ -48,7 +48,7 @@ final class ClickHouseDDLTests: XCTestCase {
         XCTAssertEqual(naming.name(of: "sales.special"), "sp")
         let c = try Config.parse(json: Data("""
             {"source": "postgresql://x", "clickhouse": {"url": "http://ch:8123/", "database": "d", "cluster": "c",
-             "batchRows": 5000, "batchAgeMs": 250, "healthMaxLagSeconds": 9},
+             "batchRows": 5000, "batchAgeMs": 250, "healthMaxLagSeconds": 9, "ddlTimeoutSeconds": 7},
              "tableSettings": {"public.t": {"clickhouseTable": "tt"}}}
             """.utf8))
         XCTAssertEqual(c.clickhouse?.database, "d")
@@ -56,6 +56,7 @@ final class ClickHouseDDLTests: XCTestCase {
         XCTAssertEqual(c.clickhouse?.batchRows, 5000)
         XCTAssertEqual(c.clickhouse?.batchAge, 0.25)
         XCTAssertEqual(c.clickhouse?.healthMaxLagSeconds, 9)
+        XCTAssertEqual(c.clickhouse?.ddlTimeoutSeconds, 7)
         XCTAssertEqual(c.tableSettings["public.t"]?.clickhouseTable, "tt")
         XCTAssertThrowsError(try Config.parse(json: Data(#"{"source": "x", "clickhouse": {"database": "d"}}"#.utf8)))
         XCTAssertThrowsError(try Config.parse(json: Data(#"{"source": "x", "clickhouse": {"url": "u", "typo": 1}}"#.utf8)))
@@ -79,6 +80,18 @@ final class ClickHouseDDLTests: XCTestCase {
             "DROP TABLE IF EXISTS `shop`.`sales_orders__freshet_old`",
             "RENAME TABLE `shop`.`sales_orders` TO `shop`.`sales_orders__freshet_old`, `shop`.`sales_orders__freshet_new` TO `shop`.`sales_orders`",
             "DROP TABLE IF EXISTS `shop`.`sales_orders__freshet_old`"])
+        // With a cluster (what 18.16 took in ClickHouseClusterTests): ON CLUSTER after the table, or after a RENAME's
+        // last pair; every DROP on each host.
+        let onCluster = ClickHouseTableDDL(manifest: try manifest(), database: "shop", name: "o", cluster: "two",
+                                           server: ClickHouseServer(version: "18.16.1"))
+        XCTAssertEqual(onCluster.swap(tableExists: true), [
+            "DROP TABLE IF EXISTS `shop`.`o__freshet_old` ON CLUSTER `two`",
+            "RENAME TABLE `shop`.`o` TO `shop`.`o__freshet_old`, `shop`.`o__freshet_new` TO `shop`.`o` ON CLUSTER `two`",
+            "DROP TABLE IF EXISTS `shop`.`o__freshet_old` ON CLUSTER `two`"])
+        XCTAssertEqual(onCluster.swap(tableExists: false), ["RENAME TABLE `shop`.`o__freshet_new` TO `shop`.`o` ON CLUSTER `two`"])
+        let create = onCluster.create(onCluster.shadowName, copy: "g1-5")
+        XCTAssertTrue(create.hasPrefix("CREATE TABLE IF NOT EXISTS `shop`.`o__freshet_new` ON CLUSTER `two`\n("), create)
+        XCTAssertTrue(create.contains("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/shop/o/g1-5', '{replica}', `_version`)\n"), create)
     }
 
     func testNewServerDDLAndAlterations() throws {
@@ -93,7 +106,17 @@ final class ClickHouseDDLTests: XCTestCase {
         XCTAssertFalse(sql.contains("PARTITION BY"), "hash partitioning stays in the store")
         XCTAssertFalse(sql.contains("`gone`"), "dropped columns are not created")
         XCTAssertTrue(sql.contains("`extra` Nullable(Int32)"), "a column older versions lack is Nullable: \(sql)")
-        XCTAssertEqual(ddl.swap(tableExists: true).first, "EXCHANGE TABLES `shop`.`o` AND `shop`.`o__freshet_new` ON CLUSTER `prod`")
+        XCTAssertEqual(ddl.swap(tableExists: true), ["EXCHANGE TABLES `shop`.`o` AND `shop`.`o__freshet_new` ON CLUSTER `prod`",
+                                                     "DROP TABLE IF EXISTS `shop`.`o__freshet_new` ON CLUSTER `prod`"])
+        // Each copy at a ZooKeeper path of its own, under the live table's name (a renamed table keeps its path).
+        let copy = ClickHouseTableDDL.copyID(generation: 3, at: Date(timeIntervalSince1970: 1_764_521_600.123))
+        XCTAssertEqual(copy, "g3-1764521600123")
+        XCTAssertEqual(ClickHouseDDLRunner.hostID(host: "127.0.0.1", port: "9000"), "127%2E0%2E0%2E1:9000")
+        XCTAssertEqual(ClickHouseDDLRunner.hostID(host: "ch-1_a", port: "9000"), "ch%2D1_a:9000")
+        XCTAssertEqual(ClickHouseDDLRunner.task(inTimeoutMessage: "Code: 159, e.displayText() = DB::Exception: Watching task /clickhouse/task_queue/ddl/query-0000000027 is executing longer than distributed_ddl_task_timeout (=2) seconds."),
+                       "/clickhouse/task_queue/ddl/query-0000000027")
+        XCTAssertTrue(ddl.create(ddl.shadowName, copy: copy).contains(
+            "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/shop/o/g3-1764521600123', '{replica}', `_version`, `_deleted`)"))
         let alters = ddl.alterations(existing: ["id": "Int64", "name": "Nullable(String)", "amount": "Nullable(Decimal(12,2))",
                                                 "wide": "Nullable(Decimal(30, 4))", "at": "Nullable(DateTime64(6, 'UTC'))",
                                                 "day": "Nullable(Date32)", "flag": "Nullable(UInt8)", "gone": "Nullable(Int32)",

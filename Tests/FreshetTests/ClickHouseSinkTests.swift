@@ -19,27 +19,50 @@ final class ClickHouseSinkTests: XCTestCase {
         guard r.status == 0 else { throw TestFailure("clickhouse-sandbox \(command): \(r.stderr)") }
     }
 
-    /// Compares every table of the scenario with ClickHouse (FINAL, `_deleted = 0`); the output, or nil when equal.
-    private func difference(_ scenario: Scenario, database: String, tables: [String]) throws -> String? {
+    /// Compares every table of the scenario with ClickHouse at `clickhouse` (FINAL, `_deleted = 0`); the output, or
+    /// nil when equal.
+    static func difference(_ scenario: Scenario, clickhouse: String, database: String, tables: [String]) throws -> String? {
         let tool = TestEnvironment.toolsDirectory.appendingPathComponent("compare-clickhouse").path
         let pairs = tables.map { "\(scenario.schema).\($0)=\(scenario.schema)_\($0)" }
         let r = try Subprocess.run(try TestEnvironment.python(), [tool, "--source", scenario.url, "--clickhouse",
-                                                                  try TestEnvironment.clickhouseURL(), "--database", database] + pairs)
+                                                                  clickhouse, "--database", database] + pairs)
         return r.status == 0 ? nil : r.stdout + r.stderr
     }
 
-    /// Waits until ClickHouse equals PostgreSQL for `tables`.
-    private func waitEqual(_ scenario: Scenario, database: String, tables: [String], process: FreshetProcess,
-                           timeout: Double = 120) throws {
+    /// Waits until ClickHouse at `clickhouse` equals PostgreSQL for `tables`.
+    static func waitEqual(_ scenario: Scenario, clickhouse: String, database: String, tables: [String],
+                          process: FreshetProcess, timeout: Double = 120) throws {
         try scenario.waitCaughtUp()
         let end = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < end {
-            guard let diff = try difference(scenario, database: database, tables: tables) else { return }
+            guard let diff = try difference(scenario, clickhouse: clickhouse, database: database, tables: tables) else { return }
             last = diff
             usleep(300_000)
         }
-        throw TestFailure("ClickHouse differs from PostgreSQL:\n\(last)\nlog:\n\(process.log.suffix(6000))")
+        throw TestFailure("ClickHouse at \(URLComponents(string: clickhouse)?.port ?? 0) differs from PostgreSQL:\n\(last)\nlog:\n\(process.log.suffix(6000))")
+    }
+
+    /// Waits until the sandbox ClickHouse equals PostgreSQL for `tables`.
+    private func waitEqual(_ scenario: Scenario, database: String, tables: [String], process: FreshetProcess,
+                           timeout: Double = 120) throws {
+        try Self.waitEqual(scenario, clickhouse: try TestEnvironment.clickhouseURL(), database: database, tables: tables,
+                           process: process, timeout: timeout)
+    }
+
+    /// Updates (some leaving the TOASTed `items.big` unchanged: every row with `id % 10 = 0` has one), deletes, key
+    /// changes and `inserts` new rows over the scenario's tables in the quoted schema `s`.
+    static func everyChangeKind(_ s: String, inserts: Int) -> String {
+        """
+        UPDATE \(s).items SET qty = qty + 1 WHERE id % 10 = 0;
+        UPDATE \(s).items SET note = 'changed ' || id, price = price * 2 WHERE id % 7 = 1;
+        DELETE FROM \(s).items WHERE id % 13 = 0;
+        UPDATE \(s).items SET id = id + 100000 WHERE id % 17 = 0;
+        INSERT INTO \(s).items (id, qty, price, note) SELECT g, 1, 1.25, 'new' FROM generate_series(200001, \(200_000 + inserts)) g;
+        DELETE FROM \(s).events WHERE a = 3;
+        UPDATE \(s).events SET payload = '{"x": 1}' WHERE a = 4;
+        UPDATE \(s).plain SET v = -v WHERE id < 100;
+        """
     }
 
     private func metric(_ endpoint: String, _ name: String) throws -> Double {
@@ -70,16 +93,7 @@ final class ClickHouseSinkTests: XCTestCase {
 
         // Updates (some leaving the TOASTed `big` unchanged), deletes, key changes, inserts.
         let sql = scenario.pg.sql
-        try sql.execute("""
-            UPDATE \(s).items SET qty = qty + 1 WHERE id % 10 = 0;
-            UPDATE \(s).items SET note = 'changed ' || id, price = price * 2 WHERE id % 7 = 1;
-            DELETE FROM \(s).items WHERE id % 13 = 0;
-            UPDATE \(s).items SET id = id + 100000 WHERE id % 17 = 0;
-            INSERT INTO \(s).items (id, qty, price, note) SELECT g, 1, 1.25, 'new' FROM generate_series(200001, 200500) g;
-            DELETE FROM \(s).events WHERE a = 3;
-            UPDATE \(s).events SET payload = '{"x": 1}' WHERE a = 4;
-            UPDATE \(s).plain SET v = -v WHERE id < 100;
-            """)
+        try sql.execute(Self.everyChangeKind(s, inserts: 500))
         try waitEqual(scenario, database: database, tables: tables, process: process)
 
         // ADD and DROP COLUMN follow as ALTER TABLE.

@@ -6,6 +6,8 @@ public struct ClickHouseClient: Sendable {
     public let endpoint: ClickHouseEndpoint
     /// Seconds each send and read may wait.
     public var timeout: Double = 60
+    /// ClickHouse settings sent with every request, as URL parameters (name, value).
+    public var settings: [(name: String, value: String)] = []
 
     public init(endpoint: ClickHouseEndpoint) { self.endpoint = endpoint }
 
@@ -18,6 +20,7 @@ public struct ClickHouseClient: Sendable {
     func url(query: String?, inDatabase: Bool) -> String {
         var params: [String] = []
         if inDatabase { params.append("database=" + (endpoint.database.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")) }
+        for s in settings { params.append(s.name + "=" + (s.value.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")) }
         if let query { params.append("query=" + (query.addingPercentEncoding(withAllowedCharacters: Self.queryAllowed) ?? "")) }
         return endpoint.base + "/" + (params.isEmpty ? "" : "?" + params.joined(separator: "&"))
     }

@@ -13,6 +13,9 @@ public struct ClickHouseSettings: Sendable, Equatable {
     public var batchAge: Double = 1
     /// `/healthz` answers 503 when the ClickHouse lag exceeds this, seconds.
     public var healthMaxLagSeconds: Double = 60
+    /// With `cluster`: how long an `ON CLUSTER` statement waits for every host of the cluster (ClickHouse's
+    /// `distributed_ddl_task_timeout`), seconds. Hosts that are down by then run it from the queue when they are back.
+    public var ddlTimeoutSeconds: Int = 50
 
     public init(url: String, database: String? = nil, cluster: String? = nil) {
         self.url = url

@@ -15,6 +15,8 @@ public final class ClickHouseSink: @unchecked Sendable {
     public let endpoint: ClickHouseEndpoint
     public let stats: ClickHouseStats
     let client: ClickHouseClient
+    /// Runs the DDL (ON CLUSTER statements that only hosts that are down have not run count as done).
+    let runner: ClickHouseDDLRunner
     let naming: ClickHouseNaming
     private let logger: Logger
     private(set) var server: ClickHouseServer
@@ -44,10 +46,17 @@ public final class ClickHouseSink: @unchecked Sendable {
     public static func connect(settings: ClickHouseSettings, tableSettings: [String: Config.TableSettings],
                                logger: Logger) throws -> ClickHouseSink {
         let endpoint = try ClickHouseEndpoint(settings)
-        let client = ClickHouseClient(endpoint: endpoint)
+        var client = ClickHouseClient(endpoint: endpoint)
+        if settings.cluster != nil {
+            // An ON CLUSTER statement answers once every host ran it, or after this many seconds: sooner than the
+            // client gives up on the answer.
+            client.settings = [("distributed_ddl_task_timeout", String(settings.ddlTimeoutSeconds))]
+            client.timeout = max(client.timeout, Double(settings.ddlTimeoutSeconds) + 30)
+        }
         let version = try client.execute("SELECT version()", inDatabase: false).trimmingCharacters(in: .whitespacesAndNewlines)
         var server = ClickHouseServer(version: version)
         let db = ClickHouseSQL.identifier(endpoint.database)
+        var runner = ClickHouseDDLRunner(client: client, cluster: settings.cluster, logger: logger)
         let onCluster = settings.cluster.map { " ON CLUSTER " + ClickHouseSQL.identifier($0) } ?? ""
         if let cluster = settings.cluster {
             let known = try client.execute("SELECT count() FROM system.clusters WHERE cluster = \(ClickHouseSQL.literal(cluster))",
@@ -55,9 +64,15 @@ public final class ClickHouseSink: @unchecked Sendable {
             guard Int(known.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0 else {
                 throw ClickHouseError.cluster(name: cluster, reason: "not in system.clusters (remote_servers of the server's config)")
             }
+            // The Replicated engine's path and replica name use the macros {shard} and {replica}.
+            let macros = try client.execute("SELECT count() FROM system.macros WHERE macro IN ('shard', 'replica')", inDatabase: false)
+            guard Int(macros.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 == 2 else {
+                throw ClickHouseError.cluster(name: cluster, reason: "the server's config lacks the macros shard and replica (<macros><shard>..</shard><replica>..</replica></macros>) that the Replicated tables' path and replica name use")
+            }
+            try runner.findLocalHosts()
         }
         do {
-            try client.execute("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
+            try runner.run("CREATE DATABASE IF NOT EXISTS \(db)\(onCluster)", inDatabase: false)
         } catch let ClickHouseError.server(_, _, message) where settings.cluster != nil && message.contains("DDL background thread is not initialized") {
             // 18.16 without <zookeeper> in its config: distributed DDL (and Replicated engines) need ZooKeeper.
             throw ClickHouseError.cluster(name: settings.cluster ?? "", reason: "the server runs no distributed DDL: ON CLUSTER and Replicated engines need ZooKeeper in its config (\(message))")
@@ -69,7 +84,7 @@ public final class ClickHouseSink: @unchecked Sendable {
         try client.execute("CREATE TABLE IF NOT EXISTS \(probe) (x UInt8) ENGINE = Memory")
         try client.insertRowBinary(table: "_freshet_probe", columns: ["x"], rows: [1])
         try client.execute("DROP TABLE IF EXISTS \(probe)")
-        let sink = ClickHouseSink(settings: settings, endpoint: endpoint, client: client, server: server,
+        let sink = ClickHouseSink(settings: settings, endpoint: endpoint, client: client, runner: runner, server: server,
                                   naming: ClickHouseNaming(tableSettings: tableSettings), logger: logger)
         logger.info("clickhouse.connected", ["url": settings.redactedURL, "database": endpoint.database, "version": version,
                                              "timestamps": server.hasDateTime64 ? "DateTime64(6)" : "Int64 microseconds",
@@ -77,7 +92,8 @@ public final class ClickHouseSink: @unchecked Sendable {
         return sink
     }
 
-    init(settings: ClickHouseSettings, endpoint: ClickHouseEndpoint, client: ClickHouseClient, server: ClickHouseServer,
+    init(settings: ClickHouseSettings, endpoint: ClickHouseEndpoint, client: ClickHouseClient, runner: ClickHouseDDLRunner? = nil,
+         server: ClickHouseServer,
          naming: ClickHouseNaming, logger: Logger) {
         self.settings = settings
         self.endpoint = endpoint
@@ -85,6 +101,7 @@ public final class ClickHouseSink: @unchecked Sendable {
         self.server = server
         self.naming = naming
         self.logger = logger
+        self.runner = runner ?? ClickHouseDDLRunner(client: client, cluster: settings.cluster, logger: logger)
         stats = ClickHouseStats(destination: "\(endpoint.base)/\(endpoint.database)", healthMaxLag: settings.healthMaxLagSeconds)
         stats.setServer(server.version)
         cursor = ClickHouseCursor(destination: "")
@@ -299,11 +316,11 @@ public final class ClickHouseSink: @unchecked Sendable {
         uuidAsText[table] = nil   // the new copy gets every column's own type
         let ddl = self.ddl(m, table: table)
         let started = Date()
-        try client.execute("DROP TABLE IF EXISTS \(ClickHouseSQL.table(endpoint.database, ddl.shadowName))")
-        try client.execute(ddl.create(ddl.shadowName))
+        try runner.run(ddl.drop(ddl.shadowName))
+        try runner.run(ddl.create(ddl.shadowName, copy: ClickHouseTableDDL.copyID(generation: m.generation)))
         let done = try ship(table, store: store, after: 0, into: ddl.shadowName, skipDeleted: true)
         let exists = try !existingColumns(ddl.name).isEmpty
-        for sql in ddl.swap(tableExists: exists) { try client.execute(sql) }
+        for sql in ddl.swap(tableExists: exists) { try runner.run(sql) }
         try advance(table, store: store, generation: done.generation, version: done.version)
         schemaChecked[table] = m.schemaVersions.count
         logger.info("clickhouse.table_copied", ["table": table, "clickhouse_table": ddl.name, "generation": m.generation,
@@ -319,10 +336,10 @@ public final class ClickHouseSink: @unchecked Sendable {
         }.map(\.name))
         let ddl = self.ddl(m, table: table)
         if existing.isEmpty {
-            try client.execute(ddl.create(ddl.name))
+            try runner.run(ddl.create(ddl.name, copy: ClickHouseTableDDL.copyID(generation: m.generation)))
         } else {
             for sql in ddl.alterations(existing: existing) {
-                try client.execute(sql)
+                try runner.run(sql)
                 logger.info("clickhouse.altered", ["table": table, "statement": ClickHouseSQL.firstLine(sql)])
             }
         }

@@ -34,10 +34,26 @@ struct ClickHouseTableDDL: Sendable {
     /// The name the old copy gets during a two-rename swap.
     var retiredName: String { name + "__freshet_old" }
 
+    /// A new copy's part of its ZooKeeper path: the store generation and the time in milliseconds, e.g.
+    /// `g3-1764521600123` (one copy is created at a time per table; a retry comes at least 0.5 s later).
+    static func copyID(generation: UInt64, at date: Date = Date()) -> String {
+        "g\(generation)-\(UInt64(max(0, date.timeIntervalSince1970) * 1000))"
+    }
+
+    /// `DROP TABLE IF EXISTS` for `table` (on every host of the cluster).
+    func drop(_ table: String) -> String { "DROP TABLE IF EXISTS \(ClickHouseSQL.table(database, table))\(onCluster)" }
+
     private var onCluster: String { cluster.map { " ON CLUSTER " + ClickHouseSQL.identifier($0) } ?? "" }
 
     /// `CREATE TABLE IF NOT EXISTS` for `table` (the table's name or its shadow's).
-    func create(_ table: String) -> String {
+    ///
+    /// With a cluster the engine is `ReplicatedReplacingMergeTree` at the ZooKeeper path
+    /// `/clickhouse/tables/{shard}/DB/NAME/COPY`: every copy (first run, TRUNCATE, resync) gets a path of its own
+    /// (`copy`, see `copyID`), because a table keeps its path when it is renamed: the live table holds the path its
+    /// shadow was created with, and a second shadow at the same path would meet the live table's replicas there (18.16
+    /// refuses it: "Table structure in ZooKeeper is too different", or "Replica already exists"). 18.16 removes a
+    /// path when the last replica of its table is dropped.
+    func create(_ table: String, copy: String = "") -> String {
         let q = ClickHouseSQL.identifier
         var cols = columns.map { "    \(q($0.name)) \($0.type)" }
         cols.append("    `_version` UInt64")
@@ -45,7 +61,7 @@ struct ClickHouseTableDDL: Sendable {
         let params = server.hasDeletedParameter ? "`_version`, `_deleted`" : "`_version`"
         let engine: String
         if cluster != nil {
-            let path = ClickHouseSQL.literal("/clickhouse/tables/{shard}/\(database)/\(table)")
+            let path = ClickHouseSQL.literal("/clickhouse/tables/{shard}/\(database)/\(name)" + (copy.isEmpty ? "" : "/" + copy))
             engine = "ReplicatedReplacingMergeTree(\(path), '{replica}', \(params))"
         } else {
             engine = "ReplacingMergeTree(\(params))"
@@ -111,11 +127,9 @@ struct ClickHouseTableDDL: Sendable {
         let retired = ClickHouseSQL.table(database, retiredName)
         guard tableExists else { return ["RENAME TABLE \(shadow) TO \(live)\(onCluster)"] }
         if server.hasExchange {
-            return ["EXCHANGE TABLES \(live) AND \(shadow)\(onCluster)", "DROP TABLE IF EXISTS \(shadow)\(onCluster)"]
+            return ["EXCHANGE TABLES \(live) AND \(shadow)\(onCluster)", drop(shadowName)]
         }
-        return ["DROP TABLE IF EXISTS \(retired)\(onCluster)",
-                "RENAME TABLE \(live) TO \(retired), \(shadow) TO \(live)\(onCluster)",
-                "DROP TABLE IF EXISTS \(retired)\(onCluster)"]
+        return [drop(retiredName), "RENAME TABLE \(live) TO \(retired), \(shadow) TO \(live)\(onCluster)", drop(retiredName)]
     }
 
     /// Column names in insert order (the table's, then `_version`, `_deleted`).
