@@ -379,6 +379,13 @@ public final class Replicator: @unchecked Sendable {
                                                   columns: SourceLedger.attnums(p.source.columns)))
             })
         }
+        let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
+                                      workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
+                                      batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
+        snapshotter.diskFull = diskFull
+        // The workers' connections open while the slot is created (which waits for running transactions to end).
+        snapshotter.connectAhead()
+        defer { snapshotter.closeUnused() }
         let slot = try createSlot(repl, setup: setup, snapshot: .export)
         stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
@@ -388,10 +395,6 @@ public final class Replicator: @unchecked Sendable {
             stats.expectSnapshot(table: t.name, rows: t.source.estimatedRows)
             try store.defineTable(t.name, schema: t.schema, partitioning: t.partitioning)
         }
-        let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
-                                      workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
-                                      batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
-        snapshotter.diskFull = diskFull
         let staged = try snapshotter.copy(tables, snapshotName: snapshotName, version: slot.consistentPoint.value)
         // One commit replaces every table's content (truncate + snapshot parts) and sets the checkpoint.
         var commit = StoreCommit(upTo: slot.consistentPoint.value)
