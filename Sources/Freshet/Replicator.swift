@@ -13,6 +13,8 @@ public final class Replicator: @unchecked Sendable {
     private let settings: ConnectionSettings
     private let planner: TablePlanner
     private var resyncWorker: ResyncWorker?
+    /// `prepare`'s connection, handed to the first `stream` as its catalog connection.
+    private let setupConnection = HandOver<Connection>()
     /// Store writes wait for space on a full disk (see `DiskFullWait`).
     private lazy var diskFull = DiskFullWait(storePath: config.store, logger: logger, stats: stats) { [stopRequested] in
         stopRequested.isSet
@@ -29,6 +31,8 @@ public final class Replicator: @unchecked Sendable {
         self.settings = try ConnectionSettings(config.source)
         self.planner = TablePlanner(config: config)
     }
+
+    deinit { setupConnection.take()?.close() }
 
     /// Asks `run` to flush what is pending, confirm it and return (safe from a signal handler thread).
     public func requestStop() { stopRequested.set(); stats.setState(.stopping) }
@@ -111,7 +115,8 @@ public final class Replicator: @unchecked Sendable {
     /// it is refused only when the config names it in `tables`, or when nothing else is left to replicate.
     func prepare() throws -> Setup {
         let sql = try Connection(settings: settings, applicationName: "freshet-setup")
-        defer { sql.close() }
+        var kept = false
+        defer { if !kept { sql.close() } }
         let catalog = SourceCatalog(connection: sql)
         try catalog.checkReplicationPrerequisites()
         let candidates = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude,
@@ -150,6 +155,9 @@ public final class Replicator: @unchecked Sendable {
         if !added.isEmpty {
             logger.info("setup.publication", ["publication": config.publication, "added": added.map(\.qualifiedName).joined(separator: ",")])
         }
+        // Kept as the first stream's catalog connection: one connection (and SCRAM exchange) fewer at start-up.
+        setupConnection.set(sql)
+        kept = true
         return Setup(store: store, plans: plans, ledger: ledger, database: database)
     }
 
@@ -182,7 +190,7 @@ public final class Replicator: @unchecked Sendable {
 
     private func stream(_ setup: Setup, watcher: CatalogWatcher, startWatcher: Bool) throws {
         let store = setup.store
-        let sql = try Connection(settings: settings, applicationName: "freshet-catalog")
+        let sql = try setupConnection.take() ?? Connection(settings: settings, applicationName: "freshet-catalog")
         defer { sql.close() }
         let catalog = SourceCatalog(connection: sql)
         let repl = try ReplicationConnection(settings: settings, applicationName: "freshet")
