@@ -391,8 +391,9 @@ public final class Replicator: @unchecked Sendable {
                                       workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
                                       batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
         snapshotter.diskFull = diskFull
-        // The workers' connections open while the slot is created (which waits for running transactions to end).
-        snapshotter.connectAhead()
+        // The workers' connections open while the slot is created (which waits for running transactions to end); the
+        // catalog connection, idle until the snapshot is committed, serves as one of them.
+        snapshotter.connectAhead(lending: catalog.connection)
         defer { snapshotter.closeUnused() }
         let slot = try createSlot(repl, setup: setup, snapshot: .export)
         stats.setState(.snapshot)

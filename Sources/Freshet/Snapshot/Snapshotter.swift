@@ -40,9 +40,10 @@ final class Snapshotter: @unchecked Sendable {
     struct Task { var table: Int; var relation: String; var blocks: Range<Int64>?; var pages: Int64 = 0 }
 
     /// Starts opening the workers' connections now (e.g. while the slot that exports the snapshot is being created);
-    /// `copy` uses them. Call `closeUnused` if `copy` is not reached.
-    func connectAhead() {
-        prefetch = ConnectionPrefetch(settings: settings, count: workers)
+    /// `copy` uses them, and `lent` (an idle connection of the caller, left open and outside any transaction) as one
+    /// of them. Call `closeUnused` if `copy` is not reached.
+    func connectAhead(lending lent: Connection? = nil) {
+        prefetch = ConnectionPrefetch(settings: settings, count: workers, lent: lent)
     }
 
     /// Closes the connections opened ahead that no worker took.
@@ -87,7 +88,7 @@ final class Snapshotter: @unchecked Sendable {
                 defer { group.leave() }
                 do {
                     let conn = try prefetch?.take() ?? Connection(settings: settings, applicationName: "freshet-snapshot-\(w)")
-                    defer { conn.close() }
+                    defer { if let prefetch { prefetch.release(conn) } else { conn.close() } }
                     try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
                     let formats = try OutputText.sessionMatches(conn)
