@@ -55,8 +55,9 @@ struct PartFileWriter {
     private let columns: [ColumnDefinition]
 
     init(url: URL, columns: [ColumnDefinition], rowGroupRows: Int, metadata: [(key: String, value: String)],
-         durable: Bool = true) throws {
+         durable: Bool = true, dictionaryMemory: DictionaryMemory? = nil) throws {
         var opts = WriterOptions()
+        opts.dictionaryMemory = dictionaryMemory
         opts.durable = durable
         opts.rowGroupRows = rowGroupRows
         opts.keyValueMetadata = metadata

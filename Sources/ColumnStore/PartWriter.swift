@@ -1,4 +1,5 @@
 import Foundation
+import Parquet
 
 /// Writes one part file of one partition from rows already in (key, _version) order, in row groups bounded in rows
 /// and in bytes,
@@ -15,6 +16,8 @@ struct PartWriter {
     let rowGroupRows: Int
     let rowGroupBytes: Int
     let durable: Bool
+    /// Shared by the parts of one table written by `Store.stage` (see `DictionaryMemory`); nil: per part.
+    let dictionaryMemory: DictionaryMemory?
 
     /// Bounds of the versions the part will hold (exact for staged batches, the inputs' for merges), written to the
     /// file's key/value metadata.
@@ -28,8 +31,10 @@ struct PartWriter {
 
     init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
          schemaVersion: Int, level: Int, rowGroupRows: Int, rowGroupBytes: Int,
-         versionBounds: (min: UInt64, max: UInt64), durable: Bool = true, staged: Bool = false) throws {
+         versionBounds: (min: UInt64, max: UInt64), durable: Bool = true, staged: Bool = false,
+         dictionaryMemory: DictionaryMemory? = nil) throws {
         self.durable = durable
+        self.dictionaryMemory = dictionaryMemory
         self.table = table
         self.tableDirectory = tableDirectory
         self.partition = partition
@@ -102,7 +107,7 @@ struct PartWriter {
                 ("freshet.min_version", String(versionBounds.min)),
                 ("freshet.max_version", String(versionBounds.max)),
                 ("freshet.level", String(level)),
-            ], durable: durable)
+            ], durable: durable, dictionaryMemory: dictionaryMemory)
         }
     }
 

@@ -319,6 +319,32 @@ public struct RowBatch: Sendable {
         return true
     }
 
+    /// The values of byte column `src` at `rows`, in that order: one arena of exactly the right size, filled value by
+    /// value with `memcpy` (no per-value array appends, no growth).
+    private static func gatheredBytes(_ src: BatchColumn, _ rows: [Int]) -> (arena: [UInt8], ends: [Int]) {
+        src.arena.withUnsafeBytes { arena in
+            src.ends.withUnsafeBufferPointer { srcEnds in
+                var total = 0
+                for r in rows { total += srcEnds[r] - (r == 0 ? 0 : srcEnds[r - 1]) }
+                var ends = [Int](repeating: 0, count: rows.count)
+                let bytes = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                    ends.withUnsafeMutableBufferPointer { dstEnds in
+                        var o = 0
+                        for (k, r) in rows.enumerated() {
+                            let lo = r == 0 ? 0 : srcEnds[r - 1]
+                            let n = srcEnds[r] - lo
+                            if n > 0 { (out.baseAddress! + o).initialize(from: arena.baseAddress!.assumingMemoryBound(to: UInt8.self) + lo, count: n) }
+                            o += n
+                            dstEnds[k] = o
+                        }
+                    }
+                    initialized = total
+                }
+                return (bytes, ends)
+            }
+        }
+    }
+
     /// A batch holding the rows at `rows`, in that order.
     func gathered(_ rows: [Int]) -> RowBatch {
         var out = RowBatch(columns: columns)
@@ -333,13 +359,7 @@ public struct RowBatch: Sendable {
             case .int64: dst.ints = rows.map { src.ints[$0] }
             case .double: dst.doubles = rows.map { src.doubles[$0] }
             case .int128: dst.wides = rows.map { src.wides[$0] }
-            case .bytes:
-                dst.ends.reserveCapacity(rows.count)
-                dst.arena.reserveCapacity(src.arena.count)
-                for r in rows {
-                    dst.arena.append(contentsOf: src.arena[src.range(r)])
-                    dst.ends.append(dst.arena.count)
-                }
+            case .bytes: (dst.arena, dst.ends) = RowBatch.gatheredBytes(src, rows)
             }
             dst.nulls.reserve(rows.count); dst.unchanged.reserve(rows.count)
             for r in rows { dst.nulls.append(src.nulls[r]); dst.unchanged.append(src.unchanged[r]) }

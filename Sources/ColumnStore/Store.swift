@@ -1,4 +1,5 @@
 import Foundation
+import Parquet
 
 /// A local ReplacingMergeTree: tables of immutable Parquet parts listed by atomically replaced manifests.
 ///
@@ -19,6 +20,8 @@ public final class Store: @unchecked Sendable {
     /// Guards the in-memory state (`tables`, `identityValue`, retired parts): held only briefly, never across I/O, so
     /// readers (`manifest`, `tableNames`, `checkpointLSN` — the HTTP and resync threads) never wait for an fsync.
     let lock = NSLock()
+    /// Per table: which columns' staged parts dropped their dictionary (under `lock`).
+    private var dictionaryMemories: [String: DictionaryMemory] = [:]
     /// Serialises the writers of manifests and `store.json` (commits, merges' installs, table definitions, generation
     /// switches): a writer reads the current manifests, writes and fsyncs without `lock`, and installs its result
     /// under `lock`, knowing no other writer changed them meanwhile. Always taken before `lock`, never inside it.
@@ -361,7 +364,8 @@ public final class Store: @unchecked Sendable {
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
                                    columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
                                    rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
-                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true)
+                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true,
+                                   dictionaryMemory: dictionaryMemory(table))
             do {
                 try w.append(sorted: sorted)
                 if var e = try w.finish() {
@@ -375,6 +379,15 @@ public final class Store: @unchecked Sendable {
             }
         }
         return staged
+    }
+
+    /// The table's `DictionaryMemory`, shared by every part `stage` writes for it in this process.
+    func dictionaryMemory(_ table: String) -> DictionaryMemory {
+        lock.lock(); defer { lock.unlock() }
+        if let m = dictionaryMemories[table] { return m }
+        let m = DictionaryMemory()
+        dictionaryMemories[table] = m
+        return m
     }
 
     /// Deletes staged parts that will not be committed.

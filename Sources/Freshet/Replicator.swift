@@ -13,6 +13,8 @@ public final class Replicator: @unchecked Sendable {
     private let settings: ConnectionSettings
     private let planner: TablePlanner
     private var resyncWorker: ResyncWorker?
+    /// `prepare`'s connection, handed to the first `stream` as its catalog connection.
+    private let setupConnection = HandOver<Connection>()
     /// Store writes wait for space on a full disk (see `DiskFullWait`).
     private lazy var diskFull = DiskFullWait(storePath: config.store, logger: logger, stats: stats) { [stopRequested] in
         stopRequested.isSet
@@ -29,6 +31,8 @@ public final class Replicator: @unchecked Sendable {
         self.settings = try ConnectionSettings(config.source)
         self.planner = TablePlanner(config: config)
     }
+
+    deinit { setupConnection.take()?.close() }
 
     /// Asks `run` to flush what is pending, confirm it and return (safe from a signal handler thread).
     public func requestStop() { stopRequested.set(); stats.setState(.stopping) }
@@ -111,7 +115,8 @@ public final class Replicator: @unchecked Sendable {
     /// it is refused only when the config names it in `tables`, or when nothing else is left to replicate.
     func prepare() throws -> Setup {
         let sql = try Connection(settings: settings, applicationName: "freshet-setup")
-        defer { sql.close() }
+        var kept = false
+        defer { if !kept { sql.close() } }
         let catalog = SourceCatalog(connection: sql)
         try catalog.checkReplicationPrerequisites()
         let candidates = try catalog.tables(schemas: config.schemas, tables: config.tables, exclude: config.exclude,
@@ -150,6 +155,9 @@ public final class Replicator: @unchecked Sendable {
         if !added.isEmpty {
             logger.info("setup.publication", ["publication": config.publication, "added": added.map(\.qualifiedName).joined(separator: ",")])
         }
+        // Kept as the first stream's catalog connection: one connection (and SCRAM exchange) fewer at start-up.
+        setupConnection.set(sql)
+        kept = true
         return Setup(store: store, plans: plans, ledger: ledger, database: database)
     }
 
@@ -182,7 +190,7 @@ public final class Replicator: @unchecked Sendable {
 
     private func stream(_ setup: Setup, watcher: CatalogWatcher, startWatcher: Bool) throws {
         let store = setup.store
-        let sql = try Connection(settings: settings, applicationName: "freshet-catalog")
+        let sql = try setupConnection.take() ?? Connection(settings: settings, applicationName: "freshet-catalog")
         defer { sql.close() }
         let catalog = SourceCatalog(connection: sql)
         let repl = try ReplicationConnection(settings: settings, applicationName: "freshet")
@@ -379,6 +387,14 @@ public final class Replicator: @unchecked Sendable {
                                                   columns: SourceLedger.attnums(p.source.columns)))
             })
         }
+        let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
+                                      workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
+                                      batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
+        snapshotter.diskFull = diskFull
+        // The workers' connections open while the slot is created (which waits for running transactions to end); the
+        // catalog connection, idle until the snapshot is committed, serves as one of them.
+        snapshotter.connectAhead(lending: catalog.connection)
+        defer { snapshotter.closeUnused() }
         let slot = try createSlot(repl, setup: setup, snapshot: .export)
         stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
@@ -388,10 +404,6 @@ public final class Replicator: @unchecked Sendable {
             stats.expectSnapshot(table: t.name, rows: t.source.estimatedRows)
             try store.defineTable(t.name, schema: t.schema, partitioning: t.partitioning)
         }
-        let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
-                                      workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
-                                      batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
-        snapshotter.diskFull = diskFull
         let staged = try snapshotter.copy(tables, snapshotName: snapshotName, version: slot.consistentPoint.value)
         // One commit replaces every table's content (truncate + snapshot parts) and sets the checkpoint.
         var commit = StoreCommit(upTo: slot.consistentPoint.value)

@@ -16,3 +16,11 @@ final class ErrorBox: @unchecked Sendable {
     func set(_ e: Error) { lock.lock(); if value == nil { value = e }; lock.unlock() }
     var error: Error? { lock.lock(); defer { lock.unlock() }; return value }
 }
+
+/// A value handed from one step to a later one, at most once: `take` returns it and forgets it.
+final class HandOver<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value?
+    func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
+    func take() -> Value? { lock.lock(); defer { lock.unlock() }; let v = value; value = nil; return v }
+}

@@ -2,33 +2,17 @@ import CLZ4
 
 /// LZ4_RAW (Parquet codec 7): plain LZ4 blocks through liblz4's block API, one block per page.
 enum LZ4Codec {
-    /// Compresses `src` into one LZ4 block.
-    static func compress(_ src: UnsafeRawBufferPointer) -> [UInt8] {
-        // An empty input still needs a valid block (a single zero token).
-        guard src.count > 0 else { return [0] }
-        let bound = Int(LZ4_compressBound(Int32(clamping: src.count)))
-        return [UInt8](unsafeUninitializedCapacity: bound) { out, initialized in
-            let written = LZ4_compress_default(src.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                               UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: CChar.self),
-                                               Int32(src.count), Int32(bound))
-            // LZ4_compress_default only fails when the destination is too small, which compressBound rules out.
-            precondition(written > 0, "LZ4_compress_default failed")
-            initialized = Int(written)
-        }
-    }
+    /// The most bytes one block of `count` input bytes can take (at least 1: an empty input is one zero token).
+    static func bound(_ count: Int) -> Int { max(Int(LZ4_compressBound(Int32(clamping: count))), 1) }
 
-    /// Compresses `src` as one LZ4 block into the start of `out` and returns its size. `out` is grown (never shrunk)
-    /// to the bound LZ4 needs, so a buffer reused across pages is allocated and zeroed once.
-    static func compress(_ src: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Int {
-        let bound = Int(LZ4_compressBound(Int32(clamping: src.count)))
-        if out.count < max(bound, 1) { out.append(contentsOf: repeatElement(0, count: max(bound, 1) - out.count)) }
+    /// Compresses `src` as one LZ4 block into `dst`, which has room for `capacity` ≥ `bound(src.count)` bytes;
+    /// returns the block's size.
+    static func compress(_ src: UnsafeRawBufferPointer, to dst: UnsafeMutableRawPointer, capacity: Int) -> Int {
         // An empty input still needs a valid block (a single zero token).
-        guard src.count > 0 else { out[0] = 0; return 1 }
-        let written = out.withUnsafeMutableBytes { dst in
-            LZ4_compress_default(src.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(src.count), Int32(bound))
-        }
-        // LZ4_compress_default only fails when the destination is too small, which compressBound rules out.
+        guard src.count > 0, let s = src.baseAddress else { dst.storeBytes(of: 0, as: UInt8.self); return 1 }
+        let written = LZ4_compress_default(s.assumingMemoryBound(to: CChar.self), dst.assumingMemoryBound(to: CChar.self),
+                                           Int32(src.count), Int32(clamping: capacity))
+        // LZ4_compress_default only fails when the destination is too small, which the bound rules out.
         precondition(written > 0, "LZ4_compress_default failed")
         return Int(written)
     }

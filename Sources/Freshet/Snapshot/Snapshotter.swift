@@ -17,6 +17,8 @@ final class Snapshotter: @unchecked Sendable {
     let batchBytes: Int
     /// Tables with more heap pages than this are copied in block ranges.
     let rangePages: Int64
+    /// Connections opened ahead (`connectAhead`), taken by the workers before they open their own.
+    private var prefetch: ConnectionPrefetch?
     /// Called (from worker threads, one at a time) with each staged batch's table and row count.
     var onRows: (@Sendable (String, Int) -> Void)?
     /// Makes staging wait for space when the store's disk is full (nil: the error fails the snapshot).
@@ -36,6 +38,18 @@ final class Snapshotter: @unchecked Sendable {
     /// One unit of work: a relation of a table (the table itself, or one of its leaf partitions), or a range of the
     /// relation's heap blocks.
     struct Task { var table: Int; var relation: String; var blocks: Range<Int64>?; var pages: Int64 = 0 }
+
+    /// Starts opening the workers' connections now (e.g. while the slot that exports the snapshot is being created);
+    /// `copy` uses them, and `lent` (an idle connection of the caller, left open and outside any transaction) as one
+    /// of them. Call `closeUnused` if `copy` is not reached.
+    func connectAhead(lending lent: Connection? = nil) {
+        prefetch = ConnectionPrefetch(settings: settings, count: workers, lent: lent)
+    }
+
+    /// Closes the connections opened ahead that no worker took.
+    func closeUnused() {
+        prefetch?.closeRemaining()
+    }
 
     /// Copies `tables` and returns their staged parts (not yet committed), by table name.
     func copy(_ tables: [TablePlan], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
@@ -73,8 +87,8 @@ final class Snapshotter: @unchecked Sendable {
             Thread.detachNewThread { [self] in
                 defer { group.leave() }
                 do {
-                    let conn = try Connection(settings: settings, applicationName: "freshet-snapshot-\(w)")
-                    defer { conn.close() }
+                    let conn = try prefetch?.take() ?? Connection(settings: settings, applicationName: "freshet-snapshot-\(w)")
+                    defer { if let prefetch { prefetch.release(conn) } else { conn.close() } }
                     try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
                     let formats = try OutputText.sessionMatches(conn)
@@ -90,6 +104,7 @@ final class Snapshotter: @unchecked Sendable {
             }
         }
         group.wait()
+        closeUnused()
         progress.finish()
         if let error = state.error {
             for s in state.staged.values { store.discard(s) }

@@ -29,7 +29,11 @@ struct ColumnValueEncoder {
     let options: WriterOptions
 
     // Page state.
-    private var plain: [UInt8] = []
+    /// The open page's PLAIN values, behind `levelsRoom` bytes kept free for its definition levels.
+    private var plain = [UInt8](repeating: 0, count: ColumnValueEncoder.levelsRoom)
+    /// Room in front of the PLAIN values for the encoded definition levels (4-byte length and RLE runs: a page without
+    /// nulls takes 8 bytes), so that the page body is handed on from `plain` itself.
+    static let levelsRoom = 64
     private var boolBits = 0
     private var indices: [UInt32] = []
     /// PLAIN size of the values currently held as dictionary indices (to decide whether the dictionary pays).
@@ -45,10 +49,13 @@ struct ColumnValueEncoder {
     private var dictionarySampled = false
     /// PLAIN bytes of dictionary-encoded values after which a chunk's dictionary is checked the first time.
     static let dictionarySampleBytes = 256 << 10
+    /// Whether earlier chunks of this column dropped their dictionary (then the next chunks skip it).
+    let dictionaryMemory: DictionaryMemory
     /// The chunk's statistics (`ColumnChunkWriter` adds the null count).
     var stats: StatisticsAccumulator
 
-    init(column: Column, layout: PhysicalLayout, options: WriterOptions) {
+    init(column: Column, layout: PhysicalLayout, options: WriterOptions, dictionaryMemory: DictionaryMemory) {
+        self.dictionaryMemory = dictionaryMemory
         self.column = column
         self.layout = layout
         self.options = options
@@ -61,7 +68,7 @@ struct ColumnValueEncoder {
         dictionaryPages = 0
         dictionarySampled = false
         stats = StatisticsAccumulator(physical: layout.type, type: column.type)
-        dictActive = options.dictionary && layout.type != .boolean
+        dictActive = options.dictionary && layout.type != .boolean && dictionaryMemory.startChunk(column.name)
         if dictActive {
             switch layout.type {
             case .int32, .float: dict = .numeric(NumericDictionary(width: 4))
@@ -87,11 +94,14 @@ struct ColumnValueEncoder {
     private var dictionaryPlainBytes: Int { dictionary?.plainBytes ?? 0 }
 
     /// Bytes held for the open page and the dictionary, for row-group sizing (indices counted at ~4 bits).
-    var bufferedBytes: Int { plain.count + indices.count / 2 + dictionaryPlainBytes }
+    var bufferedBytes: Int { plainBytes + indices.count / 2 + dictionaryPlainBytes }
+
+    /// Bytes of PLAIN values in the open page.
+    private var plainBytes: Int { plain.count - Self.levelsRoom }
 
     /// Size of the open page, counting dictionary-encoded values at their PLAIN size (so a page of long
     /// dictionary strings is cut as soon as the byte-array loop stops at the limit).
-    var pageBytes: Int { plain.count + indexedPlainBytes }
+    var pageBytes: Int { plainBytes + indexedPlainBytes }
 
     /// True when new values still go to the dictionary but it has outgrown its limit: the caller flushes the page
     /// and calls `fallBackToPlain`.
@@ -261,6 +271,13 @@ struct ColumnValueEncoder {
             }
             var out = plain
             plain = []
+            // Room for the page up to its limit (plus one long value) at once: growing the array by doubling would
+            // copy the page several times over.
+            if range.count > 0 {
+                let inRange = value(range.upperBound - 1).upperBound - value(range.lowerBound).lowerBound
+                let want = Self.levelsRoom + min(pageLimit + (64 << 10), out.count - Self.levelsRoom + inRange + (lengthPrefix ? 4 * range.count : 0))
+                if out.capacity < want { out.reserveCapacity(want) }
+            }
             for i in range {
                 consumed += 1
                 guard validity?[i] ?? true else { continue }
@@ -269,7 +286,7 @@ struct ColumnValueEncoder {
                 st.update(bytes: v)
                 if lengthPrefix { withUnsafeBytes(of: UInt32(r.count).littleEndian) { out.append(contentsOf: $0) } }
                 out.append(contentsOf: v)
-                if out.count >= pageLimit { break }
+                if out.count - Self.levelsRoom >= pageLimit { break }
             }
             plain = out
         }
@@ -291,33 +308,45 @@ struct ColumnValueEncoder {
         indexedPlainBytes = 0
         dict = .none
         dictActive = false
+        dictionaryMemory.dropped(column.name)
     }
 
     private static func appendPlain<D: PlainDictionary>(_ indices: [UInt32], of d: D, to out: inout [UInt8]) {
         for i in indices { d.appendPlain(Int(i), to: &out) }
     }
 
-    /// Appends the open page's values to `body` (after its definition levels) and returns their encoding, then
-    /// starts the next page. On the chunk's first page the dictionary is dropped unless it pays (compared with PLAIN).
-    mutating func flushDataPage(into body: inout [UInt8]) -> Encoding {
+    /// Hands `emit` the open page's encoding and body: `levels` (the encoded definition levels) followed by the values,
+    /// then starts the next page. On the chunk's first page the dictionary is dropped unless it pays (compared with
+    /// PLAIN). PLAIN values are handed on in place, with the levels written into the room in front of them; dictionary
+    /// indices (and levels longer than that room) are assembled in `scratch`.
+    mutating func flushDataPage(levels: [UInt8], scratch: inout [UInt8],
+                                _ emit: (Encoding, UnsafeRawBufferPointer) -> Void) {
         if !indices.isEmpty && dictionaryPages == 0 && !dictionaryPays { abandonDictionary() }
-        let encoding: Encoding
         if !indices.isEmpty {
             let count = max(dictionary?.count ?? 0, 1)
             let width = max(RLEHybrid.bitWidth(UInt32(count - 1)), 1)
-            body.append(UInt8(width))
-            indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &body) }
-            encoding = .rleDictionary
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: levels)
+            scratch.append(UInt8(width))
+            indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &scratch) }
             dictionaryPages += 1
+            scratch.withUnsafeBytes { emit(.rleDictionary, $0) }
+        } else if levels.count <= Self.levelsRoom {
+            let start = Self.levelsRoom - levels.count
+            plain.withUnsafeMutableBytes { page in
+                levels.withUnsafeBytes { page.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: levels.count) }
+                emit(.plain, UnsafeRawBufferPointer(rebasing: page[start...]))
+            }
         } else {
-            body.append(contentsOf: plain)
-            encoding = .plain
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: levels)
+            plain.withUnsafeBytes { scratch.append(contentsOf: $0[Self.levelsRoom...]) }
+            scratch.withUnsafeBytes { emit(.plain, $0) }
         }
-        plain.removeAll(keepingCapacity: true)
+        plain.removeLast(plainBytes)
         indices.removeAll(keepingCapacity: true)
         indexedPlainBytes = 0
         boolBits = 0
-        return encoding
     }
 
     /// The dictionary page of the chunk (its PLAIN body and value count); nil when no data page used it.

@@ -19,6 +19,10 @@ struct PhysicalLayout {
 /// Writes one column's chunk: definition levels (RLE), v1 data page headers, compression, and the dictionary page
 /// in front of the data pages; the values themselves are `ColumnValueEncoder`'s (PLAIN or RLE_DICTIONARY, and the
 /// statistics). One instance lives for the whole file and is reset after every chunk.
+///
+/// Copies per PLAIN value: into the encoder's page buffer (behind room kept for the definition levels, so the page body
+/// is never assembled in a second buffer), then LZ4 compresses the page straight into the chunk buffer behind its
+/// header; the file writer writes the chunk buffer as it is.
 final class ColumnChunkWriter {
     let column: Column
     let layout: PhysicalLayout
@@ -32,19 +36,23 @@ final class ColumnChunkWriter {
     private var pageNonNull = 0
 
     // Chunk state.
-    private var chunk: [UInt8] = []
+    /// The chunk's data pages (headers and compressed bodies), back to back.
+    private let chunk = ChunkBuffer()
     private var numValues: Int64 = 0
     private var uncompressedBytes: Int64 = 0
+    /// The open page's definition levels, encoded (4-byte length, then RLE).
+    private var levelBytes: [UInt8] = []
+    /// A page body assembled by copying (dictionary indices; levels too long for the room in front of PLAIN values).
     private var scratch: [UInt8] = []
-    /// `compressPage`'s output buffer (the last page's compressed bytes at its start).
-    private var compressed: [UInt8] = []
+    /// Compressed size of the last page over its uncompressed size, to guess the next page's header length.
+    private var lastRatio = 0.5
 
-    init(column: Column, options: WriterOptions) {
+    init(column: Column, options: WriterOptions, dictionaryMemory: DictionaryMemory) {
         self.column = column
         self.layout = PhysicalLayout(column.type)
         self.options = options
         self.codec = options.compression == .lz4Raw ? .lz4Raw : .uncompressed
-        self.values = ColumnValueEncoder(column: column, layout: layout, options: options)
+        self.values = ColumnValueEncoder(column: column, layout: layout, options: options, dictionaryMemory: dictionaryMemory)
         resetChunk()
     }
 
@@ -52,11 +60,10 @@ final class ColumnChunkWriter {
     var bufferedBytes: Int { chunk.count + defLevels.count / 8 + values.bufferedBytes }
 
     private func resetChunk() {
-        chunk.removeAll(keepingCapacity: true)
+        chunk.removeAll()
         numValues = 0
         uncompressedBytes = 0
         values.resetChunk()
-        compressed = []   // reused within a chunk only: a writer of many columns must not hold a page per column
     }
 
     // MARK: appending
@@ -111,61 +118,68 @@ final class ColumnChunkWriter {
     /// Encodes, compresses and appends the open page to the chunk.
     func flushPage() {
         guard pageRows > 0 else { return }
-        scratch.removeAll(keepingCapacity: true)
+        levelBytes.removeAll(keepingCapacity: true)
         if column.nullable {
-            scratch.append(contentsOf: [0, 0, 0, 0])
-            defLevels.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &scratch) }
-            let len = UInt32(scratch.count - 4)
-            for k in 0..<4 { scratch[k] = UInt8(truncatingIfNeeded: len >> (8 * UInt32(k))) }
+            levelBytes.append(contentsOf: [0, 0, 0, 0])
+            defLevels.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &levelBytes) }
+            let len = UInt32(levelBytes.count - 4)
+            for k in 0..<4 { levelBytes[k] = UInt8(truncatingIfNeeded: len >> (8 * UInt32(k))) }
         }
-        let encoding = values.flushDataPage(into: &scratch)
-        var header = PageHeader(type: .dataPage, uncompressedPageSize: 0, compressedPageSize: 0)
-        header.dataPageHeader = DataPageHeader(numValues: Int32(pageRows), encoding: encoding)
-        appendPage(header: header, body: scratch)
+        let rows = Int32(pageRows)
+        values.flushDataPage(levels: levelBytes, scratch: &scratch) { encoding, body in
+            var header = PageHeader(type: .dataPage, uncompressedPageSize: 0, compressedPageSize: 0)
+            header.dataPageHeader = DataPageHeader(numValues: rows, encoding: encoding)
+            uncompressedBytes += Int64(appendPage(header: header, body: body, to: chunk))
+        }
         numValues += Int64(pageRows)
         defLevels.removeAll(keepingCapacity: true)
         pageRows = 0
         pageNonNull = 0
     }
 
-    /// Compresses `body`, writes the header with the sizes, appends both to `out`. Returns the uncompressed size
-    /// (header + body) for the chunk totals.
-    private func compressPage(header: PageHeader, body: [UInt8], into out: inout [UInt8]) -> Int {
+    /// Appends a page to `out`: its header with the sizes, then its body, compressed straight into `out` (LZ4_RAW).
+    /// Returns the uncompressed size (header + body) for the chunk totals.
+    private func appendPage(header: PageHeader, body: UnsafeRawBufferPointer, to out: ChunkBuffer) -> Int {
         var h = header
         h.uncompressedPageSize = Int32(body.count)
-        if codec == .lz4Raw {
-            // Compressed into a buffer reused for the chunk's pages: a fresh page-sized array per page would be new
-            // memory the kernel zeroes on first touch.
-            let n = body.withUnsafeBytes { LZ4Codec.compress($0, into: &compressed) }
-            h.compressedPageSize = Int32(n)
+        guard codec == .lz4Raw else {
+            h.compressedPageSize = Int32(body.count)
             let hb = h.thriftBytes()
-            out.append(contentsOf: hb)
-            compressed.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            out.append(hb)
+            out.append(body)
             return hb.count + body.count
         }
-        h.compressedPageSize = Int32(body.count)
+        // The header holds the compressed size as a varint, so its length is known only after compressing: the body is
+        // compressed behind a header of the length the last page's ratio predicts, and moved only when that was wrong.
+        h.compressedPageSize = Int32(clamping: Int(Double(body.count) * lastRatio))
+        let guessed = h.thriftBytes().count
+        let bound = LZ4Codec.bound(body.count)
+        let slack = 8   // a header longer than guessed (each varint is at most 5 bytes)
+        let room = out.reserve(guessed + bound + slack)
+        let n = LZ4Codec.compress(body, to: room + guessed, capacity: bound)
+        lastRatio = body.count > 0 ? Double(n) / Double(body.count) : lastRatio
+        h.compressedPageSize = Int32(n)
         let hb = h.thriftBytes()
-        out.append(contentsOf: hb)
-        out.append(contentsOf: body)
+        if hb.count != guessed {
+            out.move((out.count + guessed)..<(out.count + guessed + n), to: out.count + hb.count)
+        }
+        hb.withUnsafeBytes { room.copyMemory(from: $0.baseAddress!, byteCount: hb.count) }
+        out.commit(hb.count + n)
         return hb.count + body.count
-    }
-
-    private func appendPage(header: PageHeader, body: [UInt8]) {
-        uncompressedBytes += Int64(compressPage(header: header, body: body, into: &chunk))
     }
 
     // MARK: chunk
 
-    /// Finishes the chunk that starts at `fileOffset`: returns the bytes to write (dictionary page, if any,
-    /// followed by the data pages) and the chunk's metadata, then resets for the next chunk.
-    func finishChunk(fileOffset: Int64) -> (prefix: [UInt8], pages: [UInt8], meta: ColumnMetaData) {
+    /// Finishes the chunk that starts at `fileOffset`: hands `write` the bytes to write (the dictionary page, if any,
+    /// then the data pages) and returns the chunk's metadata, then resets for the next chunk.
+    func finishChunk(fileOffset: Int64, write: (UnsafeRawBufferPointer) throws -> Void) rethrows -> ColumnMetaData {
         flushPage()
-        var prefix: [UInt8] = []
+        let prefix = ChunkBuffer()
         var dictUncompressed = 0
         if let page = values.dictionaryPage() {
             var header = PageHeader(type: .dictionaryPage, uncompressedPageSize: 0, compressedPageSize: 0)
             header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(page.count))
-            dictUncompressed = compressPage(header: header, body: page.body, into: &prefix)
+            dictUncompressed = page.body.withUnsafeBytes { appendPage(header: header, body: $0, to: prefix) }
         }
         var meta = ColumnMetaData()
         meta.type = layout.type
@@ -180,8 +194,9 @@ final class ColumnChunkWriter {
         meta.dataPageOffset = fileOffset + Int64(prefix.count)
         if values.dictionaryPages > 0 { meta.dictionaryPageOffset = fileOffset }
         meta.statistics = values.stats.statistics(minMax: options.statistics)
-        let pages = chunk
-        resetChunk()
-        return (prefix, pages, meta)
+        defer { resetChunk() }
+        try prefix.withUnsafeBytes(write)
+        try chunk.withUnsafeBytes(write)
+        return meta
     }
 }

@@ -49,7 +49,8 @@ public final class ParquetFileWriter {
         opts.rowGroupRows = max(1, opts.rowGroupRows)
         self.options = opts
         file = try DurableFile(path: path, mode: options.fileMode)
-        columns = schema.columns.map { ColumnChunkWriter(column: $0, options: opts) }
+        let memory = options.dictionaryMemory ?? DictionaryMemory()
+        columns = schema.columns.map { ColumnChunkWriter(column: $0, options: opts, dictionaryMemory: memory) }
         do { try file.write(Magic.bytes) } catch { file.discard(); throw error }
     }
 
@@ -139,9 +140,7 @@ public final class ParquetFileWriter {
         let start = file.offset
         for c in columns {
             let chunkStart = file.offset
-            let (prefix, pages, meta) = c.finishChunk(fileOffset: chunkStart)
-            try file.write(prefix)
-            try file.write(pages)
+            let meta = try c.finishChunk(fileOffset: chunkStart) { try file.write($0) }
             rg.columns.append(ColumnChunk(fileOffset: chunkStart, metaData: meta))
             rg.totalByteSize += meta.totalUncompressedSize
         }

@@ -22,6 +22,9 @@ public struct WriterOptions: Sendable {
     public var dictionary: Bool = true
     /// Largest dictionary (PLAIN-encoded bytes) before the chunk falls back to PLAIN for its remaining pages.
     public var dictionaryPageSizeLimit: Int = 1 << 20
+    /// Remembers, across files that share it, which columns dropped their dictionary (see `DictionaryMemory`); nil:
+    /// remembered within the file only.
+    public var dictionaryMemory: DictionaryMemory?
     /// Write chunk min/max statistics (null_count is always written).
     public var statistics: Bool = true
     /// Key/value metadata stored in the footer (pyarrow shows it as schema metadata).
