@@ -380,13 +380,8 @@ public final class Replicator: @unchecked Sendable {
             try repl.dropSlot(config.slot)
             logger.info("snapshot.restart", ["slot": config.slot, "note": "dropped the slot of this store's unfinished snapshot"])
         }
-        let tables = setup.plans.values.sorted { $0.name < $1.name }
-        try setup.ledger.update { l in
-            l.tables = Dictionary(uniqueKeysWithValues: tables.map { p in
-                (p.name, SourceLedger.TableRecord(oid: p.source.oid, partitions: p.source.partitions.map(\.oid).sorted(),
-                                                  columns: SourceLedger.attnums(p.source.columns)))
-            })
-        }
+        let planned = setup.plans.values.sorted { $0.name < $1.name }
+        try recordSnapshotTables(planned, ledger: setup.ledger)
         let snapshotter = Snapshotter(settings: settings, store: store, logger: logger, stats: stats,
                                       workers: max(1, ProcessInfo.processInfo.activeProcessorCount),
                                       batchRows: config.batch.maxRows, batchBytes: config.batch.maxBytes)
@@ -395,9 +390,21 @@ public final class Replicator: @unchecked Sendable {
         // catalog connection, idle until the snapshot is committed, serves as one of them.
         snapshotter.connectAhead(lending: catalog.connection)
         defer { snapshotter.closeUnused() }
+        TestHooks.pauseIfAskedBeforeSlotCreation()
         let slot = try createSlot(repl, setup: setup, snapshot: .export)
         stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
+        // The plans were made before the slot existed: the snapshot copies the tables as its own catalog has them.
+        let (tables, changes) = try snapshotter.inSnapshot(snapshotName) { conn in
+            try SnapshotReplan.plans(planned, catalog: SourceCatalog(connection: conn), planner: planner, store: store)
+        }
+        if !changes.isEmpty {
+            for c in changes {
+                logger.warn("snapshot.table_changed", ["table": c.table, "detail": c.detail,
+                                                        "action": "copied as the snapshot has it"])
+            }
+            try recordSnapshotTables(tables, ledger: setup.ledger)
+        }
         logger.info("snapshot.start", ["slot": config.slot, "consistent_point": slot.consistentPoint.description,
                                        "tables": tables.count])
         for t in tables {
@@ -414,6 +421,16 @@ public final class Replicator: @unchecked Sendable {
         try diskFull.commit(commit, to: store)
         stats.recordStoreCommit(commit)
         logger.info("snapshot.committed", ["consistent_point": slot.consistentPoint.description])
+    }
+
+    /// Records the snapshot's tables (OIDs, leaf partitions, column attnums) as the ledger's table records.
+    private func recordSnapshotTables(_ tables: [TablePlan], ledger: SourceLedgerBox) throws {
+        try ledger.update { l in
+            l.tables = Dictionary(tables.map { p in
+                (p.name, SourceLedger.TableRecord(oid: p.source.oid, partitions: p.source.partitions.map(\.oid).sorted(),
+                                                  columns: SourceLedger.attnums(p.source.columns)))
+            }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     private func sleepUnlessStopped(_ seconds: Double) {

@@ -22,4 +22,14 @@ enum TestHooks {
         guard ProcessInfo.processInfo.environment["FRESHET_TEST_EXIT_AFTER_SLOT_CREATE"] == "1" else { return }
         _exit(137)
     }
+
+    /// `FRESHET_TEST_PAUSE_BEFORE_SLOT_CREATE=PATH`: before creating the snapshot's slot (after planning the tables),
+    /// the process creates `PATH.waiting` and waits (at most 120 s) until `PATH` exists, so a test can change the
+    /// source's tables in that window.
+    static func pauseIfAskedBeforeSlotCreation() {
+        guard let path = ProcessInfo.processInfo.environment["FRESHET_TEST_PAUSE_BEFORE_SLOT_CREATE"], !path.isEmpty else { return }
+        FileManager.default.createFile(atPath: path + ".waiting", contents: Data())
+        let end = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: path) && Date() < end { usleep(20_000) }
+    }
 }

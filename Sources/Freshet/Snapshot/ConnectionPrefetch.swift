@@ -41,6 +41,14 @@ final class ConnectionPrefetch: @unchecked Sendable {
         return try opened.removeFirst().get()
     }
 
+    /// Returns a connection taken with `take` (outside any transaction) for a later `take`.
+    func giveBack(_ connection: Connection) {
+        condition.lock()
+        opened.insert(.success(connection), at: 0)
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Closes the connections nobody took (waiting for those still being opened), except the lent one.
     func closeRemaining() {
         condition.lock()

@@ -51,6 +51,22 @@ final class Snapshotter: @unchecked Sendable {
         prefetch?.closeRemaining()
     }
 
+    /// Runs `body` on a connection in a read-only transaction that imported the snapshot `snapshotName` (one of the
+    /// connections opened ahead, handed back for the copy afterwards).
+    func inSnapshot<T>(_ snapshotName: String, _ body: (Connection) throws -> T) throws -> T {
+        let conn = try prefetch?.take() ?? Connection(settings: settings, applicationName: "freshet-snapshot-0")
+        var healthy = false
+        defer {
+            if healthy, let prefetch { prefetch.giveBack(conn) } else if let prefetch { prefetch.release(conn) } else { conn.close() }
+        }
+        try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
+        let result = try body(conn)
+        try conn.execute("COMMIT")
+        healthy = true
+        return result
+    }
+
     /// Copies `tables` and returns their staged parts (not yet committed), by table name.
     func copy(_ tables: [TablePlan], snapshotName: String, version: UInt64) throws -> [String: StagedParts] {
         var taskList: [Task] = []

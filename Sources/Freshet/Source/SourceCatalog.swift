@@ -130,6 +130,15 @@ public struct SourceCatalog {
                            replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
     }
 
+    /// A relation's schema, name and replica identity (`relreplident`); nil when no relation has this OID.
+    public func relationIdentity(oid: UInt32) throws -> (schema: String, name: String, replicaIdentity: Character)? {
+        guard let row = try connection.query("""
+            SELECT n.nspname, c.relname, c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = $1::oid
+            """, [String(oid)]).rows.first, let schema = row[0], let name = row[1] else { return nil }
+        return (schema, name, Character(row[2] ?? "d"))
+    }
+
     /// Whether a relation with this OID exists.
     public func relationExists(oid: UInt32) throws -> Bool {
         try !connection.query("SELECT 1 FROM pg_class WHERE oid = $1::oid", [String(oid)]).rows.isEmpty

@@ -1,0 +1,64 @@
+import Foundation
+@testable import Freshet
+import PostgresReplication
+import TestSupport
+import XCTest
+
+/// DDL committed after `freshet run` planned its tables and before the slot exported its snapshot: the snapshot
+/// copies the tables as that snapshot's catalog has them. Values written into a column added in that window are in
+/// no WAL the slot sends, so a copy of the planned columns would lose them for good.
+final class SnapshotReplanTests: XCTestCase {
+    func testDDLBetweenPlanningAndTheSlotIsCopiedAsTheSnapshotHasIt() throws {
+        let scenario = try EndToEndTests.Scenario(rows: 400)
+        defer { scenario.cleanup() }
+        let s = scenario.quotedSchema
+        let gate = scenario.store + ".gate"
+        defer { try? FileManager.default.removeItem(atPath: gate); try? FileManager.default.removeItem(atPath: gate + ".waiting") }
+        let process = try scenario.start(environment: ["FRESHET_TEST_PAUSE_BEFORE_SLOT_CREATE": gate])
+        let end = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: gate + ".waiting") {
+            guard Date() < end, process.isRunning else { return XCTFail("freshet never reached slot creation:\n\(scenario.log)") }
+            usleep(20_000)
+        }
+        // The planned columns change before the snapshot exists: a column added and filled (the fill is before the
+        // consistent point: only the snapshot can carry it), a column dropped, a column renamed, a table dropped.
+        try scenario.pg.sql.execute("""
+            ALTER TABLE \(s).items ADD COLUMN extra int;
+            UPDATE \(s).items SET extra = id % 9 WHERE id % 3 = 0;
+            ALTER TABLE \(s).items DROP COLUMN flag;
+            ALTER TABLE \(s).events RENAME COLUMN payload TO body;
+            DROP TABLE \(s).plain
+            """)
+        FileManager.default.createFile(atPath: gate, contents: Data())
+        try scenario.waitCaughtUp()
+        XCTAssertTrue(scenario.log.contains("snapshot.table_changed"), scenario.log)
+        try scenario.compare(tables: ["\(scenario.schema).items", "\(scenario.schema).events"])
+        // The store's items have the added column's values and not the dropped column.
+        let rows = try scenario.scanRows("\(scenario.schema).items", columns: ["id", "extra"])
+        XCTAssertEqual(rows.count, 400)
+        XCTAssertEqual(rows.filter { ($0["extra"] as? NSNumber) != nil }.count, 133, "extra was filled in 133 rows before the snapshot")
+        XCTAssertFalse(try scenario.storeTables().contains("\(scenario.schema).plain"), "a table dropped before the snapshot is left out")
+        // Streaming goes on with the snapshot's columns.
+        try scenario.pg.sql.execute("UPDATE \(s).items SET extra = -1 WHERE id <= 10; UPDATE \(s).events SET body = '{}' WHERE a = 1")
+        try scenario.waitCaughtUp()
+        try scenario.compare(tables: ["\(scenario.schema).items", "\(scenario.schema).events"])
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.wait(timeout: 60), 0, scenario.log)
+    }
+
+    func testDifferencesNameWhatChanged() {
+        let a = SourceColumn(name: "a", typeOID: 23, typeModifier: -1, notNull: true, attnum: 1)
+        let b = SourceColumn(name: "b", typeOID: 25, typeModifier: -1, notNull: false, attnum: 2)
+        let old = SourceTable(oid: 1, schema: "s", name: "t", columns: [a, b], primaryKey: ["a"], replicaIdentity: "d",
+                              estimatedRows: 10, pages: 1)
+        var now = old
+        now.estimatedRows = 99
+        XCTAssertEqual(SnapshotReplan.differences(old, now), [], "estimates are not a change")
+        now.columns = [a, SourceColumn(name: "c", typeOID: 25, typeModifier: -1, notNull: false, attnum: 3)]
+        now.name = "u"
+        XCTAssertEqual(SnapshotReplan.differences(old, now), ["renamed to s.u", "columns: added c, removed b"])
+        now = old
+        now.columns[1].typeOID = 1043
+        XCTAssertEqual(SnapshotReplan.differences(old, now), ["columns: column types or constraints changed"])
+    }
+}
