@@ -42,8 +42,19 @@ public enum RowFormat: String, Sendable, CaseIterable {
 
     static func csvField(_ s: String, quoteEmpty: Bool = false) -> String {
         if s.isEmpty { return quoteEmpty ? "\"\"" : "" }
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // By UTF-8 byte, not by Character: no grapheme breaking per field, and a "\r\n" pair (one Character, equal
+        // to neither "\r" nor "\n") is quoted too.
+        if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+            // Quotes doubled byte by byte (Foundation's replacingOccurrences took half of `freshet scan`'s CPU).
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(s.utf8.count + 8)
+            bytes.append(0x22)
+            for b in s.utf8 {
+                if b == 0x22 { bytes.append(0x22) }
+                bytes.append(b)
+            }
+            bytes.append(0x22)
+            return String(decoding: bytes, as: UTF8.self)
         }
         return s
     }
