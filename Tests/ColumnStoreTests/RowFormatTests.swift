@@ -15,4 +15,12 @@ final class RowFormatTests: XCTestCase {
         XCTAssertEqual(RowFormat.csvField(""), "")
         XCTAssertEqual(RowFormat.csvField("", quoteEmpty: true), "\"\"")
     }
+
+    func testJSONString() {
+        XCTAssertEqual(RowFormat.jsonString("plain"), "\"plain\"")
+        XCTAssertEqual(RowFormat.jsonString("q\"b\\n\nr\rt\t"), "\"q\\\"b\\\\n\\nr\\rt\\t\"")
+        XCTAssertEqual(RowFormat.jsonString("\u{01}\u{1f}\u{7f}"), "\"\\u0001\\u001f\u{7f}\"")
+        XCTAssertEqual(RowFormat.jsonString("e\u{301}t\u{e9} ✓ 😀"), "\"e\u{301}t\u{e9} ✓ 😀\"")
+        XCTAssertEqual(RowFormat.jsonString(""), "\"\"")
+    }
 }
