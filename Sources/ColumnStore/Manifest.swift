@@ -25,6 +25,15 @@ public struct PartEntry: Sendable, Hashable, Codable {
     /// query-time views read such a part, when it is also older than every other part of its partition, without
     /// deduplicating the keys no newer part touches. nil = not known (treated as false).
     public var uniqueKeys: Bool?
+    /// Rows with at least one column marked unchanged (`_unchanged` not NULL); nil in parts written before it was
+    /// counted (treated as "some").
+    public var unchangedRows: Int?
+    /// Set by every manifest commit (`Manifest.classifyForViews`): the part has unique keys and its versions lie below
+    /// every other part's of its merge domain, so the DuckDB view reads it without grouping. nil = false.
+    public var settled: Bool?
+    /// Set by every manifest commit: the part is `settled`, alone in its merge domain, and has neither tombstones nor
+    /// unchanged markers, so the DuckDB view reads its rows as stored, without any join or filter. nil = false.
+    public var clean: Bool?
 }
 
 /// A part that left the manifest less than the grace period ago; its file is still on disk.
@@ -124,6 +133,7 @@ public struct Manifest: Sendable, Hashable, Codable {
             gone.append(RemovedPart(path: p.path, addedMicros: p.addedMicros, removedMicros: t))
         }
         removed = gone
+        classifyForViews()
         forget(Set(gone.filter { $0.removedMicros < t - history }.map(\.path)))
     }
 

@@ -26,7 +26,7 @@ struct PartWriter {
     private var pending: RowBatch
     private let finalURL: URL
     private let relativePath: String
-    private var rows = 0, tombstones = 0
+    private var rows = 0, tombstones = 0, unchangedRows = 0
     private var minVersion = UInt64.max, maxVersion = UInt64.min
 
     init(table: String, tableDirectory: URL, partition: String, columns: [ColumnDefinition],
@@ -111,13 +111,17 @@ struct PartWriter {
         }
     }
 
-    /// Adds `range` of `batch` to the part's row, tombstone and version counts.
+    /// Adds `range` of `batch` to the part's row, tombstone, unchanged-row and version counts.
     private mutating func count(_ batch: RowBatch, rows range: Range<Int>) {
         for r in range {
             let v = batch.versions[r]
             if v < minVersion { minVersion = v }
             if v > maxVersion { maxVersion = v }
             if batch.isDeleted(r) { tombstones += 1 }
+        }
+        if batch.hasUnchanged {
+            let marked = batch.buffers.filter { $0.unchanged.any }
+            unchangedRows += range.reduce(0) { n, r in marked.contains { $0.unchanged[r] } ? n + 1 : n }
         }
         rows += range.count
     }
@@ -141,7 +145,7 @@ struct PartWriter {
         return PartEntry(path: relativePath, partition: partition, rows: rows, bytes: bytes,
                          minVersion: minVersion, maxVersion: maxVersion, level: level,
                          checksum: checksum, schemaVersion: schemaVersion, generation: 0,
-                         tombstones: tombstones)
+                         tombstones: tombstones, unchangedRows: unchangedRows)
     }
 
     /// Drops the temp file of an unfinished part.

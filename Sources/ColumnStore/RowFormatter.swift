@@ -42,29 +42,44 @@ public enum RowFormat: String, Sendable, CaseIterable {
 
     static func csvField(_ s: String, quoteEmpty: Bool = false) -> String {
         if s.isEmpty { return quoteEmpty ? "\"\"" : "" }
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // By UTF-8 byte, not by Character: no grapheme breaking per field, and a "\r\n" pair (one Character, equal
+        // to neither "\r" nor "\n") is quoted too.
+        if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+            // Quotes doubled byte by byte (Foundation's replacingOccurrences took half of `freshet scan`'s CPU).
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(s.utf8.count + 8)
+            bytes.append(0x22)
+            for b in s.utf8 {
+                if b == 0x22 { bytes.append(0x22) }
+                bytes.append(b)
+            }
+            bytes.append(0x22)
+            return String(decoding: bytes, as: UTF8.self)
         }
         return s
     }
 
-    /// `s` as a JSON string literal (quotes, escapes, control characters as \\u00XX).
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// `s` as a JSON string literal (quotes, escapes, control characters as \\u00XX), built by UTF-8 byte (appending
+    /// scalar by scalar took 40% of `freshet scan --format jsonl`'s CPU).
     public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { out.unicodeScalars.append(u) }
+        let hex = hexDigits
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(s.utf8.count + 8)
+        bytes.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)                 // \"
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)                 // \\
+            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)                 // \n
+            case 0x0D: bytes.append(0x5C); bytes.append(0x72)                 // \r
+            case 0x09: bytes.append(0x5C); bytes.append(0x74)                 // \t
+            case ..<0x20: bytes += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]   // \u00XX
+            default: bytes.append(b)
             }
         }
-        return out + "\""
+        bytes.append(0x22)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

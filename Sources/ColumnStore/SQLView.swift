@@ -57,8 +57,8 @@ public enum SQLView {
                 m.keyColumns.contains(c.name) ? quote(c.name)
                     : "CASE WHEN \"_unchanged\" IS NULL OR position(\(literal("," + c.name + ",")) IN \"_unchanged\") = 0 THEN \(quote(c.name)) END AS \(quote(c.name))"
             }
-            sql = DuckDBView.select(dir: dir, dedup: select, plain: plain, keys: keys, having: deleted,
-                                    keyDerived: m.partitioning.isDerivedFromKey(m.keyColumns))
+            sql = DuckDBView.select(dir: dir, dedup: select, plain: plain, stored: columns.map { quote($0.name) },
+                                    keys: keys, having: deleted)
         case .clickhouse:
             let names = m.parts.map { ($0.path as NSString).lastPathComponent }
             if names.isEmpty {

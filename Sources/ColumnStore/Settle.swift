@@ -51,9 +51,9 @@ extension Store {
 
     /// The part of `domain` with unique keys whose versions are all below every other part's (what the DuckDB view
     /// reads without grouping), if any.
+    /// Only the part with the lowest `minVersion` can be below every other (linear: every manifest commit asks it).
     static func settledPart(of domain: [PartEntry]) -> PartEntry? {
-        domain.first { p in
-            p.uniqueKeys == true && domain.allSatisfy { $0.path == p.path || p.maxVersion < $0.minVersion }
-        }
+        guard let p = domain.min(by: { $0.minVersion < $1.minVersion }), p.uniqueKeys == true else { return nil }
+        return domain.allSatisfy { $0.path == p.path || p.maxVersion < $0.minVersion } ? p : nil
     }
 }

@@ -35,11 +35,7 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
         var version: UInt64 = 10
         func commit(_ fill: (inout RowBatch) -> Void) throws {
             version += 10
-            var b = RowBatch(columns: Self.columns)
-            fill(&b)
-            var c = StoreCommit(upTo: version)
-            c.add(try store.stage(b, table: Self.table))
-            try store.commit(c)
+            try store.commitBatch(Self.table, columns: Self.columns, version: version, fill)
         }
         try commit { b in
             for id in 1...3000 {

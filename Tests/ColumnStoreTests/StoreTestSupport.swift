@@ -101,3 +101,14 @@ enum ModelSchema {
         return out
     }
 }
+
+extension Store {
+    /// Stages the rows `fill` appends to a batch of `columns` and commits them up to `version`.
+    func commitBatch(_ table: String, columns: [ColumnDefinition], version: UInt64, _ fill: (inout RowBatch) -> Void) throws {
+        var b = RowBatch(columns: columns)
+        fill(&b)
+        var c = StoreCommit(upTo: version)
+        c.add(try stage(b, table: table))
+        try commit(c)
+    }
+}
