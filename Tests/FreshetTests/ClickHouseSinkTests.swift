@@ -157,6 +157,32 @@ final class ClickHouseSinkTests: XCTestCase {
         XCTAssertEqual(again.wait(timeout: 30), 0, again.log)
     }
 
+    /// A backlog of over 100,000 rows (an outage) ships in two concurrent inserts, the rows split by key; every
+    /// version still arrives right (updates of all rows, some leaving the TOASTed `big` unchanged, deletes).
+    func testALargeBacklogShipsInTwoConcurrentInserts() throws {
+        let scenario = try Scenario(rows: 120_000)
+        defer { scenario.cleanup() }
+        let database = scenario.pg.prefix + "_chpar"
+        let tables = ["items", "events"]
+        let s = SQLQuoting.identifier(scenario.schema)
+        let process = try scenario.start(["--clickhouse", try clickhouse(database: database)])
+        defer { process.signal(SIGKILL) }
+        try waitEqual(scenario, database: database, tables: tables, process: process)
+        try sandbox("stop")
+        var restarted = false
+        defer { if !restarted { try? sandbox("start") } }
+        try scenario.pg.sql.execute("""
+            UPDATE \(s).items SET qty = qty + 1;
+            DELETE FROM \(s).items WHERE id % 9 = 0;
+            UPDATE \(s).events SET payload = '{"y": 2}' WHERE a % 2 = 0;
+            """)
+        try scenario.waitCaughtUp()
+        try sandbox("start")
+        restarted = true
+        try waitEqual(scenario, database: database, tables: tables, process: process)
+        XCTAssertTrue(process.log.contains("inserts_in_parallel=2"), process.log)
+    }
+
     /// Unreachable server, wrong password, read-only user, bad URL: a clear error at start-up, no slot or
     /// publication created on the source, no password in the output.
     func testBadSettingsFailBeforeTheSourceIsTouched() throws {
