@@ -150,7 +150,13 @@ extension RowBatch {
             fixed = total
         }
         let base = out.count
-        out.append(contentsOf: repeatElement(0, count: fixed))   // zeros: missing values need no write
+        // Zeros (missing values need no write), by memset: appending a repeated 0 goes element by element unoptimized.
+        let total = fixed
+        let zeros = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            if let start = buffer.baseAddress { memset(start, 0, total) }
+            initialized = total
+        }
+        if out.isEmpty { out = zeros } else { out.append(contentsOf: zeros) }
         out.withUnsafeMutableBytes { raw in
             let p = raw.baseAddress! + base
             pos.withUnsafeMutableBufferPointer { at in

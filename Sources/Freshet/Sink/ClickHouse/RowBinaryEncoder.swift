@@ -18,20 +18,15 @@ struct RowBinaryEncoder {
     private(set) var invalidUUIDs = 0
     /// Per append, per stream: the bytes of `bytes` and the rows of that stream (one stream without routing).
     private(set) var pieces: [[(bytes: Range<Int>, rows: Int)]] = []
-    private let reserve: Int
 
-    init(reserve: Int = 1 << 20) {
-        self.reserve = reserve
-        bytes.reserveCapacity(reserve)
-    }
+    init(reserve: Int = 1 << 20) { bytes.reserveCapacity(reserve) }
 
     /// Empties the encoder, keeping its buffer (the UUID count stays).
     mutating func reset() { bytes.removeAll(keepingCapacity: true); rows = 0; pieces.removeAll() }
 
-    /// Hands out the encoded bytes (for another thread to send) and empties the encoder with a new buffer.
+    /// Hands out the encoded bytes (for another thread to send) and empties the encoder (the next append allocates).
     mutating func take() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(max(reserve, bytes.count))
         swap(&out, &bytes)
         rows = 0
         pieces.removeAll()
