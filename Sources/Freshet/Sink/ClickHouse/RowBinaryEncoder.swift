@@ -24,14 +24,21 @@ struct RowBinaryEncoder {
     /// Empties the encoder, keeping its buffer (the UUID count stays).
     mutating func reset() { bytes.removeAll(keepingCapacity: true); rows = 0; pieces.removeAll() }
 
-    /// Hands out the encoded bytes (for another thread to send) and empties the encoder (the next append allocates).
+    /// Hands out the encoded bytes (for another thread to send) and empties the encoder. The buffers handed out are
+    /// kept in a ring of `recycled` and written into again once their turn comes: in place when the senders let go of
+    /// them by then (no allocation, no fresh pages), else as a new buffer of the same capacity.
     mutating func take() -> [UInt8] {
-        var out: [UInt8] = []
-        swap(&out, &bytes)
+        let out = bytes
+        recycled.append(out)
+        bytes = recycled.count > Self.ring ? recycled.removeFirst() : []
+        bytes.removeAll(keepingCapacity: true)
         rows = 0
         pieces.removeAll()
         return out
     }
+
+    private var recycled: [[UInt8]] = []
+    private static let ring = 4
 
     /// Appends every row of `batch`; `sources[i]` is the batch column of `columns[i]` (nil: not in the batch, NULL).
     /// Tombstones are skipped when `skipDeleted` (a new copy needs no deletes). `routing` splits the rows by key over
