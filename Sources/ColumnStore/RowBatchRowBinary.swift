@@ -150,17 +150,7 @@ extension RowBatch {
             fixed = total
         }
         let base = out.count
-        // Zeros (missing values need no write), copied from a zero block: a repeated 0 would be appended element by
-        // element in unoptimized builds.
-        out.reserveCapacity(base + fixed)
-        Self.zeroBlock.withUnsafeBufferPointer { zero in
-            var left = fixed
-            while left > 0 {
-                let k = min(left, zero.count)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: zero[0..<k]))
-                left -= k
-            }
-        }
+        out.append(contentsOf: repeatElement(0, count: fixed))   // zeros: missing values need no write
         out.withUnsafeMutableBytes { raw in
             let p = raw.baseAddress! + base
             pos.withUnsafeMutableBufferPointer { at in
@@ -180,8 +170,6 @@ extension RowBatch {
         let bytes = (0..<ends.count).map { s in base + (s == 0 ? 0 : ends[s - 1])..<base + ends[s] }
         return RowBinaryAppended(rows: n, invalid: invalid, streamBytes: bytes, streamRows: streamRows)
     }
-
-    private static let zeroBlock = [UInt8](repeating: 0, count: 1 << 16)
 
     /// Writes one column's values at each row's offset and moves the offsets past them; returns invalid UUIDs.
     private func writeColumn(_ col: RowBinaryColumn, missing m: UnsafeBufferPointer<UInt64>,

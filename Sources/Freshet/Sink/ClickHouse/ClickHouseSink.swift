@@ -24,9 +24,9 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// Bytes per INSERT at most. An insert is streamed (`ClickHouseInsert`): only one read batch is in memory here;
     /// ClickHouse itself buffers up to a block (1,048,576 rows) of it.
     var maxInsertBytes = 512 << 20
-    /// Concurrent inserts (each its own HTTP connection and ClickHouse thread) for a shipment of at least
-    /// `parallelMinRows` rows; the rows are split by key, so every version of a key goes through one insert in order.
-    var insertStreams = 2
+    /// A shipment of at least this many rows goes in `settings.insertStreams` concurrent inserts (each its own HTTP
+    /// connection and ClickHouse thread), the rows split by key, so every version of a key goes through one insert in
+    /// order.
     var parallelMinRows = 100_000
     /// For tests: the insert stream whose inserts the server refuses (3 stray bytes at their end).
     var corruptStream: Int?
@@ -233,7 +233,7 @@ public final class ClickHouseSink: @unchecked Sendable {
         let stats = self.stats
         // Large shipments go in concurrent inserts, the rows split by key; small ones (steady streaming) in one, so
         // ClickHouse gets no more parts than before.
-        let streams = scan.pendingRows >= parallelMinRows ? max(1, insertStreams) : 1
+        let streams = scan.pendingRows >= parallelMinRows ? max(1, settings.insertStreams) : 1
         let inserts = ClickHouseParallelInsert(streams: streams, maxRows: maxInsertRows, maxBytes: maxInsertBytes,
                                                corruptStream: corruptStream,
                                                begin: { try client.beginInsert(table: target, columns: columns) },
