@@ -63,8 +63,9 @@ final class ClickHouseParallelInsertTests: XCTestCase {
         try commit(10) { b in for id in 0..<n { b.append(id, column: 0); b.append("a\(id)", column: 1); b.finishRow(version: 10) } }
 
         let database = "freshet_par_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let sink = try ClickHouseSink.connect(settings: ClickHouseSettings(url: chURL, database: database), tableSettings: [:],
-                                              logger: Logger(minimum: .error))
+        var settings = ClickHouseSettings(url: chURL, database: database)
+        settings.insertStreams = 2
+        let sink = try ClickHouseSink.connect(settings: settings, tableSettings: [:], logger: Logger(minimum: .error))
         defer { _ = try? sink.client.execute("DROP DATABASE IF EXISTS \(ClickHouseSQL.identifier(database))", inDatabase: false) }
         sink.parallelMinRows = 0   // every shipment in two concurrent inserts
         sink.protect(store)

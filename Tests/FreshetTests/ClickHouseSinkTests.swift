@@ -157,9 +157,9 @@ final class ClickHouseSinkTests: XCTestCase {
         XCTAssertEqual(again.wait(timeout: 30), 0, again.log)
     }
 
-    /// A backlog of over 100,000 rows (an outage) ships in two concurrent inserts, the rows split by key; every
-    /// version still arrives right (updates of every row, deletes, a key change; TOAST-unchanged values are covered by
-    /// ClickHouseParallelInsertTests).
+    /// With `insertStreams: 2`, a backlog of over 100,000 rows (an outage) ships in two concurrent inserts, the rows
+    /// split by key; every version still arrives right (updates of every row, deletes, a key change; TOAST-unchanged
+    /// values are covered by ClickHouseParallelInsertTests).
     func testALargeBacklogShipsInTwoConcurrentInserts() throws {
         let scenario = try Scenario(rows: 100)
         defer { scenario.cleanup() }
@@ -170,7 +170,12 @@ final class ClickHouseSinkTests: XCTestCase {
             CREATE TABLE \(s).bulk (id bigint PRIMARY KEY, n int NOT NULL, note text, amount numeric(12,2));
             INSERT INTO \(s).bulk SELECT g, g % 1000, 'note ' || g, g / 100.0 FROM generate_series(1, 110000) g;
             """)
-        let process = try scenario.start(["--clickhouse", try clickhouse(database: database)])
+        let config = scenario.store + ".json"
+        try Data("""
+            {"clickhouse": {"url": "\(try TestEnvironment.clickhouseURL())", "database": "\(database)", "insertStreams": 2}}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let process = try scenario.start(["--config", config])
         defer { process.signal(SIGKILL) }
         try waitEqual(scenario, database: database, tables: tables, process: process)
         try sandbox("stop")

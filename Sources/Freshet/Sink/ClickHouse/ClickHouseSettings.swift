@@ -12,8 +12,9 @@ public struct ClickHouseSettings: Sendable, Equatable {
     public var batchRows: Int = 1000
     public var batchAge: Double = 1
     /// Concurrent inserts (each a connection and a ClickHouse thread) for a shipment of at least 100,000 rows, the
-    /// rows split by key; 1 sends every shipment as one insert at a time.
-    public var insertStreams: Int = 2
+    /// rows split by key. 1 (the default) sends one insert at a time: on a machine whose cores Freshet and ClickHouse
+    /// share, two were not faster (docs/tuning.md, section 9).
+    public var insertStreams: Int = 1
     /// `/healthz` answers 503 when the ClickHouse lag exceeds this, seconds.
     public var healthMaxLagSeconds: Double = 60
 
