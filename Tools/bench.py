@@ -66,7 +66,11 @@ Measures
      again, and the backlog drained (rows/s of that insert from its `clickhouse.shipped` line: the time from reading
      the store to ClickHouse's acknowledgement, not the retry back-off before it) versus ClickHouse's own ingest of
      the same rows in the same run: as many rows of the same table fetched as RowBinary (FINAL) and POSTed as one
-     `INSERT ... FORMAT RowBinary` into a copy of the table, timed. Then the 2,000 tx/s load of phase 3 with
+     `INSERT ... FORMAT RowBinary` into a copy of the table, timed; and the same rows in two halves POSTed at once
+     (two connections, as the sink sends a backlog of >= 100,000 rows). The drained table is the big transaction's:
+     shop's line_items (7 ClickHouse columns with `_version` and `_deleted`, ~45 B a row in RowBinary, like the
+     issue's 7-column reference), wide's line items, pgbench's accounts (~100 B a row); the report names its columns
+     and bytes a row, and the load average at the end of the drain. Then the 2,000 tx/s load of phase 3 with
      `freshet_clickhouse_lag_seconds` (source commit to ClickHouse's acknowledgement) sampled every 250 ms after the
      warm-up: p50 / p90 / max. Last, every table's `count() FINAL WHERE _deleted = 0` against PostgreSQL's count.
   5. storage and query: bytes of STORE/tables right after the initial snapshot versus the sum of
@@ -728,14 +732,37 @@ class ClickHouse:
     def ingest_same_rows(self, db, table, rows):
         """ClickHouse's own RowBinary ingest: `rows` rows of `table` (FINAL, every column, `_version` and `_deleted`
         included) fetched as RowBinary, then one timed POST of `INSERT ... FORMAT RowBinary` of those bytes into a
-        copy of the table. Returns its seconds."""
+        copy of the table; and the same rows in two halves POSTed at once (two connections, as the sink sends a large
+        backlog). Returns (seconds of one POST, seconds of two concurrent POSTs, bytes, columns)."""
+        import threading
         data = self.query(f"SELECT * FROM {db}.{table} FINAL LIMIT {rows} FORMAT RowBinary")
-        self.query(f"DROP TABLE IF EXISTS {db}.bench_ingest")
-        self.query(f"CREATE TABLE {db}.bench_ingest AS {db}.{table}")
-        try:
+        half = rows // 2
+        halves = [self.query(f"SELECT * FROM {db}.{table} FINAL LIMIT {half} FORMAT RowBinary"),
+                  self.query(f"SELECT * FROM {db}.{table} FINAL LIMIT {rows - half} OFFSET {half} FORMAT RowBinary")]
+        columns = int(self.query(f"SELECT count() FROM system.columns WHERE database = '{db}' AND table = '{table}'"))
+
+        def timed(bodies):
+            self.query(f"DROP TABLE IF EXISTS {db}.bench_ingest")
+            self.query(f"CREATE TABLE {db}.bench_ingest AS {db}.{table}")
+            errors = []
+
+            def post(body):
+                try:
+                    self.query(f"INSERT INTO {db}.bench_ingest FORMAT RowBinary", data=body)
+                except BaseException as e:       # re-raised below, in the calling thread
+                    errors.append(e)
+            threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
             t0 = time.monotonic()
-            self.query(f"INSERT INTO {db}.bench_ingest FORMAT RowBinary", data=data)
-            return time.monotonic() - t0
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            seconds = time.monotonic() - t0
+            if errors:
+                raise errors[0]
+            return seconds
+        try:
+            return timed([data]), timed(halves), len(data), columns
         finally:
             self.query(f"DROP TABLE IF EXISTS {db}.bench_ingest")
 
@@ -749,6 +776,16 @@ def ch_gauge(f, name):
     if not m:
         raise BenchError(f"/metrics has no {name}")
     return float(m.group(1))
+
+
+def parallel_inserts(log_text, table, rows):
+    """The `inserts_in_parallel` of the last `clickhouse.shipped` line of `rows` rows into `table` (1 when it has none)."""
+    streams = 1
+    for line in re.findall(r"clickhouse\.shipped .*", log_text):
+        if f"clickhouse_table={table} " in line and f" rows={rows} " in line:
+            p = re.search(r"inserts_in_parallel=(\d+)", line)
+            streams = int(p.group(1)) if p else 1
+    return streams
 
 
 def shipped_lines(log_text):
@@ -1139,7 +1176,8 @@ class Bench:
             if not drained:
                 raise BenchError("no clickhouse.shipped line after the outage (fewer than 100,000 rows shipped?)")
             table, drain_rows, drain_s = max(drained, key=lambda x: x[1])
-            ref_s = ch.ingest_same_rows(db, table, drain_rows)
+            streams = parallel_inserts(f.log_text(), table, drain_rows)
+            ref_s, ref2_s, ref_bytes, columns = ch.ingest_same_rows(db, table, drain_rows)
             lags = self.clickhouse_lag_under_load(f)
             equal = self.clickhouse_counts_equal(ch, db)
         finally:
@@ -1149,15 +1187,21 @@ class Bench:
         self.record("ch_drain_rows", drain_rows)
         self.record("ch_drain_s", drain_s)
         self.record("ch_ref_s", ref_s)
+        self.record("ch_ref2_s", ref2_s)
         self.facts["ch_table"] = table
+        self.facts["ch_columns"] = columns
+        self.facts["ch_row_bytes"] = ref_bytes / max(drain_rows, 1)
+        self.facts["ch_streams"] = streams
         self.facts["ch_equal"] = self.facts.get("ch_equal", True) and equal
         self.facts["ch_server"] = ch.version()
         for p in (50, 90, 100):
             self.record(f"ch_lag_p{p}", quantile(lags, p / 100) if lags else None)
         log(f"[{self.spec.name} clickhouse {i}] first copy {copy_rows:,} rows at {fmt_int(copy_rows / max(copy_s, 1e-9))} "
-            f"rows/s; outage backlog ({made['rows']:,} rows updated): {drain_rows:,} rows of {table} in {drain_s:.2f} s = "
-            f"{fmt_int(drain_rows / drain_s)} rows/s, ClickHouse's own RowBinary ingest of them {ref_s:.2f} s = "
-            f"{fmt_int(drain_rows / ref_s)} rows/s; lag at {FRESHNESS_RATE:,} tx/s p50 {quantile(lags, 0.5):.2f} s, "
+            f"rows/s; outage backlog ({made['rows']:,} rows updated): {drain_rows:,} rows of {table} ({columns} columns, "
+            f"{ref_bytes / max(drain_rows, 1):.0f} B/row in RowBinary) in {drain_s:.2f} s = {fmt_int(drain_rows / drain_s)} "
+            f"rows/s ({streams} inserts at once), ClickHouse's own RowBinary ingest of them {ref_s:.2f} s = "
+            f"{fmt_int(drain_rows / ref_s)} rows/s (ratio {ref_s / drain_s:.2f}), in two concurrent POSTs {ref2_s:.2f} s = "
+            f"{fmt_int(drain_rows / ref2_s)} rows/s; load average {os.getloadavg()[0]:.1f}; lag at {FRESHNESS_RATE:,} tx/s p50 {quantile(lags, 0.5):.2f} s, "
             f"p90 {quantile(lags, 0.9):.2f} s, max {max(lags):.2f} s; FINAL counts {'equal' if equal else 'DIFFER'}")
 
     def clickhouse_lag_under_load(self, f):
@@ -1330,13 +1374,15 @@ def main_table(b):
                          f"raw scan: {r * 1000:,.1f} ms", f"{r / d:.2f}", f"≥ 0.5: {verdict(r / d >= 0.5)}"])
     if "clickhouse" in phases:
         cr, cs = b.med("ch_copy_rows"), b.med("ch_copy_s")
-        dr, ds, rs = b.med("ch_drain_rows"), b.med("ch_drain_s"), b.med("ch_ref_s")
+        dr, ds, rs, rs2 = b.med("ch_drain_rows"), b.med("ch_drain_s"), b.med("ch_ref_s"), b.med("ch_ref2_s")
         rows.append([f"ClickHouse {f['ch_server']}: first copy of the store, {cr:,.0f} rows (inserts of ≥ 100,000 rows)",
                      f"{fmt_int(cr / cs)} rows/s ({cs:.2f} s)", "", "", ""])
         rows.append([f"ClickHouse: outage backlog ({a.big_tx_rows:,}-row transaction committed while it was down), "
-                     f"{dr:,.0f} rows of `{f['ch_table']}` drained when it came back",
+                     f"{dr:,.0f} rows of `{f['ch_table']}` ({f['ch_columns']} columns, {f['ch_row_bytes']:.0f} B/row in "
+                     f"RowBinary) drained when it came back, {f['ch_streams']} inserts at once",
                      f"{fmt_int(dr / ds)} rows/s ({ds:.2f} s)",
-                     f"ClickHouse's own RowBinary ingest of the same rows: {fmt_int(dr / rs)} rows/s ({rs:.2f} s)",
+                     f"ClickHouse's own RowBinary ingest of the same rows: {fmt_int(dr / rs)} rows/s ({rs:.2f} s); "
+                     f"in two concurrent POSTs {fmt_int(dr / rs2)} rows/s ({rs2:.2f} s)",
                      f"{rs / ds:.2f}", f"≥ 1M rows/s: {verdict(dr / ds >= 1e6)}"])
         p50 = b.med("ch_lag_p50")
         rows.append([f"ClickHouse lag (source commit to acknowledged) under {b.spec.load_name} at {FRESHNESS_RATE:,} tx/s "
@@ -1409,9 +1455,10 @@ def summary_table(benches):
         ("peak RSS: mixed backlog", lambda b: mib(b.med("mixed_rss"))),
         ("peak RSS: freshness", lambda b: mib(b.med("fresh_rss"))),
         ("store size / pg_total_relation_size", lambda b: f"{b.facts['store_bytes'] / b.facts['pg_bytes']:.2f}"),
-        ("ClickHouse: outage backlog drain vs its own RowBinary ingest of the same rows",
+        ("ClickHouse: outage backlog drain vs its own RowBinary ingest of the same rows (one POST)",
          lambda b: f"{b.med('ch_ref_s') / b.med('ch_drain_s'):.2f} ({fmt_int(b.med('ch_drain_rows') / b.med('ch_drain_s'))} "
-                   f"vs {fmt_int(b.med('ch_drain_rows') / b.med('ch_ref_s'))} rows/s)"),
+                   f"vs {fmt_int(b.med('ch_drain_rows') / b.med('ch_ref_s'))} rows/s; `{b.facts['ch_table']}`, "
+                   f"{b.facts['ch_columns']} columns)"),
         ("ClickHouse lag p50 / p90 / max at 2,000 tx/s (p50 ≤ 1 s)",
          lambda b: f"{b.med('ch_lag_p50'):.2f} / {b.med('ch_lag_p90'):.2f} / {b.med('ch_lag_p100'):.2f} s"),
     ]

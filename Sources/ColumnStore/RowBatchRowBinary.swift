@@ -44,21 +44,62 @@ public struct RowBinaryColumn: Sendable, Equatable {
     }
 }
 
+/// Rows of `RowBatch.appendRowBinary` split over several insert streams by a hash of their key, so every version of
+/// a key goes to the same stream in the order the batches hold them (ClickHouse's tie-break between equal versions
+/// is the insert order, which stays true within a stream).
+public struct RowBinaryRouting: Sendable, Equatable {
+    /// The batch columns of the key.
+    public var keyColumns: [Int]
+    /// Streams (1 to 255; 1 puts every row in stream 0).
+    public var streams: Int
+
+    public init(keyColumns: [Int], streams: Int) {
+        self.keyColumns = keyColumns
+        self.streams = min(max(1, streams), 255)
+    }
+
+    /// The stream of `row` of `batch`: the key's FNV-1a hash (`PartitionSpec.hashKey`), its high half, so that a
+    /// store hash-partitioned by the same hash still spreads each partition over every stream.
+    public func stream(of batch: RowBatch, row: Int) -> Int {
+        Int((PartitionSpec.hashKey(batch, row, keyColumns) >> 32) % UInt64(streams))
+    }
+}
+
+/// What `RowBatch.appendRowBinary` appended.
+public struct RowBinaryAppended: Sendable, Equatable {
+    /// Rows written.
+    public var rows: Int
+    /// UUID values that were not UUID text (written as the zero UUID).
+    public var invalid: Int
+    /// Per stream (one without routing), the bytes of `out` holding its rows, contiguous and in stream order.
+    public var streamBytes: [Range<Int>]
+    /// Per stream, its rows.
+    public var streamRows: [Int]
+}
+
 extension RowBatch {
     /// Appends the rows to `out` in RowBinary: the `columns` in order, then `_version` (UInt64) and `_deleted`
     /// (UInt8). Tombstones are left out when `skipDeleted`. Returns the rows written and the UUID values that were not
     /// UUID text (written as the zero UUID).
     ///
+    /// With `routing`, the appended bytes are the rows of stream 0 (in batch order), then those of stream 1, and so
+    /// on (`streamBytes`): one encoding pass, each row at its stream's offset.
+    ///
     /// Column by column over the rows (the row sizes first, then each column's values at their rows' offsets), so
     /// every loop reads one contiguous buffer and nothing is allocated per value.
+    @discardableResult
     public func appendRowBinary(to out: inout [UInt8], columns plan: [RowBinaryColumn],
-                                skipDeleted: Bool) -> (rows: Int, invalid: Int) {
+                                skipDeleted: Bool, routing: RowBinaryRouting? = nil) -> RowBinaryAppended {
+        let streams = routing?.streams ?? 1
         if skipDeleted && deleted.any {
             let kept = (0..<count).filter { !deleted[$0] }
-            return gathered(kept).appendRowBinary(to: &out, columns: plan, skipDeleted: false)
+            return gathered(kept).appendRowBinary(to: &out, columns: plan, skipDeleted: false, routing: routing)
         }
         let n = count
-        guard n > 0 else { return (0, 0) }
+        guard n > 0 else {
+            return RowBinaryAppended(rows: 0, invalid: 0, streamBytes: Array(repeating: out.count..<out.count, count: streams),
+                                     streamRows: Array(repeating: 0, count: streams))
+        }
         // missing[c]: per row, no value to write (NULL, unchanged, or no source column).
         let missing: [[UInt64]] = plan.map { c in
             guard let s = c.source else { return [UInt64](repeating: ~0, count: (n + 63) / 64) }
@@ -69,6 +110,7 @@ extension RowBatch {
             w[r >> 6] & (1 << UInt64(r & 63)) != 0
         }
         var pos = [Int](repeating: 0, count: n)
+        var ends: [Int] = [], streamRows: [Int] = []
         var fixed = 9   // _version, _deleted
         var invalid = 0
         pos.withUnsafeMutableBufferPointer { size in
@@ -92,7 +134,19 @@ extension RowBatch {
                 }
             }
             var total = 0
-            for r in 0..<n { let s = size[r] + fixed; size[r] = total; total += s }
+            if let routing, streams > 1 {
+                let stream = (0..<n).map { UInt8(truncatingIfNeeded: routing.stream(of: self, row: $0)) }
+                for s in 0..<streams {
+                    var rows = 0
+                    for r in 0..<n where Int(stream[r]) == s { let z = size[r] + fixed; size[r] = total; total += z; rows += 1 }
+                    ends.append(total)
+                    streamRows.append(rows)
+                }
+            } else {
+                for r in 0..<n { let s = size[r] + fixed; size[r] = total; total += s }
+                ends.append(total)
+                streamRows.append(n)
+            }
             fixed = total
         }
         let base = out.count
@@ -113,7 +167,8 @@ extension RowBatch {
                 }
             }
         }
-        return (n, invalid)
+        let bytes = (0..<ends.count).map { s in base + (s == 0 ? 0 : ends[s - 1])..<base + ends[s] }
+        return RowBinaryAppended(rows: n, invalid: invalid, streamBytes: bytes, streamRows: streamRows)
     }
 
     /// Writes one column's values at each row's offset and moves the offsets past them; returns invalid UUIDs.

@@ -62,12 +62,13 @@ extension Config {
         }
         if let v = try reader.integer("slotWarnBytes", in: 1...Int(Int64.max / 2)) { config.slotWarnBytes = Int64(v) }
         if let c = try reader.object("clickhouse") {
-            try c.allowOnly(["url", "database", "cluster", "batchRows", "batchAgeMs", "healthMaxLagSeconds", "ddlTimeoutSeconds"])
+            try c.allowOnly(["url", "database", "cluster", "batchRows", "batchAgeMs", "insertStreams", "healthMaxLagSeconds", "ddlTimeoutSeconds"])
             guard let url = try c.string("url") else { throw ConfigError(field: "clickhouse.url", problem: "missing") }
             var ch = ClickHouseSettings(url: url, database: try c.string("database"), cluster: try c.string("cluster"))
             if let v = try c.integer("batchRows", in: 1...1_000_000) { ch.batchRows = v }
             if let v = try c.integer("batchAgeMs", in: 1...86_400_000) { ch.batchAge = Double(v) / 1000 }
             if let v = try c.integer("ddlTimeoutSeconds", in: 1...86_400) { ch.ddlTimeoutSeconds = v }
+            if let v = try c.integer("insertStreams", in: 1...8) { ch.insertStreams = v }
             if let v = try c.number("healthMaxLagSeconds") {
                 guard v > 0, v <= 1e9 else { throw ConfigError(field: "clickhouse.healthMaxLagSeconds", problem: "must be > 0 and ≤ 1e9, got \(v)") }
                 ch.healthMaxLagSeconds = v

@@ -48,12 +48,13 @@ final class ClickHouseDDLTests: XCTestCase {
         XCTAssertEqual(naming.name(of: "sales.special"), "sp")
         let c = try Config.parse(json: Data("""
             {"source": "postgresql://x", "clickhouse": {"url": "http://ch:8123/", "database": "d", "cluster": "c",
-             "batchRows": 5000, "batchAgeMs": 250, "healthMaxLagSeconds": 9, "ddlTimeoutSeconds": 7},
+             "batchRows": 5000, "batchAgeMs": 250, "insertStreams": 1, "healthMaxLagSeconds": 9, "ddlTimeoutSeconds": 7},
              "tableSettings": {"public.t": {"clickhouseTable": "tt"}}}
             """.utf8))
         XCTAssertEqual(c.clickhouse?.database, "d")
         XCTAssertEqual(c.clickhouse?.cluster, "c")
         XCTAssertEqual(c.clickhouse?.batchRows, 5000)
+        XCTAssertEqual(c.clickhouse?.insertStreams, 1)
         XCTAssertEqual(c.clickhouse?.batchAge, 0.25)
         XCTAssertEqual(c.clickhouse?.healthMaxLagSeconds, 9)
         XCTAssertEqual(c.clickhouse?.ddlTimeoutSeconds, 7)

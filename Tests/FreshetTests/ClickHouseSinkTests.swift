@@ -171,6 +171,44 @@ final class ClickHouseSinkTests: XCTestCase {
         XCTAssertEqual(again.wait(timeout: 30), 0, again.log)
     }
 
+    /// With `insertStreams: 2`, a backlog of over 100,000 rows (an outage) ships in two concurrent inserts, the rows
+    /// split by key; every version still arrives right (updates of every row, deletes, a key change; TOAST-unchanged
+    /// values are covered by ClickHouseParallelInsertTests).
+    func testALargeBacklogShipsInTwoConcurrentInserts() throws {
+        let scenario = try Scenario(rows: 100)
+        defer { scenario.cleanup() }
+        let database = scenario.pg.prefix + "_chpar"
+        let tables = ["bulk", "items"]
+        let s = SQLQuoting.identifier(scenario.schema)
+        try scenario.pg.sql.execute("""
+            CREATE TABLE \(s).bulk (id bigint PRIMARY KEY, n int NOT NULL, note text, amount numeric(12,2));
+            INSERT INTO \(s).bulk SELECT g, g % 1000, 'note ' || g, g / 100.0 FROM generate_series(1, 110000) g;
+            """)
+        let config = scenario.store + ".json"
+        try Data("""
+            {"clickhouse": {"url": "\(try TestEnvironment.clickhouseURL())", "database": "\(database)", "insertStreams": 2}}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let process = try scenario.start(["--config", config])
+        defer { process.signal(SIGKILL) }
+        try waitEqual(scenario, database: database, tables: tables, process: process)
+        try sandbox("stop")
+        var restarted = false
+        defer { if !restarted { try? sandbox("start") } }
+        try scenario.pg.sql.execute("""
+            UPDATE \(s).bulk SET n = n + 1, note = NULL WHERE id % 3 = 0;
+            UPDATE \(s).bulk SET n = n + 2 WHERE id % 3 <> 0;
+            DELETE FROM \(s).bulk WHERE id % 9 = 0;
+            UPDATE \(s).bulk SET id = id + 1000000 WHERE id % 11 = 0;
+            UPDATE \(s).items SET qty = qty + 1 WHERE id % 2 = 0;
+            """)
+        try scenario.waitCaughtUp()
+        try sandbox("start")
+        restarted = true
+        try waitEqual(scenario, database: database, tables: tables, process: process, timeout: 240)
+        XCTAssertTrue(process.log.contains("inserts_in_parallel=2"), process.log)
+    }
+
     /// Unreachable server, wrong password, read-only user, bad URL: a clear error at start-up, no slot or
     /// publication created on the source, no password in the output.
     func testBadSettingsFailBeforeTheSourceIsTouched() throws {

@@ -112,9 +112,14 @@ public enum HTTPClient {
     }
 
     static func sendAll(_ fd: Int32, _ bytes: [UInt8], url: String) throws {
+        try bytes.withUnsafeBytes { try sendAll(fd, $0, url: url) }
+    }
+
+    static func sendAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, url: String) throws {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw HTTPClientError.io(url: url, reason: "send: \(String(cString: strerror(errno)))") }
             offset += n

@@ -27,6 +27,11 @@ final class HTTPUpload {
 
     /// Sends `bytes` as one chunk (nothing for an empty array: an empty chunk would end the body).
     func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Sends `bytes` as one chunk (nothing when empty).
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !bytes.isEmpty else { return }
         try HTTPClient.sendAll(fd, Array((String(bytes.count, radix: 16) + "\r\n").utf8), url: url)
         try HTTPClient.sendAll(fd, bytes, url: url)

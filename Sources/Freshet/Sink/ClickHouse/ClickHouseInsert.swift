@@ -26,14 +26,19 @@ final class ClickHouseInsert {
     /// Sends `rows` encoded rows. When the server stopped reading (it answered early, with an error), its answer is
     /// thrown.
     func write(_ encoded: [UInt8], rows n: Int) throws {
+        try write(encoded, encoded.indices, rows: n)
+    }
+
+    /// Sends the bytes `range` of `encoded`, holding `rows` rows.
+    func write(_ encoded: [UInt8], _ range: Range<Int>, rows n: Int) throws {
         do {
-            try upload.write(encoded)
+            try encoded.withUnsafeBytes { try upload.write(UnsafeRawBufferPointer(rebasing: $0[range])) }
         } catch let e as HTTPClientError {
             if let early = upload.earlyResponse() { _ = try client.checked(early, statement: statement) }
             throw diagnosed(e)
         }
         rows += n
-        bytes += encoded.count
+        bytes += range.count
     }
 
     /// Ends the rows; returns once ClickHouse acknowledged them (throws its error otherwise).

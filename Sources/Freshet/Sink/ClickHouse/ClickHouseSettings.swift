@@ -11,6 +11,10 @@ public struct ClickHouseSettings: Sendable, Equatable {
     /// Rows of a table are sent once this many are pending, or once the oldest waited `batchAge` seconds.
     public var batchRows: Int = 1000
     public var batchAge: Double = 1
+    /// Concurrent inserts (each a connection and a ClickHouse thread) for a shipment of at least 100,000 rows, the
+    /// rows split by key. 1 (the default) sends one insert at a time: on a machine whose cores Freshet and ClickHouse
+    /// share, two were not faster (docs/tuning.md, section 9).
+    public var insertStreams: Int = 1
     /// `/healthz` answers 503 when the ClickHouse lag exceeds this, seconds.
     public var healthMaxLagSeconds: Double = 60
     /// With `cluster`: how long an `ON CLUSTER` statement waits for every host of the cluster (ClickHouse's

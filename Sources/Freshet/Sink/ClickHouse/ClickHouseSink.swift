@@ -26,6 +26,12 @@ public final class ClickHouseSink: @unchecked Sendable {
     /// Bytes per INSERT at most. An insert is streamed (`ClickHouseInsert`): only one read batch is in memory here;
     /// ClickHouse itself buffers up to a block (1,048,576 rows) of it.
     var maxInsertBytes = 512 << 20
+    /// A shipment of at least this many rows goes in `settings.insertStreams` concurrent inserts (each its own HTTP
+    /// connection and ClickHouse thread), the rows split by key, so every version of a key goes through one insert in
+    /// order.
+    var parallelMinRows = 100_000
+    /// For tests: the insert stream whose inserts the server refuses (3 stray bytes at their end).
+    var corruptStream: Int?
     /// Seconds between looks at the store's manifests.
     var pollInterval = 0.05
 
@@ -240,51 +246,56 @@ public final class ClickHouseSink: @unchecked Sendable {
         var encoder = RowBinaryEncoder()
         let started = Date()
         let columns = ddl.insertColumns
-        var insert: ClickHouseInsert?
-        var sent = 0
-        func finishInsert() throws {
-            guard let done = insert else { return }
-            insert = nil
-            try done.finish()
-            sent += done.rows
-            stats.shipped(done.rows)
-        }
-        func send(_ batch: RowBatch, sources: [Int?], skipDeleted: Bool) throws {
+        let client = self.client
+        let stats = self.stats
+        // Large shipments go in concurrent inserts, the rows split by key; small ones (steady streaming) in one, so
+        // ClickHouse gets no more parts than before.
+        let streams = scan.pendingRows >= parallelMinRows ? max(1, settings.insertStreams) : 1
+        let inserts = ClickHouseParallelInsert(streams: streams, maxRows: maxInsertRows, maxBytes: maxInsertBytes,
+                                               corruptStream: corruptStream,
+                                               begin: { try client.beginInsert(table: target, columns: columns) },
+                                               acknowledged: { stats.shipped($0) })
+        func send(_ batch: RowBatch, sources: [Int?], keys: [Int], skipDeleted: Bool) throws {
             if stopping { throw CancellationError() }   // sent again after the restart
-            encoder.reset()
-            encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted)
-            guard encoder.rows > 0 else { return }
-            if let i = insert, i.rows + encoder.rows > maxInsertRows || i.bytes + encoder.bytes.count > maxInsertBytes {
-                try finishInsert()
-            }
-            if insert == nil { insert = try client.beginInsert(table: target, columns: columns) }
-            try insert?.write(encoder.bytes, rows: encoder.rows)
+            let routing = streams > 1 ? RowBinaryRouting(keyColumns: keys, streams: streams) : nil
+            encoder.append(batch, columns: ddl.columns, sources: sources, skipDeleted: skipDeleted, routing: routing)
+            guard encoder.rows > 0, let pieces = encoder.pieces.first else { encoder.reset(); return }
+            let bytes = encoder.take()   // the streams send it while the next row group is read and encoded
+            for (stream, piece) in pieces.enumerated() { try inserts.send(stream, bytes, piece.bytes, rows: piece.rows) }
+        }
+        /// The batch columns of the key (every version of a key goes to the same insert stream).
+        func keyIndexes(_ batchColumns: [ColumnDefinition]) -> [Int] {
+            scan.manifest.keyColumns.compactMap { k in batchColumns.firstIndex { $0.name == k } }
         }
         var resolvedFrom: ChangeReader?
+        let sent: Int
         do {
             let sources = ddl.columns.map { c in scan.columns.firstIndex { $0.name == c.name } }
+            let keys = keyIndexes(scan.columns)
             var scanned = 0
             while let batch = try scan.next() {
                 scanned += batch.count
-                try send(batch, sources: sources, skipDeleted: false)
+                try send(batch, sources: sources, keys: keys, skipDeleted: false)
             }
             if scan.sawUnchanged {
                 var reader = try store.changes(table, after: after, batchRows: 8192)
                 let sources = ddl.columns.map { c in reader.columns.firstIndex { $0.name == c.name } }
+                let keys = keyIndexes(reader.columns)
                 // Once the scan sent older versions of a key, its delete must follow, or that version would stay.
                 let skip = skipDeleted && scanned == 0
-                while let batch = try reader.next() { try send(batch, sources: sources, skipDeleted: skip) }
+                while let batch = try reader.next() { try send(batch, sources: sources, keys: keys, skipDeleted: skip) }
                 resolvedFrom = reader
             }
-            try finishInsert()
+            sent = try inserts.finish()
         } catch {
-            insert = nil   // closes its connection: ClickHouse drops the unfinished insert
+            inserts.cancel()   // closes the connections: ClickHouse drops the unfinished inserts
             throw error
         }
         if sent >= 100_000 {
             let seconds = Date().timeIntervalSince(started)
             logger.info("clickhouse.shipped", ["table": table, "clickhouse_table": target, "rows": sent,
                                                "seconds": seconds, "rows_per_s": Int(Double(sent) / max(seconds, 1e-6)),
+                                               "inserts_in_parallel": streams,
                                                "read": resolvedFrom == nil ? "versions" : "versions+changes"])
         }
         if let reader = resolvedFrom, reader.unresolvedUnchanged > 0 {
