@@ -421,12 +421,11 @@ public final class Store: @unchecked Sendable {
     /// merge install, table definition or other commit changes a manifest until `endCommits`.
     public func beginCommits() { manifestWriters.acquire() }
 
-    /// Gives the token back (after the last `finishCommit` of the run, or an `abandon`), then does what `commit` does
-    /// after a commit: deletes parts whose grace period passed and wakes the merger.
+    /// Gives the token back (after the last `finishCommit` of the run, or an `abandon`), then deletes parts whose
+    /// grace period passed, as `commit` does after each commit.
     public func endCommits() {
         manifestWriters.release()
         collectGarbage()
-        wakeMerger()
     }
 
     /// True when another manifest writer waits for the token: the run should end soon (no further overlap).
@@ -447,6 +446,9 @@ public final class Store: @unchecked Sendable {
     /// later ones must be `abandon`ed.
     public func finishCommit(_ prepared: PreparedCommit) throws {
         try finishCommitHoldingWriters(prepared)
+        // As after `commit`: the new parts may complete a run to merge (the merge installs once the run of commits
+        // ends, or lets it end by waiting for the token).
+        if prepared.hasTables { wakeMerger() }
     }
 
     /// Removes the temp files of a prepared commit that will not be finished.
