@@ -150,11 +150,6 @@ public struct Manifest: Sendable, Hashable, Codable {
     /// Microseconds since the epoch now.
     static func nowMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
-    func encoded() throws -> [UInt8] {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return Array(try e.encode(self))
-    }
 
     /// Parses a manifest and checks what a reader relies on: the format version, and part paths inside the table
     /// directory and listed once. (Whether it belongs to its directory, `Store.loadTable` checks.)

@@ -18,6 +18,26 @@ public enum Parallel {
         return results.errors
     }
 
+    /// Like `forEach`, for items that mostly wait on the disk (fsync, rename): every item gets a thread of its own
+    /// (the caller's thread takes the first), so the fsyncs of a commit round are all in flight at once and the
+    /// filesystem can serve them in one journal commit. `forEach` runs only as many items at a time as there are
+    /// cores: on two cores a round of eight fsyncs waited for four of them one after the other.
+    public static func forEachWaiting(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void) -> [Error?] {
+        if count <= 1 { return forEach(count, body) }
+        let results = ResultSlots(count)
+        let group = DispatchGroup()
+        for i in 1..<count {
+            group.enter()
+            Thread.detachNewThread {
+                do { try body(i) } catch { results.set(i, error) }
+                group.leave()
+            }
+        }
+        do { try body(0) } catch { results.set(0, error) }
+        group.wait()
+        return results.errors
+    }
+
     private final class ResultSlots: @unchecked Sendable {
         private let lock = NSLock()
         private var slots: [Error?]

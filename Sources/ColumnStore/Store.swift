@@ -25,7 +25,7 @@ public final class Store: @unchecked Sendable {
     /// Serialises the writers of manifests and `store.json` (commits, merges' installs, table definitions, generation
     /// switches): a writer reads the current manifests, writes and fsyncs without `lock`, and installs its result
     /// under `lock`, knowing no other writer changed them meanwhile. Always taken before `lock`, never inside it.
-    let manifestWriters = NSLock()
+    let manifestWriters = WriterToken()
     private var identityValue: StoreIdentity
     private var tables: [String: TableState] = [:]
     private var retired: [(table: String, path: String, since: Date)] = []
@@ -418,92 +418,149 @@ public final class Store: @unchecked Sendable {
     /// A crash part-way leaves every manifest either old or new; the checkpoint moves only after all of them.
     public func commit(_ commit: StoreCommit) throws {
         try writable()
-        // Staged part files take their committed names first (query-time views glob those names; the manifest below
-        // is what makes them visible).
-        var commit = commit
-        for (table, change) in commit.tables { commit.tables[table]?.staged = try change.staged.map(publish) }
         try manifestWriters.withLock {
-            // The new manifests, from the current ones: no other manifest writer runs until this one is done.
-            let (next, truncated, identity): ([Manifest], [(table: String, parts: [PartEntry])], StoreIdentity) = try lock.withLock {
-                var next = [Manifest](), truncated = [(table: String, parts: [PartEntry])]()
-                let now = Manifest.nowMicros()
-                for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
-                    let previous = try readyManifest(table)
-                    var m = previous
-                    if change.truncate {
-                        truncated.append((table, m.parts))
-                        m.parts.removeAll()
-                        m.generation += 1
-                    }
-                    for s in change.staged {
-                        guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
-                        for var p in s.parts {
-                            p.generation = m.generation
-                            m.parts.append(p)
-                        }
-                    }
-                    m.committedLSN = max(m.committedLSN, commit.upTo)
-                    m.sequence += 1
-                    m.stamp(replacing: previous, now: now, history: options.viewHistoryMicros)
-                    next.append(m)
-                }
-                return (next, truncated, identityValue)
-            }
-            // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent), none under `lock`:
-            //  1. the new parts and their directories (a no-op for parts staged durably), and the new manifests and
-            //     the checkpoint as temp files;
-            //  2. each manifest renamed into place and its directory fsynced — a crash part-way leaves each table old
-            //     or new, and the checkpoint not moved;
-            //  3. the checkpoint renamed into place and the store directory fsynced.
-            let urls = next.map { manifestURL($0.table) }, names = next.map(\.table)
-            let temps = urls.map { StoreFile.temporaryURL(for: $0) }
-            var files = try zip(temps, next).map { ($0, try $1.encoded()) }
-            var checkpoint: (identity: StoreIdentity, temp: URL)?
-            if commit.upTo > identity.checkpointLSN {
-                var id = identity
-                id.checkpointLSN = commit.upTo
-                let temp = StoreFile.temporaryURL(for: storeFile)
-                checkpoint = (id, temp)
-                files.append((temp, try id.encoded()))
-            }
-            let partFiles = commit.tables.flatMap { table, change in
-                change.staged.flatMap { $0.parts.map { self.tableDirectory(table).appendingPathComponent($0.path) } }
-            }
-            let partDirectories = Set(partFiles.map { $0.deletingLastPathComponent() }).sorted { $0.path < $1.path }
-            let writes = files
-            let round1Jobs: [@Sendable () throws -> Void] =
-                partFiles.map { u in { @Sendable in try StoreFile.syncFile(u) } }
-                + partDirectories.map { u in { @Sendable in try StoreFile.syncDirectory(u) } }
-                + writes.map { f in { @Sendable in try StoreFile.writeNew(f.1, to: f.0) } }
-            if let e = Parallel.forEach(round1Jobs.count, { try round1Jobs[$0]() }).compactMap({ $0 }).first {
-                for f in writes { StoreFile.remove(f.0) }
-                throw e
-            }
-            let round2 = Parallel.forEach(next.count) { [crashHook] i in
-                try crashHook?(.beforeManifestRename(names[i]))
-                try StoreFile.rename(temps[i], to: urls[i])
-                try StoreFile.syncDirectory(urls[i].deletingLastPathComponent())
-            }
-            lock.withLock {
-                for (m, e) in zip(next, round2) where e == nil {
-                    tables[m.table] = .ready(m)
-                    // A truncated table's old parts go (after the grace period) only once its new manifest is in place.
-                    for t in truncated where t.table == m.table { retireLocked(t.parts, table: t.table) }
-                }
-            }
-            if let e = round2.compactMap({ $0 }).first { throw e }
-            for m in next { try crashHook?(.afterManifest(m.table)) }
-            try crashHook?(.beforeCheckpoint)
-            if let checkpoint {
-                try StoreFile.rename(checkpoint.temp, to: storeFile)
-                try StoreFile.syncDirectory(url)
-                lock.withLock { identityValue = checkpoint.identity }
-            }
+            let prepared = try prepareCommitHoldingWriters(commit, after: nil)
+            try finishCommitHoldingWriters(prepared)
         }
         collectGarbage()
         // New parts may complete a run to merge: frequent small commits must not pile up parts until the merger's
         // next timed pass (each part makes every later manifest write and every read slower).
         if !commit.tables.isEmpty { wakeMerger() }
+    }
+
+    // MARK: overlapping commits
+
+    /// Takes the manifest-writer token for a run of overlapping commits (`prepareCommit` / `finishCommit`); no
+    /// merge install, table definition or other commit changes a manifest until `endCommits`.
+    public func beginCommits() { manifestWriters.acquire() }
+
+    /// Gives the token back (after the last `finishCommit` of the run, or an `abandon`), then deletes parts whose
+    /// grace period passed, as `commit` does after each commit.
+    public func endCommits() {
+        manifestWriters.release()
+        collectGarbage()
+    }
+
+    /// True when another manifest writer waits for the token: the run should end soon (no further overlap).
+    public var commitsAwaited: Bool { manifestWriters.waiting }
+
+    /// The first half of a commit (between `beginCommits` and `endCommits`): publishes the staged parts, builds the
+    /// new manifests and checkpoint from `previous` (a prepared commit not finished yet) or else the current ones, and
+    /// runs the first round of fsyncs (the parts and their directories; the manifests and the checkpoint as temp
+    /// files). Nothing becomes visible: a crash or an error leaves the store as it was (plus orphan files).
+    /// May run on another thread while `previous` is being finished.
+    public func prepareCommit(_ commit: StoreCommit, after previous: PreparedCommit?) throws -> PreparedCommit {
+        try writable()
+        return try prepareCommitHoldingWriters(commit, after: previous)
+    }
+
+    /// The second half: renames the manifests into place, then the checkpoint (each round fsyncs the directories).
+    /// Prepared commits must be finished one at a time and in the order they were prepared; after an error, the
+    /// later ones must be `abandon`ed.
+    public func finishCommit(_ prepared: PreparedCommit) throws {
+        try finishCommitHoldingWriters(prepared)
+        // As after `commit`: the new parts may complete a run to merge (the merge installs once the run of commits
+        // ends, or lets it end by waiting for the token).
+        if prepared.hasTables { wakeMerger() }
+    }
+
+    /// Removes the temp files of a prepared commit that will not be finished.
+    public func abandon(_ prepared: PreparedCommit) {
+        for t in prepared.temps { StoreFile.remove(t) }
+        if let c = prepared.checkpoint { StoreFile.remove(c.temp) }
+    }
+
+    private func prepareCommitHoldingWriters(_ commit: StoreCommit, after previous: PreparedCommit?) throws -> PreparedCommit {
+        // Staged part files take their committed names first (query-time views glob those names; the manifest below
+        // is what makes them visible).
+        var commit = commit
+        for (table, change) in commit.tables { commit.tables[table]?.staged = try change.staged.map(publish) }
+        // The new manifests, from the current ones (or those `previous` installs): no other manifest writer runs
+        // until this one is done.
+        let (next, truncated, identity): ([Manifest], [(table: String, parts: [PartEntry])], StoreIdentity) = try lock.withLock {
+            var next = [Manifest](), truncated = [(table: String, parts: [PartEntry])]()
+            let now = Manifest.nowMicros()
+            for (table, change) in commit.tables.sorted(by: { $0.key < $1.key }) {
+                let previous = try previous?.next.first(where: { $0.table == table }) ?? readyManifest(table)
+                var m = previous
+                if change.truncate {
+                    truncated.append((table, m.parts))
+                    m.parts.removeAll()
+                    m.generation += 1
+                }
+                for s in change.staged {
+                    guard s.table == table else { throw StoreError.invalidCommit(reason: "parts of \(s.table) listed under \(table)") }
+                    for var p in s.parts {
+                        p.generation = m.generation
+                        m.parts.append(p)
+                    }
+                }
+                m.committedLSN = max(m.committedLSN, commit.upTo)
+                m.sequence += 1
+                m.stamp(replacing: previous, now: now, history: options.viewHistoryMicros)
+                next.append(m)
+            }
+            return (next, truncated, previous?.identityAfter ?? identityValue)
+        }
+        // Three rounds of fsyncs, each round in parallel (the tables' manifests are independent), none under `lock`:
+        //  1. the new parts and their directories (a no-op for parts staged durably), and the new manifests and
+        //     the checkpoint as temp files (here);
+        //  2. each manifest renamed into place and its directory fsynced — a crash part-way leaves each table old
+        //     or new, and the checkpoint not moved (`finishCommit`);
+        //  3. the checkpoint renamed into place and the store directory fsynced (`finishCommit`).
+        let urls = next.map { manifestURL($0.table) }
+        let temps = urls.map { StoreFile.temporaryURL(for: $0) }
+        var files = try zip(temps, next).map { ($0, try $1.encoded()) }
+        var checkpoint: (identity: StoreIdentity, temp: URL)?
+        if commit.upTo > identity.checkpointLSN {
+            var id = identity
+            id.checkpointLSN = commit.upTo
+            let temp = StoreFile.temporaryURL(for: storeFile)
+            checkpoint = (id, temp)
+            files.append((temp, try id.encoded()))
+        }
+        let partFiles = commit.tables.flatMap { table, change in
+            change.staged.flatMap { $0.parts.map { self.tableDirectory(table).appendingPathComponent($0.path) } }
+        }
+        let partDirectories = Set(partFiles.map { $0.deletingLastPathComponent() }).sorted { $0.path < $1.path }
+        let writes = files
+        let round1Jobs: [@Sendable () throws -> Void] =
+            partFiles.map { u in { @Sendable in try StoreFile.syncFile(u) } }
+            + partDirectories.map { u in { @Sendable in try StoreFile.syncDirectory(u) } }
+            + writes.map { f in { @Sendable in try StoreFile.writeNew(f.1, to: f.0) } }
+        if let e = Parallel.forEachWaiting(round1Jobs.count, { try round1Jobs[$0]() }).compactMap({ $0 }).first {
+            for f in writes { StoreFile.remove(f.0) }
+            throw e
+        }
+        return PreparedCommit(upTo: commit.upTo, hasTables: !commit.tables.isEmpty, next: next, truncated: truncated,
+                              urls: urls, temps: temps, checkpoint: checkpoint, identityAfter: checkpoint?.identity ?? identity)
+    }
+
+    private func finishCommitHoldingWriters(_ p: PreparedCommit) throws {
+        let names = p.next.map(\.table), temps = p.temps, urls = p.urls
+        let round2 = Parallel.forEachWaiting(p.next.count) { [crashHook] i in
+            try crashHook?(.beforeManifestRename(names[i]))
+            try StoreFile.rename(temps[i], to: urls[i])
+            try StoreFile.syncDirectory(urls[i].deletingLastPathComponent())
+        }
+        lock.withLock {
+            for (m, e) in zip(p.next, round2) where e == nil {
+                tables[m.table] = .ready(m)
+                // A truncated table's old parts go (after the grace period) only once its new manifest is in place.
+                for t in p.truncated where t.table == m.table { retireLocked(t.parts, table: t.table) }
+            }
+        }
+        if let e = round2.compactMap({ $0 }).first {
+            if let c = p.checkpoint { StoreFile.remove(c.temp) }
+            throw e
+        }
+        for m in p.next { try crashHook?(.afterManifest(m.table)) }
+        try crashHook?(.beforeCheckpoint)
+        if let checkpoint = p.checkpoint {
+            try StoreFile.rename(checkpoint.temp, to: storeFile)
+            try StoreFile.syncDirectory(url)
+            lock.withLock { identityValue = checkpoint.identity }
+        }
     }
 
     /// Swaps a merge's inputs for its outputs in the latest manifest (commits made meanwhile are kept).

@@ -21,6 +21,16 @@ func builtExecutable(_ name: String) throws -> String {
 /// equal the generator's model at its checkpoint.
 final class KillTests: XCTestCase {
     func testSigkillDuringCommitsAndMerges() throws {
+        try killRounds(mode: "run")
+    }
+
+    /// The same with overlapping commits (commit i+1 prepared while commit i is finished, as the stream does):
+    /// the checkpoint still passes only durable commits, in order.
+    func testSigkillDuringOverlappingCommitsAndMerges() throws {
+        try killRounds(mode: "overlap")
+    }
+
+    private func killRounds(mode: String) throws {
         let torture = try builtExecutable("store-torture")
         let dir = try makeTempDirectory(self)
         var rng = SeededRandom(seed: 42)
@@ -28,7 +38,7 @@ final class KillTests: XCTestCase {
         for round in 0..<6 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: torture)
-            p.arguments = ["run", dir.path, "40"]
+            p.arguments = [mode, dir.path, "40"]
             let out = Pipe()
             p.standardOutput = out
             p.standardError = FileHandle.nullDevice

@@ -47,6 +47,70 @@ final class GroupCommitTests: XCTestCase {
         XCTAssertFalse(log.events.contains("begin 5"))
     }
 
+    /// Overlapping commits on a real store: while commit N is being finished (its manifest and checkpoint renames),
+    /// the committer takes commit N+1 and prepares it on top of N; finishes (and so confirmations) stay in order.
+    /// When a finish fails, the commit prepared ahead is abandoned, nothing after it is finished, and the checkpoint
+    /// stays at the last durable commit.
+    func testOverlappingCommitsPrepareTheNextWhileOneIsFinishedAndStayInOrder() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("freshet-overlap-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Store.open(at: dir, identity: StoreIdentity(systemIdentifier: "1", slot: "s", publication: "p"))
+        defer { store.close() }
+        let columns = [ColumnDefinition("id", .int64, nullable: false)]
+        try store.defineTable("public.t", schema: TableSchema(columns: columns, keyColumns: ["id"]))
+        let log = Log()
+        let overlap = StoreCommitter.Overlap(
+            begin: { store.beginCommits() }, end: { store.endCommits() }, awaited: { store.commitsAwaited },
+            prepare: { job, previous in
+                log.add("prepare \(job.commit.upTo)")
+                return try store.prepareCommit(job.commit, after: previous)
+            },
+            finish: { job, prepared in
+                usleep(100_000)
+                if job.commit.upTo == 40 { throw TestFailure("rename failed") }
+                try store.finishCommit(prepared)
+                log.add("finished \(job.commit.upTo)")
+            },
+            abandon: { log.add("abandon \($0.upTo)"); store.abandon($0) })
+        let committer = StoreCommitter(overlap: overlap) { job in
+            log.add("whole \(job.commit.upTo)")
+            try store.commit(job.commit)
+        }
+        defer { committer.stop() }
+        func job(_ lsn: UInt64) throws -> StoreCommitter.Job {
+            var batch = RowBatch(columns: columns)
+            batch.append(Int64(lsn), column: 0)
+            batch.finishRow(version: lsn)
+            var commit = StoreCommit(upTo: lsn)
+            commit.add(try store.stage(batch, table: "public.t", deferFsync: true))
+            return StoreCommitter.Job(commit: commit, rows: 1, transactionMicros: [], started: Date())
+        }
+        func whenFree() {
+            let deadline = Date().addingTimeInterval(10)
+            while committer.isBusy && Date() < deadline { usleep(1_000) }
+        }
+        for lsn in [10, 20, 30] as [UInt64] {
+            whenFree()
+            try committer.submit(try job(lsn))
+        }
+        try committer.waitIdle()
+        XCTAssertEqual(try committer.completed().map(\.commit.upTo), [10, 20, 30])
+        XCTAssertEqual(store.checkpointLSN, 30)
+        let events = log.events
+        XCTAssertEqual(events.filter { $0.hasPrefix("finished") }, ["finished 10", "finished 20", "finished 30"])
+        XCTAssertLessThan(events.firstIndex(of: "prepare 20") ?? .max, events.firstIndex(of: "finished 10") ?? -1,
+                          "commit 20 was not prepared while commit 10 was being finished: \(events)")
+
+        try committer.submit(try job(40))
+        whenFree()
+        try committer.submit(try job(50))
+        XCTAssertThrowsError(try committer.waitIdle())
+        XCTAssertEqual(store.checkpointLSN, 30)
+        XCTAssertFalse(log.events.contains("finished 50"))
+        XCTAssertTrue(log.events.contains("abandon 50"), "\(log.events)")
+        XCTAssertThrowsError(try committer.submit(try job(60)))
+    }
+
     /// `batch.maxAgeMs` is 10 minutes and another table is written all the time, so before group commit the quiet
     /// table's row would wait the full 10 minutes. Each quiet row must become visible (the checkpoint passes its
     /// commit) long before that, each in a store commit of its own, with the checkpoint never moving back.
@@ -110,6 +174,7 @@ final class GroupCommitTests: XCTestCase {
         private var list: [String] = []
         func begin(_ lsn: UInt64) { lock.withLock { list.append("begin \(lsn)") } }
         func end(_ lsn: UInt64) { lock.withLock { list.append("end \(lsn)") } }
+        func add(_ event: String) { lock.withLock { list.append(event) } }
         var events: [String] { lock.withLock { list } }
     }
 

@@ -4,6 +4,8 @@ import Foundation
 // store-torture: commits deterministic changes to a store in a loop, printing "committed LSN" after each commit
 // returns, with merges in between; killed with SIGKILL by ColumnStoreTests.KillTests.
 //   store-torture run DIR [ROWS]     resume from the store's checkpoint and commit forever
+//   store-torture overlap DIR [ROWS] the same with overlapping commits (Store.prepareCommit of commit i+1 while
+//                                    commit i is finished on another thread), as the stream's committer makes them
 //   store-torture verify DIR         replay the generator up to the checkpoint and compare with the FINAL reader
 //   store-torture bench DIR ROWS     the benchmark (Tools/bench-store)
 
@@ -68,15 +70,22 @@ func replay(upTo checkpoint: UInt64, rows: Int) -> (model: [Int64: Row], next: U
     return (model, i)
 }
 
-func run(_ dir: URL, rows: Int) throws {
+/// The torture store, opened (and its table defined) with small row groups, eager merges and no grace period; the
+/// merger runs every 10 ms.
+func openTortureStore(_ dir: URL) throws -> Store {
     var options = StoreOptions()
     options.gracePeriod = 0
     options.rowGroupRows = 64
     options.mergeFanIn = 3
     let store = try Store.open(at: dir, identity: identity, options: options)
     try store.defineTable(table, schema: TableSchema(columns: columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 2))
-    var (model, i) = replay(upTo: store.checkpointLSN, rows: rows)
     store.startMerger(interval: 0.01)
+    return store
+}
+
+func run(_ dir: URL, rows: Int) throws {
+    let store = try openTortureStore(dir)
+    var (model, i) = replay(upTo: store.checkpointLSN, rows: rows)
     while true {
         var batch = RowBatch(columns: columns)
         generate(i, rows: rows, model: &model, batch: &batch)
@@ -86,6 +95,47 @@ func run(_ dir: URL, rows: Int) throws {
         print("committed \(lsnOf(i))")
         fflush(nil)
         if i % 5 == 0 { try store.mergeDue(table) }
+        i += 1
+    }
+}
+
+func runOverlapping(_ dir: URL, rows: Int) throws {
+    let store = try openTortureStore(dir)
+    var (model, i) = replay(upTo: store.checkpointLSN, rows: rows)
+    let finisher = DispatchQueue(label: "torture.finisher")
+    nonisolated(unsafe) var finishError: Error?
+    var pending: PreparedCommit?
+    store.beginCommits()
+    while true {
+        var batch = RowBatch(columns: columns)
+        generate(i, rows: rows, model: &model, batch: &batch)
+        var commit = StoreCommit(upTo: lsnOf(i))
+        commit.add(try store.stage(batch, table: table))
+        // Finish the previous commit on the finisher thread while this one is prepared on top of it.
+        let group = DispatchGroup()
+        if let previous = pending {
+            finisher.async(group: group) {
+                do {
+                    try store.finishCommit(previous)
+                    print("committed \(previous.upTo)")
+                    fflush(nil)
+                } catch { finishError = error }
+            }
+        }
+        let prepared = try store.prepareCommit(commit, after: pending)
+        group.wait()
+        if let finishError { throw finishError }
+        pending = prepared
+        if i % 5 == 0 {
+            // The run of overlapping commits ends (nothing prepared is left unfinished) so a merge can install.
+            try store.finishCommit(prepared)
+            print("committed \(prepared.upTo)")
+            fflush(nil)
+            pending = nil
+            store.endCommits()
+            try store.mergeDue(table)
+            store.beginCommits()
+        }
         i += 1
     }
 }
@@ -120,7 +170,7 @@ func verify(_ dir: URL, rows: Int) throws {
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-    FileHandle.standardError.write(Data("usage: store-torture run|verify|bench DIR [ROWS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: store-torture run|overlap|verify|bench DIR [ROWS]\n".utf8))
     exit(2)
 }
 let dir = URL(fileURLWithPath: args[2])
@@ -128,6 +178,7 @@ let rows = args.count > 3 ? Int(args[3]) ?? 40 : 40
 do {
     switch args[1] {
     case "run": try run(dir, rows: rows)
+    case "overlap": try runOverlapping(dir, rows: rows)
     case "verify": try verify(dir, rows: rows)
     case "bench": try bench(dir, rows: rows)
     default: FileHandle.standardError.write(Data("unknown mode \(args[1])\n".utf8)); exit(2)

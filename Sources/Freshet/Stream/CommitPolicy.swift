@@ -2,8 +2,10 @@
 ///
 /// Checked at transaction boundaries, after each received chunk, and when the commit in flight finishes:
 /// - a batch at its row or byte limit is committed at once (`StreamApplier`, after the commit in flight);
-/// - otherwise, while a commit is in flight, rows wait for it: they go into the next commit, together with everything
-///   that arrives meanwhile, whichever table they belong to;
+/// - otherwise, while the committer is busy (a commit waits to be taken, or is in its first fsync round), rows wait:
+///   they go into the next commit, together with everything that arrives meanwhile, whichever table they belong to.
+///   While a commit is only being finished (manifest and checkpoint renames) the committer is free: the next commit
+///   is staged and prepared on top of it (`StoreCommitter`);
 /// - when no commit is in flight and nothing more is queued (caught up), the rows are committed at once: a row of a
 ///   rarely written table never waits for a busy table's batch to age, and commit-to-visible is about one or two
 ///   store commits;

@@ -11,10 +11,11 @@ struct TableSetup {
 /// Applies the decoded replication stream to the store: rows go into per-table batches; at transaction boundaries
 /// the batches are staged and committed (`CommitPolicy` says when); then the commit's LSN is confirmed.
 ///
-/// The apply thread owns it. Store commits run on a `StoreCommitter` thread, one at a time and in order, while the
-/// apply thread goes on applying and staging the next batch. `confirm` is called (on the committer thread) only after
-/// `Store.commit` returned, i.e. after every part, manifest and directory entry up to that LSN is fsynced
-/// (invariant 1).
+/// The apply thread owns it. Store commits run on a `StoreCommitter` thread, in order, while the apply thread goes on
+/// applying and staging the next batch; a commit is prepared (its first fsync round) while the one before it is
+/// finished (`StoreCommitter.Overlap`). `confirm` is called (on the finisher thread) only after the commit's
+/// checkpoint is durable, i.e. after every part, manifest and directory entry up to that LSN is fsynced, and never
+/// before the commits before it (invariant 1).
 final class StreamApplier {
     let store: Store
     let limits: Config.BatchLimits
@@ -86,7 +87,18 @@ final class StreamApplier {
         self.committedUpTo = store.checkpointLSN
         self.submittedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
-        committer = StoreCommitter { [store, stats] job in
+        let overlap = StoreCommitter.Overlap(
+            begin: { store.beginCommits() }, end: { store.endCommits() }, awaited: { store.commitsAwaited },
+            prepare: { job, previous in
+                if job.rows > 0 { TestHooks.delayFirstRowCommit() }
+                return try store.prepareCommit(job.commit, after: previous)
+            },
+            finish: { [stats] job, prepared in
+                try store.finishCommit(prepared)
+                StreamApplier.committed(job, stats: stats, confirm: confirm)
+            },
+            abandon: { store.abandon($0) })
+        committer = StoreCommitter(overlap: overlap) { [store, stats] job in
             try StreamApplier.perform(job, store: store, stats: stats, diskFull: diskFull, confirm: confirm)
         }
     }
@@ -100,7 +112,7 @@ final class StreamApplier {
 
     /// True while a transaction is open, rows wait for a commit, or a commit is in flight.
     var hasPendingWork: Bool {
-        inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } || committer.isBusy
+        inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } || committer.hasWork
     }
 
     /// Waits for the commit in flight and ends the committer thread (call once the applier is no longer used).
@@ -388,11 +400,17 @@ final class StreamApplier {
         if commit.tables.isEmpty { lastIdleCheckpoint = Date() }
     }
 
-    /// One commit, on the committer thread: durable first, then confirmed, then counted.
+    /// One whole commit, on the committer thread (when its overlapped `prepare` failed): durable first, then
+    /// confirmed, then counted.
     private static func perform(_ job: StoreCommitter.Job, store: Store, stats: ReplicatorStats, diskFull: DiskFullWait?,
                                 confirm: (LSN) -> Void) throws {
         if job.rows > 0 { TestHooks.delayFirstRowCommit() }
         if let diskFull { try diskFull.commit(job.commit, to: store) } else { try store.commit(job.commit) }
+        committed(job, stats: stats, confirm: confirm)
+    }
+
+    /// After a commit is durable: confirms its LSN, then counts it.
+    private static func committed(_ job: StoreCommitter.Job, stats: ReplicatorStats, confirm: (LSN) -> Void) {
         stats.recordStoreCommit(job.commit)
         confirm(LSN(job.commit.upTo))
         let now = Date()
