@@ -24,11 +24,18 @@ public struct SettlePolicy: Sendable, Equatable {
 extension Store {
     /// The domains `options.settle` wants settled now, as plans merging each whole domain (tombstones dropped when the
     /// merge floors allow). `now` is wall-clock microseconds.
+    ///
+    /// A domain that wants settling but has more parts than one merge may hold (`fitsMemory`) is first shrunk by a
+    /// compaction round (`planCompactionRound`: at most `mergeMaxParts` parts consecutive in manifest order). The
+    /// size-tiered merges never take such parts when they share one version — the snapshot's parts of a large table
+    /// (one per ctid range, all at the slot's consistent point) and the chunks of one large transaction — so without
+    /// the rounds such a domain was never settled and every DuckDB query kept deduplicating all of it.
     func planSettles(_ m: Manifest, now: Int64 = Manifest.nowMicros()) -> [MergePlan] {
         guard let policy = options.settle else { return [] }
         let route = !m.partitioning.isDerivedFromKey(m.keyColumns)
-        return mergeDomains(m).compactMap { parts in
-            guard parts.count > Set(parts.map(\.partition)).count, fitsMemory(parts) else { return nil }
+        var tooLarge = false
+        let plans: [MergePlan] = mergeDomains(m).compactMap { parts in
+            guard parts.count > Set(parts.map(\.partition)).count else { return nil }
             let total = parts.reduce(0) { $0 + $1.rows }
             let settled = Self.settledPart(of: parts)
             let recent = total - (settled?.rows ?? 0)
@@ -36,9 +43,12 @@ extension Store {
             let newest = parts.compactMap(\.addedMicros).max() ?? 0
             let quiet = now - newest >= Int64(policy.quietSeconds * 1_000_000)
             guard quiet || Double(recent) >= policy.share * Double(total) else { return nil }
+            guard fitsMemory(parts) else { tooLarge = true; return nil }
             return MergePlan(table: m.table, inputs: parts, dropTombstones: mergeFloors.mayDropTombstones(m.table, parts),
                              routeByPartition: route)
         }
+        if plans.isEmpty, tooLarge, let round = planCompactionRound(m) { return [round] }
+        return plans
     }
 
     /// A merge holds one decoded row group of each input (at most `rowGroupBytes`; a small part's is about its file

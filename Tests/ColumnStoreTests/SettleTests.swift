@@ -131,6 +131,59 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
         options.rowGroupBytes = 1024
         store = try Store.open(at: dir, identity: testIdentity, options: options)
         XCTAssertTrue(m2.parts.allSatisfy { $0.bytes >= 256 })
-        XCTAssertTrue(store!.planSettles(m2, now: now2).isEmpty, "three inputs of a full row group each, room for two")
+        // Three inputs of a full row group each, room for two: a compaction round of two consecutive parts first.
+        XCTAssertEqual(store!.planSettles(m2, now: now2).map(\.inputs.count), [2], "a round of two, not the whole domain")
+    }
+
+    /// A domain of more parts than one merge may hold, most of them sharing one version (the snapshot's parts of a
+    /// large table, one per ctid range), plus recent updates: the size-tiered merges never take the shared-version
+    /// parts, so the merger settles the domain in compaction rounds of at most `mergeMaxParts` parts, and the view
+    /// created before equals the model.
+    func testADomainLargerThanOneMergeIsSettledInRounds() throws {
+        _ = try TestEnvironment.python()
+        let dir = try makeTempDirectory(self).appendingPathComponent("store")
+        var options = StoreOptions()
+        var policy = SettlePolicy()
+        policy.quietSeconds = 0
+        options.settle = policy
+        options.mergeMaxParts = 4
+        options.rowGroupBytes = 1024
+        let store = try Store.open(at: dir, identity: testIdentity, options: options)
+        try store.defineTable(Self.table, schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .none)
+        let view = try store.sql(Self.table, dialect: .duckdb, view: "v")
+        var model = [Int: (amount: Int64, big: String)]()
+        // The snapshot: ten parts at one version, of alternating sizes as ctid ranges make them.
+        var snapshot = StoreCommit(upTo: 10)
+        for i in 0..<10 {
+            var b = RowBatch(columns: Self.columns)
+            for id in (i * 100 + 1)...(i * 100 + (i % 2 == 0 ? 100 : 60)) {
+                model[id] = (1, "s\(id)")
+                b.append(Int64(id), column: 0); b.append(Int64(1), column: 1); b.append("s\(id)", column: 2); b.finishRow(version: 10)
+            }
+            snapshot.add(try store.stage(b, table: Self.table))
+        }
+        try store.commit(snapshot)
+        // Updates spread over the key range, half of them leaving `big` unchanged.
+        for (first, version) in [(3, UInt64(20)), (7, UInt64(30))] {
+            try store.commitBatch(Self.table, columns: Self.columns, version: version) { b in
+                for id in stride(from: first, through: 1000, by: 11) where model[id] != nil {
+                    model[id]!.amount = Int64(version)
+                    b.append(Int64(id), column: 0); b.append(Int64(version), column: 1)
+                    if id % 2 == 0 { b.appendUnchanged(column: 2) } else { model[id]!.big = "u\(id)"; b.append("u\(id)", column: 2) }
+                    b.finishRow(version: version)
+                }
+            }
+        }
+        XCTAssertTrue(store.planMerges(try store.manifest(Self.table)).isEmpty, "no size-tiered merge takes these parts")
+        let report = try store.mergeDue(Self.table)
+        XCTAssertGreaterThan(report.merges, 1, "rounds, then the settle")
+        let m = try store.manifest(Self.table)
+        XCTAssertEqual(m.parts.count, 1, "settled: \(m.parts.map(\.rows))")
+        XCTAssertEqual(m.parts.first?.settled, true)
+        let expected = model.keys.sorted().map { "\($0):\(model[$0]!.amount):\(model[$0]!.big)" }.joined(separator: ",")
+        XCTAssertEqual(try Self.viewRows(view), expected)
+        let final = try ModelSchema.readAll(store, Self.table)
+        XCTAssertEqual(final.count, model.count)
+        for (id, r) in final { XCTAssertEqual(r.amount, model[Int(id)]?.amount); XCTAssertEqual(r.big, model[Int(id)]?.big) }
     }
 }
