@@ -22,15 +22,21 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
     /// Updates spread over the whole key range (some leaving `big` unchanged), deletes, re-inserts and new keys, each
     /// followed by the merger's pass: every domain ends as one settled part, and the view created before the first
     /// change equals the model and the FINAL reader after each step.
-    func testSettledDomainsStayExact() throws {
+    /// A store that settles as soon as the share allows (no quiet wait), with the test table defined; DuckDB required.
+    private func makeSettlingStore(partitioning: PartitionSpec, _ adjust: (inout StoreOptions) -> Void = { _ in }) throws -> Store {
         _ = try TestEnvironment.python()
-        let dir = try makeTempDirectory(self).appendingPathComponent("store")
         var options = StoreOptions()
         var policy = SettlePolicy()
         policy.quietSeconds = 0
         options.settle = policy
-        let store = try Store.open(at: dir, identity: testIdentity, options: options)
-        try store.defineTable(Self.table, schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 3))
+        adjust(&options)
+        let store = try Store.open(at: try makeTempDirectory(self).appendingPathComponent("store"), identity: testIdentity, options: options)
+        try store.defineTable(Self.table, schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: partitioning)
+        return store
+    }
+
+    func testSettledDomainsStayExact() throws {
+        let store = try makeSettlingStore(partitioning: .keyHash(buckets: 3))
         var model = [Int: (amount: Int64, big: String)]()
         var version: UInt64 = 10
         func commit(_ fill: (inout RowBatch) -> Void) throws {
@@ -140,16 +146,7 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
     /// parts, so the merger settles the domain in compaction rounds of at most `mergeMaxParts` parts, and the view
     /// created before equals the model.
     func testADomainLargerThanOneMergeIsSettledInRounds() throws {
-        _ = try TestEnvironment.python()
-        let dir = try makeTempDirectory(self).appendingPathComponent("store")
-        var options = StoreOptions()
-        var policy = SettlePolicy()
-        policy.quietSeconds = 0
-        options.settle = policy
-        options.mergeMaxParts = 4
-        options.rowGroupBytes = 1024
-        let store = try Store.open(at: dir, identity: testIdentity, options: options)
-        try store.defineTable(Self.table, schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .none)
+        let store = try makeSettlingStore(partitioning: .none) { $0.mergeMaxParts = 4; $0.rowGroupBytes = 1024 }
         let view = try store.sql(Self.table, dialect: .duckdb, view: "v")
         var model = [Int: (amount: Int64, big: String)]()
         // The snapshot: ten parts at one version, of alternating sizes as ctid ranges make them.
