@@ -59,12 +59,17 @@ final class Snapshotter: @unchecked Sendable {
         defer {
             if healthy, let prefetch { prefetch.giveBack(conn) } else if let prefetch { prefetch.release(conn) } else { conn.close() }
         }
-        try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
+        try Self.beginTransaction(conn, importing: snapshotName)
         let result = try body(conn)
         try conn.execute("COMMIT")
         healthy = true
         return result
+    }
+
+    /// Begins a read-only repeatable-read transaction on `conn` that sees the exported snapshot `snapshotName`.
+    private static func beginTransaction(_ conn: Connection, importing snapshotName: String) throws {
+        try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
     }
 
     /// Copies `tables` and returns their staged parts (not yet committed), by table name.
@@ -105,8 +110,7 @@ final class Snapshotter: @unchecked Sendable {
                 do {
                     let conn = try prefetch?.take() ?? Connection(settings: settings, applicationName: "freshet-snapshot-\(w)")
                     defer { if let prefetch { prefetch.release(conn) } else { conn.close() } }
-                    try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    try conn.execute("SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshotName))")
+                    try Self.beginTransaction(conn, importing: snapshotName)
                     let formats = try OutputText.sessionMatches(conn)
                     while let task = state.nextTask(tasks), !state.failed {
                         let staged = try copyTask(task, table: tables[task.table], connection: conn, formats: formats,
