@@ -12,10 +12,12 @@ final class QueryViewTests: XCTestCase {
 
     /// A Python loop that creates the view once and reads it until `stop` exists: every answer must be one committed
     /// state (the commits move amounts between keys, so count and sum never change). Prints queries and failures.
+    /// DuckDB's footer cache is on, as `freshet sql --view` sets it, so cached footers meet new and deleted files.
     static let readLoop = #"""
 import sys, os, time, duckdb
 sql, stop, keys, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 con = duckdb.connect()
+con.execute("SET parquet_metadata_cache = true")   # footers cached across the queries, as `freshet sql --view` sets
 con.execute(sql)
 queries = wrong = errors = 0
 first_error = None

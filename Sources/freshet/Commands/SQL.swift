@@ -21,6 +21,13 @@ enum SQL: FreshetCommand {
             print(try store.rawSQL(table))
             return
         }
-        print(try store.sql(table, dialect: dialect, view: args.value("view")))
+        let view = args.value("view")
+        if dialect == .duckdb, view != nil { print(metadataCacheSetting) }
+        print(try store.sql(table, dialect: dialect, view: view))
     }
+
+    /// Printed before a DuckDB view: each query of the view binds its part glob several times, and every binding
+    /// reads the footer of each file the glob matches; with the cache DuckDB parses each (immutable, uniquely
+    /// named) part's footer once per session. It is a session setting: DuckDB does not store it with the view.
+    static let metadataCacheSetting = "SET parquet_metadata_cache = true;  -- footers parsed once per session (docs/store-format.md)"
 }
