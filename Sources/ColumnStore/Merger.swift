@@ -22,6 +22,9 @@ public struct MergeReport: Sendable, Equatable {
     public init() {}
 }
 
+/// Thrown out of a merge that `stopMerger` interrupted: its output files are deleted and the manifest is unchanged.
+struct MergeInterrupted: Error {}
+
 /// Shared state of the background merger thread.
 final class MergerBox: @unchecked Sendable {
     let condition = NSCondition()
@@ -100,9 +103,12 @@ extension Store {
 
     /// Streams the plan's inputs through a k-way merge into new part files (one row group per input in memory),
     /// then swaps them into the latest manifest. Returns the outputs, or nil if the swap was refused.
-    func run(_ plan: MergePlan, snapshot m: Manifest) throws -> [PartEntry]? {
+    /// `shouldStop` is asked every 4,096 keys; when it says so the merge is given up (`MergeInterrupted`).
+    func run(_ plan: MergePlan, snapshot m: Manifest, shouldStop: () -> Bool = { false }) throws -> [PartEntry]? {
         do {
-            return try runUnchecked(plan, snapshot: m)
+            return try runUnchecked(plan, snapshot: m, shouldStop: shouldStop)
+        } catch let interrupted as MergeInterrupted {
+            throw interrupted
         } catch {
             // Inputs dropped meanwhile (truncate, resync) make the merge moot, not the table corrupt.
             let live = Set(try manifest(plan.table).parts.map(\.path))
@@ -111,7 +117,7 @@ extension Store {
         }
     }
 
-    private func runUnchecked(_ plan: MergePlan, snapshot m: Manifest) throws -> [PartEntry]? {
+    private func runUnchecked(_ plan: MergePlan, snapshot m: Manifest, shouldStop: () -> Bool) throws -> [PartEntry]? {
         let table = plan.table
         let columns = m.readerColumns
         let schema = TableSchema(columns: columns, keyColumns: m.keyColumns)
@@ -133,11 +139,17 @@ extension Store {
                                   schemaVersion: version, level: level, rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
                                   versionBounds: bounds)
         }
+        var keysSeen = 0
+        func checkStop() throws {
+            keysSeen &+= 1
+            if keysSeen & 4095 == 0, shouldStop() { throw MergeInterrupted() }
+        }
         do {
             if plan.routeByPartition {
                 let pcol = m.partitioning.column.flatMap { schema.index(of: $0) }
                 var one = RowBatch(columns: columns)
                 while try merge.nextKey() {
+                    try checkStop()
                     guard merge.resolve(into: &one, keepTombstones: !plan.dropTombstones, keepMarkers: !plan.dropTombstones) else { continue }
                     let p = m.partitioning.partition(of: one, row: 0, columnIndex: pcol, keyIndexes: keys)
                     var w = try writer(p)
@@ -148,11 +160,17 @@ extension Store {
             } else {
                 let partition = plan.inputs.first?.partition ?? "all"
                 var w = try writer(partition)
-                while try merge.nextKey() {
-                    try w.appendBuilt { pending in
-                        _ = merge.resolve(into: &pending, keepTombstones: !plan.dropTombstones,
-                                          keepMarkers: !plan.dropTombstones)
+                do {
+                    while try merge.nextKey() {
+                        try checkStop()
+                        try w.appendBuilt { pending in
+                            _ = merge.resolve(into: &pending, keepTombstones: !plan.dropTombstones,
+                                              keepMarkers: !plan.dropTombstones)
+                        }
                     }
+                } catch {
+                    w.abandon()   // not yet in `writers`
+                    throw error
                 }
                 writers[partition] = w
             }
@@ -173,13 +191,19 @@ extension Store {
     /// `options.settle` wants.
     @discardableResult
     public func mergeDue(_ table: String) throws -> MergeReport {
+        try mergeDue(table, shouldStop: { false })
+    }
+
+    /// `mergeDue`, giving up a running merge when `shouldStop` says so (`MergeInterrupted`).
+    func mergeDue(_ table: String, shouldStop: () -> Bool) throws -> MergeReport {
         try writable()
         var report = MergeReport()
         while true {
+            if shouldStop() { throw MergeInterrupted() }
             let m = try manifest(table)
             // Size-tiered merges first; a domain is settled once they are done.
             guard let plan = planMerges(m).first ?? planSettles(m).first else { return report }
-            guard let outputs = try run(plan, snapshot: m) else { return report }
+            guard let outputs = try run(plan, snapshot: m, shouldStop: shouldStop) else { return report }
             report.add(plan, outputs)
             if outputs.count >= plan.inputs.count { return report }
         }
@@ -218,16 +242,19 @@ extension Store {
         box.finished = false
         let t = Thread { [weak self] in
             var reported = [String: StoreError]()
+            let stopping = { () -> Bool in
+                box.condition.lock(); defer { box.condition.unlock() }
+                return box.stopRequested
+            }
             while true {
-                box.condition.lock()
-                let stop = box.stopRequested
-                box.condition.unlock()
-                if stop { break }
+                if stopping() { break }
                 guard let store = self else { break }
                 for table in store.tableNames {
                     do {
-                        try store.mergeDue(table)
+                        try store.mergeDue(table, shouldStop: stopping)
                         reported[table] = nil
+                    } catch is MergeInterrupted {
+                        break
                     } catch {
                         let e = error as? StoreError ?? .mergeFailed(table: table, reason: "\(error)")
                         box.condition.lock(); box.lastError = e; box.condition.unlock()
@@ -254,7 +281,8 @@ extension Store {
         mergerBox.condition.lock(); mergerBox.condition.broadcast(); mergerBox.condition.unlock()
     }
 
-    /// Stops the background merger, waiting for a running merge to finish.
+    /// Stops the background merger: a running merge is given up within 4,096 keys (its output files deleted, the
+    /// manifest unchanged), so a SIGTERM does not wait for a large merge.
     public func stopMerger() {
         let box = mergerBox
         box.condition.lock()

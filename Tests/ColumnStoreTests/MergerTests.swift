@@ -58,6 +58,31 @@ final class MergerTests: XCTestCase {
         XCTAssertEqual(rows[5]?.name, "v10")
     }
 
+    /// A merge asked to stop (as `stopMerger` asks the background merger, so SIGTERM does not wait for a large merge)
+    /// gives up within 4,096 keys: no output file is left, the manifest and the rows are unchanged, and the same plan
+    /// merges fully afterwards.
+    func testInterruptedMergeLeavesNothing() throws {
+        try open()
+        try store.defineTable("public.m", schema: ModelSchema.schema(ModelSchema.base), partitioning: .none)
+        try commit("public.m", Array(0..<20_000), version: 10)
+        try commit("public.m", Array(0..<30), version: 20)
+        let snapshot = try store.manifest("public.m")
+        let plan = MergePlan(table: "public.m", inputs: snapshot.parts, dropTombstones: true, routeByPartition: false)
+        let before = ModelSchema.partFiles(store, "public.m")
+        var asked = 0
+        XCTAssertThrowsError(try store.run(plan, snapshot: snapshot, shouldStop: { asked += 1; return asked >= 2 })) { error in
+            XCTAssertTrue(error is MergeInterrupted, "\(error)")
+        }
+        XCTAssertEqual(asked, 2, "asked every 4,096 keys; stopped at the second")
+        XCTAssertEqual(try store.manifest("public.m").parts, snapshot.parts)
+        XCTAssertEqual(ModelSchema.partFiles(store, "public.m"), before, "the interrupted output is deleted")
+        XCTAssertThrowsError(try store.mergeDue("public.m", shouldStop: { true })) { XCTAssertTrue($0 is MergeInterrupted) }
+        XCTAssertEqual(try ModelSchema.readAll(store, "public.m").count, 20_000)
+        XCTAssertNotNil(try store.run(plan, snapshot: try store.manifest("public.m")))
+        XCTAssertEqual(try store.manifest("public.m").parts.count, 1)
+        XCTAssertEqual(try ModelSchema.readAll(store, "public.m").count, 20_000)
+    }
+
     func testTruncateDuringMergeWins() throws {
         let (snapshot, plan) = try twoPartsAndPlan(second: Array(0..<30))
         var c = StoreCommit(upTo: 25)

@@ -1,4 +1,5 @@
-// Parquet write/read benchmark on an orders-like table. Usage: bench-parquet ROWS OUTPUT.parquet
+// Parquet write/read benchmark on an orders-like table. Usage: bench-parquet ROWS OUTPUT.parquet [REPEATS [plain]]
+// (`plain`: integer pages PLAIN instead of DELTA_BINARY_PACKED, for an A/B of `WriterOptions.deltaIntegers`).
 // Prints one JSON line with timings; Tools/bench-parquet compares it with pyarrow.
 import Foundation
 import Parquet
@@ -74,6 +75,7 @@ while start < rows {
 let repeats = args.count > 3 ? Int(args[3]) ?? 3 : 3
 var options = WriterOptions()
 options.durable = false  // pyarrow does not fsync either
+options.deltaIntegers = !(args.count > 4 && args[4] == "plain")
 // Best of `repeats` runs: the machine is shared, so the minimum is the most stable figure.
 var writeSeconds = Double.infinity
 var written: WrittenFile? = nil

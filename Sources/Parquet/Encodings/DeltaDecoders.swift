@@ -1,8 +1,9 @@
 /// DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY decoders.
 enum DeltaDecoder {
-    /// Decodes a DELTA_BINARY_PACKED stream from `r` (reads exactly the stream), appending its values.
-    /// Arithmetic wraps (two's complement), as the encoding specifies.
-    static func binaryPacked(_ r: inout ByteReader, into out: inout [Int64], expected: Int? = nil) throws {
+    /// Decodes a DELTA_BINARY_PACKED stream from `r` (reads exactly the stream), appending its values (truncated to
+    /// `T`: INT32 columns add their deltas modulo 2^32, as 32-bit writers take them). Arithmetic wraps (two's
+    /// complement), as the encoding specifies. Miniblocks are unpacked a 64-bit word at a time where 8 bytes remain.
+    static func binaryPacked<T: FixedWidthInteger>(_ r: inout ByteReader, into out: inout [T], expected: Int? = nil) throws {
         let blockSize = try r.varint()
         let miniblocks = try r.varint()
         let total = try r.varint()
@@ -15,16 +16,16 @@ enum DeltaDecoder {
         if let expected, total != UInt64(expected) {
             throw DecodeError("DELTA_BINARY_PACKED has \(total) values, expected \(expected)", at: r.pos)
         }
-        // Every value after the first needs at least one bit of input; reject absurd counts early.
         // Each block needs at least 1 + miniblocks bytes; reject counts the remaining input cannot hold.
         let maxBlocks = UInt64(r.remaining) / (1 + miniblocks) + 1
         guard total <= 1 + maxBlocks * blockSize else { throw DecodeError("DELTA_BINARY_PACKED count too large", at: r.pos) }
         let n = Int(total)
         if n == 0 { return }
         out.reserveCapacity(out.count + n)
-        out.append(value)
+        out.append(T(truncatingIfNeeded: value))
         var produced = 1
         var widths = [UInt8](repeating: 0, count: Int(miniblocks))
+        let buf = r.buf
         while produced < n {
             let minDelta = try r.zigzag()
             for m in 0..<widths.count { widths[m] = try r.byte() }
@@ -33,29 +34,29 @@ enum DeltaDecoder {
                 let w = Int(widths[m])
                 guard w <= 64 else { throw DecodeError("miniblock bit width \(w)", at: r.pos) }
                 let bytes = try r.take(perMini * w / 8)
-                var bitPos = 0
-                for _ in 0..<perMini {
+                let take = min(perMini, n - produced)
+                let mask: UInt64 = w == 64 ? ~0 : (1 << UInt64(w)) &- 1
+                for k in 0..<take {
                     var d: UInt64 = 0
                     if w > 0 {
-                        // Read w bits LSB-first starting at bitPos.
-                        var got = 0
-                        var bp = bitPos
-                        while got < w {
-                            let byte = UInt64(r.buf[bytes.lowerBound + (bp >> 3)])
-                            let off = bp & 7
-                            let take = min(8 - off, w - got)
-                            d |= ((byte >> UInt64(off)) & ((1 << UInt64(take)) - 1)) << UInt64(got)
-                            got += take
-                            bp += take
+                        let bit = k * w
+                        let at = bytes.lowerBound + (bit >> 3)
+                        let shift = UInt64(bit & 7)
+                        if at + 8 <= bytes.upperBound {
+                            d = UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: at, as: UInt64.self)) >> shift
+                            if shift + UInt64(w) > 64 { d |= UInt64(buf[at + 8]) << (64 - shift) }
+                        } else {
+                            // The miniblock's last (fewer than 8) bytes hold the rest of this value.
+                            var word: UInt64 = 0
+                            for i in 0..<(bytes.upperBound - at) { word |= UInt64(buf[at + i]) << UInt64(8 * i) }
+                            d = word >> shift
                         }
-                        bitPos += w
+                        d &= mask
                     }
-                    if produced < n {
-                        value = value &+ minDelta &+ Int64(bitPattern: d)
-                        out.append(value)
-                        produced += 1
-                    }
+                    value = value &+ minDelta &+ Int64(bitPattern: d)
+                    out.append(T(truncatingIfNeeded: value))
                 }
+                produced += take
             }
         }
     }

@@ -206,10 +206,11 @@ struct ColumnChunkDecoder {
         case Encoding.rle.rawValue where storage == .boolean:
             try ValueDecoder.rleBoolean(&r, count: count, into: &target)
         case Encoding.deltaBinaryPacked.rawValue where storage == .int32 || storage == .int64:
-            var vals: [Int64] = []
-            try DeltaDecoder.binaryPacked(&r, into: &vals, expected: count)
-            target.modify(Int64.self) { $0.append(contentsOf: vals) }
-            target.modify(Int32.self) { $0.append(contentsOf: vals.lazy.map { Int32(truncatingIfNeeded: $0) }) }
+            // Straight into the column's array; INT32 values are the low 32 bits of the wrapping sums.
+            let decoded = storage == .int64
+                ? try target.modify(Int64.self) { try DeltaDecoder.binaryPacked(&r, into: &$0, expected: count) }
+                : try target.modify(Int32.self) { try DeltaDecoder.binaryPacked(&r, into: &$0, expected: count) }
+            guard decoded else { throw DecodeError("DELTA_BINARY_PACKED into a column of another storage", at: r.pos) }
         case Encoding.deltaLengthByteArray.rawValue where storage == .byteArray:
             guard case var .byteArray(b) = target else { break }
             target = .boolean([])

@@ -15,7 +15,8 @@ extension BytesDictionary: PlainDictionary {}
 
 /// Encodes one column chunk's values for its data pages (arrow-rs's `ColumnValueEncoder`): PLAIN, or RLE_DICTIONARY
 /// indices into a dictionary kept for the whole chunk, falling back to PLAIN when the dictionary outgrows
-/// `dictionaryPageSizeLimit` or does not pay on the chunk's first page; it also keeps the chunk's statistics.
+/// `dictionaryPageSizeLimit` or does not pay on the chunk's first page; INT32/INT64 pages that would be PLAIN are
+/// DELTA_BINARY_PACKED when that is smaller (`WriterOptions.deltaIntegers`). It also keeps the chunk's statistics.
 /// `ColumnChunkWriter` does the rest: definition levels, page headers, compression and the chunk's layout.
 struct ColumnValueEncoder {
     private enum Dictionary {
@@ -45,6 +46,8 @@ struct ColumnValueEncoder {
     private var dictActive = false
     /// Data pages of the chunk encoded with the dictionary (the chunk then has a dictionary page).
     private(set) var dictionaryPages = 0
+    /// Data pages of the chunk encoded DELTA_BINARY_PACKED.
+    private(set) var deltaPages = 0
     /// True once the chunk's first values were checked against `dictionarySampleBytes`.
     private var dictionarySampled = false
     /// PLAIN bytes of dictionary-encoded values after which a chunk's dictionary is checked the first time.
@@ -66,6 +69,7 @@ struct ColumnValueEncoder {
     /// Starts a new chunk: a new dictionary (when enabled for this type) and new statistics.
     mutating func resetChunk() {
         dictionaryPages = 0
+        deltaPages = 0
         dictionarySampled = false
         stats = StatisticsAccumulator(physical: layout.type, type: column.type)
         dictActive = options.dictionary && layout.type != .boolean && dictionaryMemory.startChunk(column.name)
@@ -331,6 +335,10 @@ struct ColumnValueEncoder {
             indices.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &scratch) }
             dictionaryPages += 1
             scratch.withUnsafeBytes { emit(.rleDictionary, $0) }
+        } else if options.deltaIntegers, layout.type == .int32 || layout.type == .int64, plainBytes > 0,
+                  encodeDelta(levels: levels, into: &scratch) {
+            deltaPages += 1
+            scratch.withUnsafeBytes { emit(.deltaBinaryPacked, $0) }
         } else if levels.count <= Self.levelsRoom {
             let start = Self.levelsRoom - levels.count
             plain.withUnsafeMutableBytes { page in
@@ -347,6 +355,22 @@ struct ColumnValueEncoder {
         indices.removeAll(keepingCapacity: true)
         indexedPlainBytes = 0
         boolBits = 0
+    }
+
+    /// Puts `levels` and the open page's PLAIN integers as DELTA_BINARY_PACKED into `scratch`; false (and `scratch`
+    /// to be ignored) when that is not smaller than PLAIN.
+    private func encodeDelta(levels: [UInt8], into scratch: inout [UInt8]) -> Bool {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: levels)
+        plain.withUnsafeBytes { page in
+            let values = UnsafeRawBufferPointer(rebasing: page[Self.levelsRoom...])
+            if layout.type == .int64 {
+                DeltaBinaryPackedEncoder.encodeInt64(values, into: &scratch)
+            } else {
+                DeltaBinaryPackedEncoder.encodeInt32(values, into: &scratch)
+            }
+        }
+        return scratch.count - levels.count < plainBytes
     }
 
     /// The dictionary page of the chunk (its PLAIN body and value count); nil when no data page used it.

@@ -17,8 +17,8 @@ struct PhysicalLayout {
 }
 
 /// Writes one column's chunk: definition levels (RLE), v1 data page headers, compression, and the dictionary page
-/// in front of the data pages; the values themselves are `ColumnValueEncoder`'s (PLAIN or RLE_DICTIONARY, and the
-/// statistics). One instance lives for the whole file and is reset after every chunk.
+/// in front of the data pages; the values themselves are `ColumnValueEncoder`'s (PLAIN, RLE_DICTIONARY or DELTA_BINARY_PACKED,
+/// and the statistics). One instance lives for the whole file and is reset after every chunk.
 ///
 /// Copies per PLAIN value: into the encoder's page buffer (behind room kept for the definition levels, so the page body
 /// is never assembled in a second buffer), then LZ4 compresses the page straight into the chunk buffer behind its
@@ -185,6 +185,7 @@ final class ColumnChunkWriter {
         meta.type = layout.type
         var encodings: [Encoding] = [.plain, .rle]
         if values.dictionaryPages > 0 { encodings.append(.rleDictionary) }
+        if values.deltaPages > 0 { encodings.append(.deltaBinaryPacked) }
         meta.encodings = encodings.map(\.rawValue)
         meta.pathInSchema = [column.name]
         meta.codec = codec.rawValue

@@ -20,6 +20,10 @@ public struct WriterOptions: Sendable {
     public var rowGroupBytes: Int = 128 << 20
     /// Use dictionary encoding where it pays (falls back to PLAIN per chunk otherwise).
     public var dictionary: Bool = true
+    /// INT32 and INT64 pages without a dictionary are DELTA_BINARY_PACKED instead of PLAIN when that is smaller (which
+    /// it is unless the deltas need nearly every bit): sequential keys and timestamps shrink to a few bits per value,
+    /// and readers decode them faster than they decompress PLAIN values.
+    public var deltaIntegers: Bool = true
     /// Largest dictionary (PLAIN-encoded bytes) before the chunk falls back to PLAIN for its remaining pages.
     public var dictionaryPageSizeLimit: Int = 1 << 20
     /// Remembers, across files that share it, which columns dropped their dictionary (see `DictionaryMemory`); nil:
