@@ -2,7 +2,7 @@ import Foundation
 
 /// Streams several parts, each sorted by (key, _version), in global (key, _version, part order) order and hands out
 /// one key at a time with all its versions: a k-way merge over a binary heap, one row group per part in memory.
-struct KeyMerge {
+struct KeyMerge: Sendable {
     private var cursors: [PartCursor]
     private var heap: [Int] = []
     private let keys: [Int]

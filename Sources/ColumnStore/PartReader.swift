@@ -2,7 +2,7 @@ import Foundation
 
 /// Reads one committed part row group by row group, converted to the reader's columns (schema union), after checking
 /// the file's size and checksum against the manifest.
-struct PartCursor {
+struct PartCursor: Sendable {
     let entry: PartEntry
     let order: Int
     private let reader: PartFileReader
