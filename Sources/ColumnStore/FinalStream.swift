@@ -39,18 +39,34 @@ struct FinalStream: Sendable {
         self.merge = nil        // one owner while it advances (no copy of its buffers)
         defer { self.merge = merge }
         while !done {
-            var out = RowBatch(columns: columns)
-            var kept = [Int]()
-            while out.count < batchRows {
+            // A key's newest version without unchanged markers is picked where it lies (gathered column by column at
+            // the end); one whose batch has markers is resolved across its versions into `resolved`.
+            var picks = RowBatchPicks()
+            var resolved = RowBatch(columns: columns)
+            let resolvedSlot = picks.add(resolved)
+            var slotOf = [(loads: Int, slot: Int, unchanged: Bool)](repeating: (-1, -1, false), count: merge.cursorCount)
+            while picks.count < batchRows {
                 guard try merge.nextKey() else { done = true; break }
-                let before = out.count, unresolved = merge.unresolved
-                guard merge.resolve(into: &out, keepTombstones: false, keepMarkers: false) else { continue }
-                if predicates.allSatisfy({ $0.matches(out, before) }) {
-                    kept.append(before)
+                guard let newest = merge.group.last, !newest.batch.isDeleted(newest.row) else { continue }
+                if slotOf[newest.cursor].loads != newest.loads {
+                    slotOf[newest.cursor] = (newest.loads, picks.add(newest.batch), newest.batch.hasUnchanged)
+                }
+                let source = slotOf[newest.cursor]
+                if !source.unchanged {
+                    if predicates.allSatisfy({ $0.matches(newest.batch, newest.row) }) { picks.pick(slot: source.slot, row: newest.row) }
+                    continue
+                }
+                let before = resolved.count, unresolved = merge.unresolved
+                guard merge.resolve(into: &resolved, keepTombstones: false, keepMarkers: false) else { continue }
+                if predicates.allSatisfy({ $0.matches(resolved, before) }) {
+                    picks.pick(slot: resolvedSlot, row: before)
                     unresolvedUnchanged += merge.unresolved - unresolved
                 }
             }
-            if !kept.isEmpty { return kept.count == out.count ? out : out.gathered(kept) }
+            if picks.count > 0 {
+                picks.replace(resolvedSlot, with: resolved)
+                return picks.gathered(columns: columns)
+            }
         }
         return nil
     }
