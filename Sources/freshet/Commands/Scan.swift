@@ -2,8 +2,8 @@ import ColumnStore
 import Foundation
 
 /// `freshet scan TABLE`: the table's current rows (FINAL) as CSV or JSON lines: partition by partition on every core,
-/// in no particular order across partitions (`ReadOrder.any`), each batch rendered on one of the cores too unless
-/// `--limit` is given; or in key order, rendered on the calling thread, with `--key-order`.
+/// in no particular order (`ReadOrder.any`), each batch rendered on one of the cores too unless `--limit` is given; or
+/// in key order, rendered on the calling thread, with `--key-order` (and always for a table of one partition).
 enum Scan: FreshetCommand {
     static let name = "scan"
     static let summary = "print a table's current rows (deduplicated)"
@@ -25,7 +25,7 @@ enum Scan: FreshetCommand {
         let limit = try args.integer("limit")
         let out = FileHandle.standardOutput
         if let h = format.header(reader.columns) { out.write(Data((h + "\n").utf8)) }
-        if limit == nil && !keyOrder {
+        if limit == nil && reader.streamCount > 1 {   // several partitions read in any order: render in any order too
             try ConcurrentRender(reader, format: format).run(threads: ProcessInfo.processInfo.activeProcessorCount)
             return
         }
