@@ -40,7 +40,7 @@ public struct ColumnPredicate: Sendable, Hashable {
 }
 
 /// A predicate bound to a column of the reader's columns, with its literal parsed to that column's type.
-struct BoundPredicate {
+struct BoundPredicate: Sendable {
     let predicate: ColumnPredicate
     let column: Int
     let literal: RowBatch

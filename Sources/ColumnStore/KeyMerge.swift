@@ -2,14 +2,15 @@ import Foundation
 
 /// Streams several parts, each sorted by (key, _version), in global (key, _version, part order) order and hands out
 /// one key at a time with all its versions: a k-way merge over a binary heap, one row group per part in memory.
-struct KeyMerge {
+struct KeyMerge: Sendable {
     private var cursors: [PartCursor]
     private var heap: [Int] = []
     private let keys: [Int]
     /// Unchanged columns resolved to NULL because no older value existed (should stay 0).
     private(set) var unresolved = 0
-    /// The versions of the current key, oldest first.
-    private(set) var group: [(batch: RowBatch, row: Int)] = []
+    /// The versions of the current key, oldest first, with the index of the cursor (part) each comes from and the
+    /// number of row groups that cursor had loaded when it handed out the row (together: which batch `batch` is).
+    private(set) var group: [(batch: RowBatch, row: Int, cursor: Int, loads: Int)] = []
 
     init(cursors: [PartCursor], keys: [Int]) throws {
         self.cursors = cursors
@@ -19,6 +20,9 @@ struct KeyMerge {
             siftUp(heap.count - 1)
         }
     }
+
+    /// The number of cursors (parts) merged.
+    var cursorCount: Int { cursors.count }
 
     /// Row groups the parts skipped by statistics so far.
     var skippedRowGroups: Int { cursors.reduce(0) { $0 + $1.skippedRowGroups } }
@@ -55,7 +59,7 @@ struct KeyMerge {
 
     private mutating func popTop() throws {
         let top = heap[0]
-        group.append((cursors[top].batch, cursors[top].row))
+        group.append((cursors[top].batch, cursors[top].row, top, cursors[top].loads))
         if try cursors[top].advance() {
             siftDown(0)
         } else {
@@ -85,7 +89,7 @@ struct KeyMerge {
     /// marked unchanged when `keepMarkers` (a merge: an older part may hold it), else becomes NULL (a reader).
     /// Returns false when nothing was appended.
     mutating func resolve(into out: inout RowBatch, keepTombstones: Bool, keepMarkers: Bool) -> Bool {
-        guard let (last, lr) = group.last else { return false }
+        guard let (last, lr, _, _) = group.last else { return false }
         if last.isDeleted(lr) {
             guard keepTombstones else { return false }
             out.appendRow(from: last, row: lr)
@@ -97,7 +101,7 @@ struct KeyMerge {
             var found = false, blocked = false
             var i = group.count - 2
             while i >= 0 {
-                let (b, r) = group[i]
+                let (b, r, _, _) = group[i]
                 if b.isDeleted(r) { blocked = true; break }
                 if !b.isUnchanged(r, c) { out.copyValue(from: b, row: r, column: c, to: c); found = true; break }
                 i -= 1

@@ -161,7 +161,7 @@ struct PartFileWriter {
 }
 
 /// Reads a part file row group by row group into `RowBatch`es.
-struct PartFileReader {
+struct PartFileReader: Sendable {
     private let reader: ParquetFileReader
     /// The table columns in the file (no internal columns), with their file column indexes.
     let columns: [ColumnDefinition]

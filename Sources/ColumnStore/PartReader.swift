@@ -2,7 +2,7 @@ import Foundation
 
 /// Reads one committed part row group by row group, converted to the reader's columns (schema union), after checking
 /// the file's size and checksum against the manifest.
-struct PartCursor {
+struct PartCursor: Sendable {
     let entry: PartEntry
     let order: Int
     private let reader: PartFileReader
@@ -15,6 +15,8 @@ struct PartCursor {
     private(set) var skippedRowGroups = 0
     private(set) var batch: RowBatch
     private(set) var row = 0
+    /// Row groups loaded into `batch` so far.
+    private(set) var loads = 0
 
     /// Opens `entry`; `order` breaks ties between equal (key, version) rows (higher = newer part).
     init(table: String, tableDirectory: URL, entry: PartEntry, order: Int, target: [ColumnDefinition],
@@ -69,6 +71,7 @@ struct PartCursor {
                 throw StoreError.corruptPart(table: table, path: path, reason: "\(error)")
             }
             row = 0
+            loads += 1
             if batch.count > 0 { return true }
         }
         return false

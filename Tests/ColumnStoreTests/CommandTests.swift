@@ -25,17 +25,24 @@ final class CommandTests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
             return r.stdout
         }
-        let csv = try run(["scan", "public.c", "--columns", "id,name,amount,big", "--where", "amount>=15", "--where", "id<12"])
+        let csv = try run(["scan", "public.c", "--columns", "id,name,amount,big", "--where", "amount>=15", "--where", "id<12", "--key-order"])
         XCTAssertEqual(csv, "id,name,amount,big\n10,v30,15.00,big\n11,v30,16.50,big\n")
         let quoted = try run(["scan", "public.c", "--columns", "name", "--where", "id=3"])
         XCTAssertEqual(quoted, "name\n\"a,\"\"b\"\"\nc\"\n")
-        let json = try run(["scan", "public.c", "--format", "jsonl", "--limit", "2", "--columns", "id,flag,amount"])
+        let json = try run(["scan", "public.c", "--format", "jsonl", "--limit", "2", "--columns", "id,flag,amount", "--key-order"])
         XCTAssertEqual(json, "{\"id\":1,\"flag\":false,\"amount\":\"1.50\"}\n{\"id\":2,\"flag\":true,\"amount\":\"3.00\"}\n")
-        let before = try run(["scan", "public.c"])
+        XCTAssertEqual(try run(["scan", "public.c", "--format", "jsonl", "--limit", "2"]).split(separator: "\n").count, 2)
+        let before = try run(["scan", "public.c", "--key-order"])
         XCTAssertEqual(before.split(separator: "\n").count, 1 + 15 + 1, "header, 15 rows, one name holds a newline")
+        // Without --key-order the partitions come in any order: the same rows (one holds a newline: compare JSON lines).
+        let ordered = try run(["scan", "public.c", "--format", "jsonl", "--key-order"])
+        XCTAssertEqual(try run(["scan", "public.c", "--format", "jsonl"]).split(separator: "\n").sorted(),
+                       ordered.split(separator: "\n").sorted())
         let compacted = try run(["compact", "public.c"])
         XCTAssertTrue(compacted.contains("9 → 3 parts"), compacted)
-        XCTAssertEqual(try run(["scan", "public.c"]), before)
+        XCTAssertEqual(try run(["scan", "public.c", "--key-order"]), before)
+        XCTAssertEqual(try run(["scan", "public.c", "--format", "jsonl"]).split(separator: "\n").sorted(),
+                       ordered.split(separator: "\n").sorted())
         XCTAssertTrue(try run(["verify"]).hasPrefix("ok: 1 tables, 3 parts, checkpoint 30"))
         let view = try run(["sql", "public.c", "--dialect", "duckdb", "--view", "c_now"])
         XCTAssertTrue(view.hasPrefix("SET parquet_metadata_cache = true;") && view.contains("\nCREATE VIEW \"c_now\" AS WITH ") && view.contains("arg_max_null(\"name\""), view)

@@ -204,20 +204,31 @@ final class ModelTests: XCTestCase {
                     XCTFail("step \(step) \(t.name): \(got.count) rows vs model \(t.model.count); keys differ \(Array(diff)); values differ \(changed.map { "\($0): \(got[$0]!) vs \(t.model[$0]!)" })")
                     return
                 }
+                // Any order (partition by partition, on two threads): the same rows.
+                if step % 3 == 0 {
+                    XCTAssertEqual(try ModelSchema.readAll(store, t.name, order: .any, threads: 2), t.model, "step \(step) \(t.name), any order")
+                }
                 // Pushed-down predicates (key range: partitions / row groups pruned; region: filtered after dedup).
                 if step % 2 == 1 { continue }
                 let lo = Int64.random(in: 0..<300, using: &rng)
                 let region = regions[Int.random(in: 0..<regions.count, using: &rng)]
-                XCTAssertEqual(try ModelSchema.readAll(store, t.name, where: [ColumnPredicate(column: "id", op: .ge, literal: String(lo)),
-                                                                            ColumnPredicate(column: "region", op: .eq, literal: region)]),
-                               t.model.filter { $0.key >= lo && $0.value.region == region }, "step \(step) \(t.name)")
+                let predicates = [ColumnPredicate(column: "id", op: .ge, literal: String(lo)), ColumnPredicate(column: "region", op: .eq, literal: region)]
+                let expected = t.model.filter { $0.key >= lo && $0.value.region == region }
+                XCTAssertEqual(try ModelSchema.readAll(store, t.name, where: predicates), expected, "step \(step) \(t.name)")
+                if step % 4 == 0 {
+                    XCTAssertEqual(try ModelSchema.readAll(store, t.name, where: predicates, order: .any, threads: 2), expected,
+                                   "step \(step) \(t.name), any order")
+                }
             }
         }
         // Everything merged away still reads the same after a final compact and reopen.
         for t in tables { try store.compact(t.name) }
         store.close()
         store = try Store.open(at: dir, options: options)
-        for t in tables { XCTAssertEqual(try ModelSchema.readAll(store, t.name), t.model) }
+        for t in tables {
+            XCTAssertEqual(try ModelSchema.readAll(store, t.name), t.model)
+            XCTAssertEqual(try ModelSchema.readAll(store, t.name, order: .any, threads: 2), t.model)
+        }
         XCTAssertEqual(store.verify(), [])
         XCTAssertGreaterThan(stats.ops, 2000)
         XCTAssertGreaterThan(stats.crashes, 10)

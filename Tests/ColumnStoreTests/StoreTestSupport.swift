@@ -62,11 +62,13 @@ enum ModelSchema {
         batch.finishTombstone(version: version)
     }
 
-    /// Every current row of `table` through the FINAL reader, by id; fails on duplicate keys or unresolved markers.
-    static func readAll(_ store: Store, _ table: String, where predicates: [ColumnPredicate] = [],
-                        file: StaticString = #filePath, line: UInt = #line) throws -> [Int64: ModelRow] {
-        var reader = try store.read(table, where: predicates, batchRows: 97)
+    /// Every current row of `table` through the FINAL reader, by id; fails on duplicate keys or unresolved markers,
+    /// and, in key order, on a key that does not ascend.
+    static func readAll(_ store: Store, _ table: String, where predicates: [ColumnPredicate] = [], order: ReadOrder = .key,
+                        threads: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws -> [Int64: ModelRow] {
+        var reader = try store.read(table, where: predicates, batchRows: 97, order: order, threads: threads)
         var out = [Int64: ModelRow]()
+        var last: Int64?
         let cols = reader.columns
         func idx(_ n: String) -> Int? { cols.firstIndex { $0.name == n } }
         while let b = try reader.next() {
@@ -82,6 +84,8 @@ enum ModelSchema {
                 if let i = idx("flag"), !b.isNull(r, i) { m.flag = b.int64(r, i) != 0 }
                 if let i = idx("note") { m.note = b.string(r, i) }
                 XCTAssertNil(out[id], "key \(id) returned twice", file: file, line: line)
+                if order == .key, let last { XCTAssertLessThan(last, id, "key order", file: file, line: line) }
+                last = id
                 out[id] = m
             }
         }

@@ -52,17 +52,33 @@ func bench(_ dir: URL, rows total: Int) throws {
         }
     }
 
-    func scan(_ table: String) throws -> (rows: Int, seconds: Double) {
-        var n = 0
-        let s = try timed {
-            var r = try store.read(table)
-            while let b = try r.next() { n += b.count }
+    /// The FINAL reader over every column of every row, as DuckDB's query below is timed: one untimed warm-up, then
+    /// the median of 3 (wall clock and this process's CPU seconds, all threads).
+    func scan(_ table: String, order: ReadOrder) throws -> (rows: Int, seconds: Double, cpu: Double) {
+        func once() throws -> (Int, Double, Double) {
+            var n = 0
+            let cpu0 = cpuSeconds()
+            let s = try timed {
+                var r = try store.read(table, order: order)
+                while let b = try r.next() { n += b.count }
+            }
+            return (n, s, cpuSeconds() - cpu0)
         }
-        return (n, s)
+        _ = try once()
+        let runs = try (0..<3).map { _ in try once() }
+        return (runs[0].0, runs.map(\.1).sorted()[1], runs.map(\.2).sorted()[1])
+    }
+    func scans(_ table: String, parts: Int) throws {
+        let (n, s, cpu) = try scan(table, order: .key)
+        line("FINAL scan, \(parts) parts, key order", rate(n, s, cpu))
+        let (m, t, cpuAny) = try scan(table, order: .any)
+        line("FINAL scan, \(parts) parts, any order", rate(m, t, cpuAny))
     }
 
     func line(_ what: String, _ value: String) { print(what.padding(toLength: 44, withPad: " ", startingAt: 0) + value) }
-    func rate(_ n: Int, _ s: Double) -> String { String(format: "%10.0f rows/s  (%d rows, %.2f s)", Double(n) / s, n, s) }
+    func rate(_ n: Int, _ s: Double, _ cpu: Double? = nil) -> String {
+        String(format: "%10.0f rows/s  (%d rows, %.2f s", Double(n) / s, n, s) + (cpu.map { String(format: ", CPU %.2f s)", $0) } ?? ")")
+    }
 
     print("freshet store benchmark (\(total) rows, orders-like table, 6 columns)")
     // Small commits, as streaming makes them at a steady load: where the time of one goes.
@@ -95,25 +111,31 @@ func bench(_ dir: URL, rows total: Int) throws {
     let updates = total / 10
     _ = try commitAll(t, rows: updates, batchRows: 50_000, start: total / 3, update: true)
     let before = try store.manifest(t)
-    let (n1, s1) = try scan(t)
-    line("FINAL scan, \(before.parts.count) parts", rate(n1, s1))
+    try scans(t, parts: before.parts.count)
     try duckdbScan(store, t, parts: before.parts.count, line: line)
     var report = MergeReport()
     let ms = try timed { report = try store.compact(t) }
     line("merge (compact to 1 part/partition)", String(format: "%10.1f MB/s   (%.1f MB in, %.1f MB out, %.2f s)",
         Double(report.inputBytes) / 1e6 / ms, Double(report.inputBytes) / 1e6, Double(report.outputBytes) / 1e6, ms))
     let after = try store.manifest(t)
-    let (n2, s2) = try scan(t)
-    line("FINAL scan, \(after.parts.count) parts", rate(n2, s2))
+    try scans(t, parts: after.parts.count)
     try duckdbScan(store, t, parts: after.parts.count, line: line)
     let bytes = after.parts.reduce(0) { $0 + $1.bytes }
-    line("on disk after compact", String(format: "%10.1f bytes/row (%.1f MB)", Double(bytes) / Double(n2), Double(bytes) / 1e6))
+    line("on disk after compact", String(format: "%10.1f bytes/row (%.1f MB)", Double(bytes) / Double(total), Double(bytes) / 1e6))
     store.close()
 }
 
+/// This process's CPU time (user + system, all threads) in seconds.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
 /// DuckDB reading the same parts through the view `freshet sql --dialect duckdb` prints, every column of every row
-/// materialized (`CREATE TABLE AS`, what `freshet scan` hands out): one untimed warm-up, then the median of 3. Needs
-/// `FRESHET_PYTHON` (a python with duckdb; Tools/bench-store sets it), else says so.
+/// materialized (`CREATE TABLE AS`, what `freshet scan` hands out): one untimed warm-up, then the median of 3 (wall
+/// clock and the DuckDB process's CPU seconds, all its threads). Needs `FRESHET_PYTHON` (a python with duckdb;
+/// Tools/bench-store sets it), else says so.
 func duckdbScan(_ store: Store, _ table: String, parts: Int, line: (String, String) -> Void) throws {
     let what = "DuckDB view, \(parts) parts (same rows)"
     guard let python = ProcessInfo.processInfo.environment["FRESHET_PYTHON"], !python.isEmpty else {
@@ -126,13 +148,15 @@ con = duckdb.connect()
 con.execute('SET enable_progress_bar = false')
 con.execute(sys.argv[1])
 def once():
-    t = time.monotonic()
+    t, c = time.monotonic(), time.process_time()
     con.execute('CREATE OR REPLACE TEMP TABLE m AS SELECT * FROM v')
-    return time.monotonic() - t
+    return time.monotonic() - t, time.process_time() - c
 once()
-s = statistics.median([once() for _ in range(3)])
+runs = [once() for _ in range(3)]
+s = statistics.median([r[0] for r in runs])
+cpu = statistics.median([r[1] for r in runs])
 n = con.execute('SELECT count(*) FROM m').fetchone()[0]
-print(n, s)
+print(n, s, cpu)
 """
     let p = Process()
     p.executableURL = URL(fileURLWithPath: python)
@@ -143,9 +167,10 @@ print(n, s)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-    guard p.terminationStatus == 0, fields.count == 2, let n = Int(fields[0]), let s = Double(fields[1]), s > 0 else {
+    guard p.terminationStatus == 0, fields.count == 3, let n = Int(fields[0]), let s = Double(fields[1]), s > 0,
+          let cpu = Double(fields[2]) else {
         line(what, "failed (exit \(p.terminationStatus))")
         return
     }
-    line(what, String(format: "%10.0f rows/s  (%d rows, %.2f s)", Double(n) / s, n, s))
+    line(what, String(format: "%10.0f rows/s  (%d rows, %.2f s, CPU %.2f s)", Double(n) / s, n, s, cpu))
 }
