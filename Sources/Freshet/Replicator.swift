@@ -252,7 +252,7 @@ public final class Replicator: @unchecked Sendable {
         var progress = StreamProgress(stats: stats)
         while true {
             progress.logIfDue(every: progressInterval, logger: logger)
-            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
+            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2, applier.nextTickIn ?? .infinity)) {
             case let .element(chunk):
                 do {
                     applier.receivedAt = chunk.receivedAt
