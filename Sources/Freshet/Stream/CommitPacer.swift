@@ -8,12 +8,18 @@ import Foundation
 /// small parts, so CPU grows with the commit rate. A batch that waits `spacing` seconds (counted from the receipt of
 /// its oldest transaction) makes fewer, larger commits while the lag has room to spare.
 ///
-/// For each finished commit the pacer records its *overhead*: from the moment the batch was due (its oldest receipt
-/// plus the spacing it waited for) to the moment its checkpoint was durable — the wait for the commit in flight, the
-/// staging and both halves of the commit. A row then waits at most `spacing + overhead` after its receipt. The spacing
-/// is `goal − overhead`, where the overhead is a high one of the recent commits (the second largest of the last
-/// `window`), bounded by `0 ... maxSpacing`: when commits are slow (a busy disk) the spacing drops to 0, which is plain
-/// group commit. `goal` is half of `maxAge`, leaving the other half for PostgreSQL's own delay and the tail.
+/// For each finished commit that carried transactions the pacer records its *overhead*: from the moment the apply
+/// thread started it (staging; the committer was free by then, or it would not have started) to the moment its
+/// checkpoint was durable. The spacing is `goal − overhead`, where the overhead is a high one of the recent commits
+/// (the second largest of the last `window`), bounded by `0 ... maxSpacing`; `goal` is half of `maxAge`, leaving the
+/// other half for PostgreSQL's own delay and the tail.
+///
+/// Why the wait for the commit in flight is left out: a batch's commit starts at `max(spacing, committer free)` after
+/// its first receipt, so its oldest row is visible after `max(spacing, free) + overhead`. With `spacing = goal −
+/// overhead` that is `max(goal, free + overhead)`: never later than plain group commit (`free + overhead`) or the
+/// goal, whichever is larger. Counting the wait as overhead instead kept the spacing at 0 whenever commits ran back to
+/// back, which is exactly when pacing saves most. When the commits themselves are slow (a busy disk: overhead ≥ goal),
+/// the spacing is 0: plain group commit.
 struct CommitPacer: Sendable {
     /// The receipt-to-visible time the pacing aims at for its high quantile.
     let goal: Double
@@ -33,7 +39,7 @@ struct CommitPacer: Sendable {
         maxSpacing = min(0.4 * limits.maxAge, 0.05)
     }
 
-    /// Records one finished commit: `overhead` seconds from when its batch was due to when it was durable.
+    /// Records one finished commit: `overhead` seconds from its start to its durable checkpoint.
     mutating func record(overhead: Double) {
         let value = max(0, overhead)
         if overheads.count < Self.window {

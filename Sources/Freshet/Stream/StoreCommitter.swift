@@ -25,8 +25,6 @@ final class StoreCommitter: @unchecked Sendable {
         var transactionMicros: [Int64]
         /// When the applier started building the commit (staging included).
         var started: Date
-        /// When its batch was due under the commit pacing (`CommitPacer`); nil when it carries no transaction.
-        var due: Date? = nil
         /// When it was durable and confirmed (set by the committer).
         var finished: Date? = nil
     }

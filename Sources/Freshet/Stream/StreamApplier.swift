@@ -408,10 +408,7 @@ final class StreamApplier {
             if let staged = change.staged { rows += staged.rows; commit.add(staged) }
         }
         guard upTo > submittedUpTo || !commit.tables.isEmpty else { return }
-        // Due at the spacing's end, or now when committed earlier (limits, flush): a later start is overhead.
-        let due = pendingSince.map { min(started, $0.addingTimeInterval(pacer.spacing)) }
-        try committer.submit(StoreCommitter.Job(commit: commit, rows: rows, transactionMicros: pendingCommitMicros,
-                                                started: started, due: due))
+        try committer.submit(StoreCommitter.Job(commit: commit, rows: rows, transactionMicros: pendingCommitMicros, started: started))
         submittedUpTo = max(submittedUpTo, upTo)
         pendingSince = nil
         pendingCommitMicros.removeAll(keepingCapacity: pendingCommitMicros.count < 65_536)
@@ -444,7 +441,7 @@ final class StreamApplier {
     /// Takes the finished commits' results: the writers skip replays below their table's committed LSN.
     private func collectCommitted() throws {
         for job in try committer.completed() {
-            if let due = job.due, let finished = job.finished { pacer.record(overhead: finished.timeIntervalSince(due)) }
+            if !job.transactionMicros.isEmpty, let finished = job.finished { pacer.record(overhead: finished.timeIntervalSince(job.started)) }
             let upTo = job.commit.upTo
             for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
             committedUpTo = max(committedUpTo, upTo)
