@@ -13,19 +13,19 @@ final class CommitPacerTests: XCTestCase {
         XCTAssertEqual(pacer.maxSpacing, 0.04, accuracy: 1e-9)
     }
 
-    func testSpacingIsTheGoalLessAHighRecentOverheadWithinBounds() {
+    func testSpacingIsTheGoalLessTheMedianRecentOverheadWithinBounds() {
         var pacer = CommitPacer(limits: limits)
         for _ in 0..<10 { pacer.record(overhead: 0.020) }
         XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // 50 ms goal − 20 ms overhead
-        pacer.record(overhead: 0.035)
-        XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // one slow commit: the second largest counts
-        pacer.record(overhead: 0.045)
-        XCTAssertEqual(pacer.spacing, 0.015, accuracy: 1e-9)          // two: 50 − 35
-        for _ in 0..<2 { pacer.record(overhead: 0.2) }
+        for _ in 0..<4 { pacer.record(overhead: 0.5) }
+        XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // a few slow commits leave the median
+        for _ in 0..<7 { pacer.record(overhead: 0.035) }
+        XCTAssertEqual(pacer.spacing, 0.015, accuracy: 1e-9)          // 21 commits: the 11th smallest, 35 ms
+        for _ in 0..<CommitPacer.window { pacer.record(overhead: 0.2) }
         XCTAssertEqual(pacer.spacing, 0)                               // slow commits (busy disk): plain group commit
         for _ in 0..<CommitPacer.window { pacer.record(overhead: 0.001) }
         XCTAssertEqual(pacer.spacing, 0.040, accuracy: 1e-9)          // fast again, once they left the window: capped
-        pacer.record(overhead: -1)                                      // a commit made before it was due: no overhead
+        pacer.record(overhead: -1)                                      // a clock step back: no overhead
         XCTAssertEqual(pacer.spacing, 0.040, accuracy: 1e-9)
     }
 
