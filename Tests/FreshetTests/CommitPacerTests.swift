@@ -9,19 +9,19 @@ final class CommitPacerTests: XCTestCase {
     func testSpacingIsZeroUntilACommitFinished() {
         let pacer = CommitPacer(limits: limits)
         XCTAssertEqual(pacer.spacing, 0)
-        XCTAssertEqual(pacer.goal, 0.05, accuracy: 1e-9)
+        XCTAssertEqual(pacer.goal, 0.07, accuracy: 1e-9)
         XCTAssertEqual(pacer.maxSpacing, 0.04, accuracy: 1e-9)
     }
 
-    func testSpacingIsTheGoalLessTheMedianRecentOverheadWithinBounds() {
+    func testSpacingIsTheGoalLessAHighRecentOverheadWithinBounds() {
         var pacer = CommitPacer(limits: limits)
-        for _ in 0..<10 { pacer.record(overhead: 0.020) }
-        XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // 50 ms goal − 20 ms overhead
-        for _ in 0..<4 { pacer.record(overhead: 0.5) }
-        XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // a few slow commits leave the median
-        for _ in 0..<7 { pacer.record(overhead: 0.035) }
-        XCTAssertEqual(pacer.spacing, 0.015, accuracy: 1e-9)          // 21 commits: the 11th smallest, 35 ms
-        for _ in 0..<CommitPacer.window { pacer.record(overhead: 0.2) }
+        for _ in 0..<10 { pacer.record(overhead: 0.040) }
+        XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // 70 ms goal − 40 ms overhead
+        pacer.record(overhead: 0.055)
+        XCTAssertEqual(pacer.spacing, 0.030, accuracy: 1e-9)          // one slow commit: the second largest counts
+        pacer.record(overhead: 0.065)
+        XCTAssertEqual(pacer.spacing, 0.015, accuracy: 1e-9)          // two: 70 − 55
+        for _ in 0..<2 { pacer.record(overhead: 0.2) }
         XCTAssertEqual(pacer.spacing, 0)                               // slow commits (busy disk): plain group commit
         for _ in 0..<CommitPacer.window { pacer.record(overhead: 0.001) }
         XCTAssertEqual(pacer.spacing, 0.040, accuracy: 1e-9)          // fast again, once they left the window: capped
