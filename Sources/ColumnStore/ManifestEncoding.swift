@@ -18,7 +18,7 @@ extension Manifest {
         if let historySinceMicros { w.key("historySinceMicros"); w.int(historySinceMicros) }
         w.key("keyColumns"); w.array(keyColumns) { w, c in w.string(c) }
         w.key("partitioning"); try w.encodable(partitioning)
-        w.key("parts"); w.array(parts) { w, p in w.part(p) }
+        w.key("parts"); PartJSONCache.shared.encode(parts, into: &w)
         if let removed {
             w.key("removed")
             w.array(removed) { w, r in
@@ -34,6 +34,37 @@ extension Manifest {
         w.key("table"); w.string(table)
         w.byte(UInt8(ascii: "}"))
         return w.out
+    }
+}
+
+/// The JSON of part entries already written, by path: a part is listed unchanged in every manifest written while it
+/// lives (each commit and merge install of its table), so its text is made once and copied after that. An entry is
+/// reused only when the part entry equals the one it was made from (a commit sets `generation`, `settled`, `clean`).
+final class PartJSONCache: @unchecked Sendable {
+    static let shared = PartJSONCache()
+    /// Past this many entries the cache starts over (parts that were merged away are not removed one by one).
+    static let capacity = 20_000
+
+    private let lock = NSLock()
+    private var entries: [String: (entry: PartEntry, json: [UInt8])] = [:]
+
+    /// Writes `parts` as a JSON array.
+    func encode(_ parts: [PartEntry], into w: inout JSONBytes) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count + parts.count > Self.capacity { entries.removeAll(keepingCapacity: true) }
+        w.byte(UInt8(ascii: "["))
+        for (i, p) in parts.enumerated() {
+            if i > 0 { w.byte(UInt8(ascii: ",")) }
+            if let cached = entries[p.path], cached.entry == p {
+                w.out.append(contentsOf: cached.json)
+            } else {
+                var one = JSONBytes()
+                one.part(p)
+                entries[p.path] = (p, one.out)
+                w.out.append(contentsOf: one.out)
+            }
+        }
+        w.byte(UInt8(ascii: "]"))
     }
 }
 

@@ -32,6 +32,8 @@ final class MergerBox: @unchecked Sendable {
     var thread: Thread?
     var finished = true
     var lastError: StoreError?
+    /// Set by `wakeMerger`, cleared when a pass starts: a wake during a pass or during the spacing after it is kept.
+    var woken = false
 }
 
 extension Store {
@@ -230,6 +232,8 @@ extension Store {
 
     /// Starts the background merger: every `interval` seconds (and after each `wakeMerger`) it runs due merges of
     /// every table and deletes replaced files whose grace period passed. Merges never block commits.
+    /// Passes are at least `options.mergePassSpacing` apart: the wakes of the commits in between are taken together,
+    /// so a pass finds the parts of several commits and merges longer runs (up to `mergeMaxParts`) in fewer merges.
     /// A failed merge (a damaged part or manifest, a full disk) never stops the process: the error is kept as
     /// `lastMergeError`, passed to `onError` when it differs from that table's previous one, and the merge is
     /// tried again on the next pass.
@@ -247,8 +251,13 @@ extension Store {
                 return box.stopRequested
             }
             while true {
-                if stopping() { break }
+                box.condition.lock()
+                let stop = box.stopRequested
+                box.woken = false
+                box.condition.unlock()
+                if stop { break }
                 guard let store = self else { break }
+                let spacing = store.options.mergePassSpacing
                 for table in store.tableNames {
                     do {
                         try store.mergeDue(table, shouldStop: stopping)
@@ -262,8 +271,11 @@ extension Store {
                     }
                 }
                 store.collectGarbage()
+                let passEnded = Date()
                 box.condition.lock()
-                if !box.stopRequested { _ = box.condition.wait(until: Date().addingTimeInterval(interval)) }
+                let earliest = passEnded.addingTimeInterval(spacing), latest = passEnded.addingTimeInterval(interval)
+                while !box.stopRequested && Date() < earliest { _ = box.condition.wait(until: earliest) }
+                while !box.stopRequested && !box.woken && Date() < latest { _ = box.condition.wait(until: latest) }
                 box.condition.unlock()
             }
             box.condition.lock()
@@ -278,7 +290,7 @@ extension Store {
 
     /// Asks the merger to look for work now.
     public func wakeMerger() {
-        mergerBox.condition.lock(); mergerBox.condition.broadcast(); mergerBox.condition.unlock()
+        mergerBox.condition.lock(); mergerBox.woken = true; mergerBox.condition.broadcast(); mergerBox.condition.unlock()
     }
 
     /// Stops the background merger: a running merge is given up within 4,096 keys (its output files deleted, the

@@ -29,6 +29,10 @@ public struct StoreOptions: Sendable {
     /// each, plus its pages while decoding): 16 left `freshet run` at 278 MB of its 300 MB bound on a 400k-row
     /// transaction of 2.6 kB rows while merges ran beside the stream (WideTransactionMemoryTests); 8 measured 230 MB.
     public var mergeMaxParts = 8
+    /// The background merger's passes are at least this many seconds apart (`startMerger`): at 50 commits a second a
+    /// pass per commit merged runs of `mergeFanIn` small parts, each merge rewriting its rows and the table's
+    /// manifest; a pass every 250 ms takes runs of up to `mergeMaxParts`.
+    public var mergePassSpacing: TimeInterval = 0.25
     /// A staged part of at most this many rows starts at level 0; each `mergeFanIn`-fold more rows is one level up
     /// (see `level(forRows:)`).
     public var levelBaseRows = 1_024

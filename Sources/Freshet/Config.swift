@@ -76,7 +76,8 @@ public struct Config: Sendable, Equatable {
         public var maxBytes: Int = 32 << 20
         /// Sets how long a batch may grow while events are still queued (catching up): it is committed once its oldest
         /// change was received `max(1 s, 4 × maxAge)` seconds ago (`CommitPolicy`). A caught-up stream does not wait for
-        /// it: rows are committed as soon as no store commit is in flight (group commit).
+        /// it: rows are committed as soon as no store commit is in flight (group commit), after the pacing's spacing
+        /// (`CommitPacer`: aims at `0.7 × maxAge` from receipt to visible, waits at most `min(0.4 × maxAge, 50 ms)`).
         public var maxAge: Double = 0.1
         public init() {}
     }

@@ -251,8 +251,8 @@ public final class Replicator: @unchecked Sendable {
     private func applyUntilStopped(_ applier: StreamApplier, queue: BoundedQueue<StreamReader.Chunk>) -> Error? {
         var progress = StreamProgress(stats: stats)
         while true {
-            progress.logIfDue(every: progressInterval, logger: logger)
-            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2)) {
+            progress.logIfDue(every: progressInterval, logger: logger, spacing: applier.commitSpacing)
+            switch queue.pop(timeout: min(0.1, config.batch.maxAge / 2, applier.nextTickIn ?? .infinity)) {
             case let .element(chunk):
                 do {
                     applier.receivedAt = chunk.receivedAt

@@ -55,4 +55,23 @@ final class ManifestEncodingTests: XCTestCase {
                            String(decoding: theirs, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/"), "optionals \(optionals)")
         }
     }
+
+    /// Part entries are encoded once and their JSON reused (`PartJSONCache`): an entry changed under the same path
+    /// (a commit sets `generation`, `settled`, `clean`) is encoded afresh, never taken from the cache.
+    func testCachedPartJSONFollowsChangedEntries() throws {
+        var m = manifest(optionals: true)
+        XCTAssertEqual(try Manifest.decode(try m.encoded(), path: "test"), m)
+        XCTAssertEqual(try Manifest.decode(try m.encoded(), path: "test"), m)   // from the cache
+        m.parts[3].generation += 1
+        m.parts[4].settled = nil
+        m.parts[5].clean = !(m.parts[5].clean ?? false)
+        m.parts[6].addedMicros = 99
+        m.parts.removeFirst()
+        let again = try m.encoded()
+        XCTAssertEqual(try Manifest.decode(again, path: "test"), m)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        XCTAssertEqual(String(decoding: again, as: UTF8.self),
+                       String(decoding: try e.encode(m), as: UTF8.self).replacingOccurrences(of: "\\/", with: "/"))
+    }
 }

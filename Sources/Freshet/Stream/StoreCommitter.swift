@@ -25,6 +25,8 @@ final class StoreCommitter: @unchecked Sendable {
         var transactionMicros: [Int64]
         /// When the applier started building the commit (staging included).
         var started: Date
+        /// When it was durable and confirmed (set by the committer).
+        var finished: Date? = nil
     }
 
     /// The two halves of an overlapping commit, and the store's writer token around a run of them.
@@ -129,7 +131,11 @@ final class StoreCommitter: @unchecked Sendable {
     /// Records the outcome of a taken job.
     private func done(_ job: Job, error: Error?) {
         condition.lock()
-        if let error { failure = error } else { finished.append(job) }
+        if let error { failure = error } else {
+            var job = job
+            job.finished = Date()
+            finished.append(job)
+        }
         inFlight -= 1
         condition.broadcast()
         condition.unlock()

@@ -54,6 +54,8 @@ final class StreamApplier {
     /// Runs the store commits; `stop()` ends its thread.
     private let committer: StoreCommitter
     private var pendingSince: Date?
+    /// How long a caught-up batch waits before it is committed, from the commits just finished.
+    private var pacer: CommitPacer
     /// Rows applied since the stats were last told (at each Commit, and at each staged chunk of a large transaction).
     private var applied = AppliedCounts()
     /// When the events being applied were received from the socket (set by the caller per chunk); a batch's age
@@ -87,6 +89,7 @@ final class StreamApplier {
         self.committedUpTo = store.checkpointLSN
         self.submittedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
+        self.pacer = CommitPacer(limits: limits)
         let overlap = StoreCommitter.Overlap(
             begin: { store.beginCommits() }, end: { store.endCommits() }, awaited: { store.commitsAwaited },
             prepare: { job, previous in
@@ -152,7 +155,8 @@ final class StreamApplier {
         let now = Date()
         let busy = committer.isBusy
         if let since = pendingSince {
-            if CommitPolicy.commitsNow(age: now.timeIntervalSince(since), caughtUp: caughtUp, committerBusy: busy, limits: limits) {
+            if CommitPolicy.commitsNow(age: now.timeIntervalSince(since), caughtUp: caughtUp, committerBusy: busy, limits: limits,
+                                       spacing: pacer.spacing) {
                 try commit(upTo: appliedUpTo)
             }
         } else if appliedUpTo > submittedUpTo, caughtUp, !busy, now.timeIntervalSince(lastIdleCheckpoint) >= 1 {
@@ -162,6 +166,17 @@ final class StreamApplier {
             try commit(upTo: appliedUpTo)
         }
     }
+
+    /// Seconds until the pending batch reaches the commit spacing (the apply loop's longest wait for the next `tick`),
+    /// at least 1 ms; nil when no batch waits for it (nothing pending, a transaction open, or a commit in flight, whose
+    /// end wakes the loop).
+    var nextTickIn: Double? {
+        guard let since = pendingSince, !inTransaction, !committer.isBusy else { return nil }
+        return max(0.001, pacer.spacing - Date().timeIntervalSince(since))
+    }
+
+    /// The current commit spacing in seconds (`CommitPacer`).
+    var commitSpacing: Double { pacer.spacing }
 
     /// Deletes parts staged for a transaction that will not be committed here (it is replayed after a restart),
     /// after the commit in flight (if any) ended.
@@ -426,6 +441,7 @@ final class StreamApplier {
     /// Takes the finished commits' results: the writers skip replays below their table's committed LSN.
     private func collectCommitted() throws {
         for job in try committer.completed() {
+            if !job.transactionMicros.isEmpty, let finished = job.finished { pacer.record(overhead: finished.timeIntervalSince(job.started)) }
             let upTo = job.commit.upTo
             for w in writers.all where upTo > w.committedLSN { w.committedLSN = upTo }
             committedUpTo = max(committedUpTo, upTo)

@@ -2,7 +2,8 @@ import Foundation
 import PostgresReplication
 
 /// The `stream.progress` log line: every `interval` seconds, transactions per second, rows and commits so far, the
-/// commit-to-visible lag p50 / p99 of the transactions since the last line, WAL behind and the committed LSN.
+/// commit-to-visible lag p50 / p99 of the transactions since the last line, the commit pacing's spacing
+/// (`CommitPacer`), WAL behind and the committed LSN.
 struct StreamProgress {
     let stats: ReplicatorStats
     private var last = Date()
@@ -16,7 +17,7 @@ struct StreamProgress {
     }
 
     /// Logs the line when `interval` seconds passed since the last one.
-    mutating func logIfDue(every interval: Double, logger: Logger) {
+    mutating func logIfDue(every interval: Double, logger: Logger, spacing: Double) {
         let now = Date()
         guard now.timeIntervalSince(last) >= interval else { return }
         let tx = stats.transactions
@@ -26,7 +27,8 @@ struct StreamProgress {
         let p99 = stats.lagQuantile(0.99, lastSamples: samplesSince).map { Int($0 * 1000) } ?? -1
         logger.info("stream.progress", ["tx_per_s": Int(Double(tx - lastTransactions) / now.timeIntervalSince(last)),
                                          "rows": stats.rowsApplied, "commits": stats.commits,
-                                         "lag_p50_ms": p50, "lag_p99_ms": p99, "wal_behind_bytes": behind,
+                                         "lag_p50_ms": p50, "lag_p99_ms": p99, "spacing_ms": Int(spacing * 1000),
+                                         "wal_behind_bytes": behind,
                                          "committed": LSN(stats.committedLSN).description])
         lastLagSamples = stats.lagSamplesTotal
         last = now
