@@ -132,6 +132,11 @@ final class StreamApplier {
     func handle(_ event: ReplicationEvent) throws {
         switch event {
         case let .data(x):
+            // A change inside a streamed block is spooled as it came (decoded once, at replay).
+            if let streamed, decoder.isInsideStreamedBlock, let kind = x.payload.first, StreamApplier.isSpooledUndecoded(kind) {
+                try streamed.append(x.payload)
+                return
+            }
             let message: PgOutputMessage
             do { message = try decoder.decode(x.payload) } catch {
                 throw ReplicatorError.protocolState("undecodable pgoutput message at \(x.startLSN): \(error)")
@@ -290,6 +295,16 @@ final class StreamApplier {
     }
 
     // MARK: streamed transactions
+
+    /// Message kinds that go to the spool undecoded inside a streamed block: Insert, Update, Delete, Truncate, Relation,
+    /// Type, Origin (none of them changes the decoder's state). Others (Message, Stream Stop) are decoded first.
+    private static func isSpooledUndecoded(_ kind: UInt8) -> Bool {
+        switch kind {
+        case UInt8(ascii: "I"), UInt8(ascii: "U"), UInt8(ascii: "D"), UInt8(ascii: "T"), UInt8(ascii: "R"), UInt8(ascii: "Y"),
+             UInt8(ascii: "O"): return true
+        default: return false
+        }
+    }
 
     /// A message inside a streamed block goes to its transaction's spool; a non-transactional logical message (sent
     /// at once, whatever transaction it came from) is applied now.
