@@ -10,7 +10,7 @@ final class ConfigTests: XCTestCase {
          "schemas": ["shop"], "exclude": ["shop.audit"],
          "tableSettings": {"shop.orders": {"partition": "month:created_at"}, "shop.events": {"key": ["id"], "partition": "hash:16"}},
          "batch": {"maxRows": 5000, "maxAgeMs": 250}, "metrics": {"listen": "off"}, "heartbeatSeconds": 2, "logFormat": "json",
-         "streamInProgress": true}
+         "streamInProgress": false}
         """
         let c = try Config.parse(json: Data(json.utf8), environment: [:])
         XCTAssertEqual(c.slot, "s1")
@@ -22,8 +22,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.batch.maxAge, 0.25)
         XCTAssertNil(c.metricsAddress)
         XCTAssertEqual(c.logFormat, .json)
-        XCTAssertTrue(c.streamInProgress)
-        XCTAssertFalse(Config(source: "x", store: "y").streamInProgress)
+        XCTAssertFalse(c.streamInProgress)
+        XCTAssertTrue(Config(source: "x", store: "y").streamInProgress)
         XCTAssertEqual(c.redactedSource, "postgresql://u:***@127.0.0.1:5432/db")
     }
 

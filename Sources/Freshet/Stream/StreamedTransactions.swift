@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,8 @@ import Glibc
 ///
 /// The files are not made durable: nothing is confirmed to PostgreSQL on their behalf (a streamed transaction counts
 /// only once committed to the store), so after a crash or a lost connection the server streams the transaction again
-/// from its start. `removeAll` (at start and when the connection is abandoned) deletes them.
+/// from its start. `removeAll` (at start and when the connection is abandoned) deletes them. Errors are
+/// `StoreError.io`: a full disk is waited out like the store's own writes, then the stream restarts from the checkpoint.
 final class StreamedTransactions {
     /// One open streamed transaction.
     private struct Spool {
@@ -22,14 +24,6 @@ final class StreamedTransactions {
         var bytes: Int
         /// Subtransactions that aborted (ROLLBACK TO SAVEPOINT): their changes are skipped at replay.
         var abortedSubtransactions: Set<UInt32> = []
-    }
-
-    /// A spool file could not be written or read.
-    struct SpoolError: Error, CustomStringConvertible {
-        var operation: String
-        var path: String
-        var errno: Int32
-        var description: String { "streamed transaction spool: \(operation) \(path): \(String(cString: strerror(errno)))" }
     }
 
     /// Flush the write buffer past this many bytes.
@@ -66,7 +60,7 @@ final class StreamedTransactions {
         if open[xid] == nil {
             let p = path(xid)
             let fd = Glibc.open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SpoolError(operation: "create", path: p, errno: errno) }
+            guard fd >= 0 else { throw StoreError.io(path: p, operation: "spool create", errno: errno) }
             open[xid] = Spool(fd: fd, bytes: 0)
         }
         bufferXid = xid
@@ -107,7 +101,7 @@ final class StreamedTransactions {
         if bufferXid == xid { try flush() }
         guard let spool = open.removeValue(forKey: xid) else { return }
         defer { discard(xid, spool) }
-        guard lseek(spool.fd, 0, SEEK_SET) == 0 else { throw SpoolError(operation: "seek", path: path(xid), errno: errno) }
+        guard lseek(spool.fd, 0, SEEK_SET) == 0 else { throw StoreError.io(path: path(xid), operation: "spool seek", errno: errno) }
         var chunk = [UInt8](repeating: 0, count: StreamedTransactions.readBytes)
         var filled = 0, start = 0
         while true {
@@ -131,9 +125,9 @@ final class StreamedTransactions {
                 if 4 + length > chunk.count { chunk += [UInt8](repeating: 0, count: 4 + length - chunk.count) }
             }
             let n = chunk.withUnsafeMutableBytes { raw in read(spool.fd, raw.baseAddress! + filled, raw.count - filled) }
-            if n < 0 { throw SpoolError(operation: "read", path: path(xid), errno: errno) }
+            if n < 0 { throw StoreError.io(path: path(xid), operation: "spool read", errno: errno) }
             if n == 0 {
-                guard filled == 0 else { throw SpoolError(operation: "read (truncated)", path: path(xid), errno: EIO) }
+                guard filled == 0 else { throw StoreError.io(path: path(xid), operation: "spool read (truncated)", errno: EIO) }
                 return
             }
             filled += n
@@ -155,7 +149,7 @@ final class StreamedTransactions {
             let n = buffer.withUnsafeBytes { raw in write(spool.fd, raw.baseAddress! + offset, raw.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SpoolError(operation: "write", path: path(xid), errno: errno)
+                throw StoreError.io(path: path(xid), operation: "spool write", errno: errno)
             }
             offset += n
         }
