@@ -37,7 +37,8 @@ Measures
      other does not. `freshet run` (resuming
      its slot; its time includes start-up) is done when STORE/store.json's checkpointLSN >= END; `pg_recvlogical
      --endpos=END` drains the reference slot to /dev/null. The order of the two alternates between runs (the second
-     reader finds the WAL in the page cache). Ratio = pg_recvlogical time / Freshet time.
+     reader finds the WAL in the page cache). Ratio = pg_recvlogical time / Freshet time. pg_recvlogical asks for
+     protocol 2 with streaming, as Freshet does by default (until session 5 both used protocol 1; docs/tuning.md §17).
        a. one big transaction: UPDATE of --big-tx-rows line items (default 1,000,000; pgbench: accounts); rows/s.
        b. --small-tx one-row UPDATE transactions on orders (pgbench: accounts) (default 200,000), pgbench at full
           speed, 4 clients; tx/s.
@@ -946,7 +947,8 @@ class Bench:
     def drain_recvlogical(self, end_lsn):
         t0 = time.monotonic()
         run([f"{PGBIN}/pg_recvlogical", "-d", self.pg.url, "-S", self.spec.ref_slot, "--start", f"--endpos={end_lsn}",
-             "--no-loop", "-o", "proto_version=1", "-o", f"publication_names={PUBLICATION}", "-f", "/dev/null"])
+             "--no-loop", "-o", "proto_version=2", "-o", "streaming=on", "-o", f"publication_names={PUBLICATION}",
+             "-f", "/dev/null"])
         return time.monotonic() - t0
 
     def drain_freshet(self, end, kind):

@@ -14,7 +14,8 @@ extension Config {
         guard let root = object as? [String: Any] else { throw ConfigError(field: "(file)", problem: "must be a JSON object") }
         let reader = FieldReader(root, path: "")
         try reader.allowOnly(["source", "store", "slot", "publication", "schemas", "tables", "exclude", "tableSettings",
-                              "batch", "metrics", "heartbeatSeconds", "logFormat", "slotWarnBytes", "clickhouse"])
+                              "batch", "metrics", "heartbeatSeconds", "logFormat", "slotWarnBytes", "clickhouse",
+                              "streamInProgress"])
         guard let source = try reader.string("source") ?? environment["FRESHET_SOURCE"] else {
             throw ConfigError(field: "source", problem: "missing (set it in the file, with --source, or FRESHET_SOURCE)")
         }
@@ -61,6 +62,7 @@ extension Config {
             config.heartbeatInterval = h
         }
         if let v = try reader.integer("slotWarnBytes", in: 1...Int(Int64.max / 2)) { config.slotWarnBytes = Int64(v) }
+        if let v = try reader.bool("streamInProgress") { config.streamInProgress = v }
         if let c = try reader.object("clickhouse") {
             try c.allowOnly(["url", "database", "cluster", "batchRows", "batchAgeMs", "insertStreams", "healthMaxLagSeconds", "ddlTimeoutSeconds"])
             guard let url = try c.string("url") else { throw ConfigError(field: "clickhouse.url", problem: "missing") }
@@ -151,6 +153,13 @@ struct FieldReader {
             throw ConfigError(field: name(key), problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(v)")
         }
         return Int(v)
+    }
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = dict[key] else { return nil }
+        guard let n = v as? NSNumber, String(cString: n.objCType) == "c" else {
+            throw ConfigError(field: name(key), problem: "must be true or false")
+        }
+        return n.boolValue
     }
     func strings(_ key: String) throws -> [String]? {
         guard let v = dict[key] else { return nil }

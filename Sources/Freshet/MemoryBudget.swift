@@ -10,6 +10,7 @@ import Glibc
 /// | replication messages queued for the apply thread | `queueBytes`, counting each message's payload plus `queuedMessageOverhead` |
 /// | pending stream batches (all tables) | `Config.BatchLimits.maxBytes` (32 MiB), held about twice while a batch is staged (it and its key-sorted copy) |
 /// | snapshot and resync workers | the same batch limits, shared among the workers |
+/// | streamed in-progress transactions (`streamInProgress`) | one 1 MiB spool write buffer; replay reads 4 MiB chunks (`StreamedTransactions`) |
 /// | a part's row group, written or read | `StoreOptions.rowGroupBytes` (4 MiB); a merge holds one per input (at most `mergeMaxParts`, 8) plus its output's |
 ///
 /// glibc gives each thread that allocates its own malloc arena (up to 8 per core), and memory freed in one arena is

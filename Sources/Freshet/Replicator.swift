@@ -207,8 +207,12 @@ public final class Replicator: @unchecked Sendable {
             watcher.start(settings: settings, interval: catalogCheckInterval)
         }
         let start = LSN(store.checkpointLSN)
+        // Streamed in-progress transactions are spooled next to the store (not durable: replayed by the server).
+        let spool = config.streamInProgress
+            ? try StreamedTransactions(directory: URL(fileURLWithPath: config.store).appendingPathComponent("stream-spool")) : nil
         let stream = try repl.startReplication(slot: config.slot, from: start, options: ReplicationOptions(
-            protocolVersion: 1, publications: [config.publication], messages: true, statusInterval: 10))
+            protocolVersion: spool == nil ? 1 : StreamApplier.streamingProtocolVersion, publications: [config.publication],
+            messages: true, streaming: spool != nil, statusInterval: 10))
         logger.info("stream.started", ["slot": config.slot, "from": start.description])
         stats.setState(.streaming)
 
@@ -218,7 +222,8 @@ public final class Replicator: @unchecked Sendable {
             confirm: { stream.confirm($0) },
             schemaChanged: { [self] table, oid, removed, added in
                 try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
-            resyncRequested: { [self] request in try resyncWorker?.enqueue(request) }, diskFull: diskFull)
+            resyncRequested: { [self] request in try resyncWorker?.enqueue(request) }, diskFull: diskFull,
+            streamedSpool: spool)
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
         // Each chunk carries when it was received: a batch's age (`CommitPolicy.behindAge`) counts from there.
         let reader = StreamReader(stream: stream, budgetBytes: MemoryBudget.queueBytes, stopRequested: stopRequested,

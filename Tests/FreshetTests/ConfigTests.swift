@@ -9,7 +9,8 @@ final class ConfigTests: XCTestCase {
         {"source": "postgresql://u:hunter2@127.0.0.1:5432/db", "store": "/tmp/s", "slot": "s1", "publication": "p1",
          "schemas": ["shop"], "exclude": ["shop.audit"],
          "tableSettings": {"shop.orders": {"partition": "month:created_at"}, "shop.events": {"key": ["id"], "partition": "hash:16"}},
-         "batch": {"maxRows": 5000, "maxAgeMs": 250}, "metrics": {"listen": "off"}, "heartbeatSeconds": 2, "logFormat": "json"}
+         "batch": {"maxRows": 5000, "maxAgeMs": 250}, "metrics": {"listen": "off"}, "heartbeatSeconds": 2, "logFormat": "json",
+         "streamInProgress": false}
         """
         let c = try Config.parse(json: Data(json.utf8), environment: [:])
         XCTAssertEqual(c.slot, "s1")
@@ -21,6 +22,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.batch.maxAge, 0.25)
         XCTAssertNil(c.metricsAddress)
         XCTAssertEqual(c.logFormat, .json)
+        XCTAssertFalse(c.streamInProgress)
+        XCTAssertTrue(Config(source: "x", store: "y").streamInProgress)
         XCTAssertEqual(c.redactedSource, "postgresql://u:***@127.0.0.1:5432/db")
     }
 
@@ -37,6 +40,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(error(#"{"source": "x", "tableSettings": {"a.b": {"partition": "weekly:x"}}}"#).contains("tableSettings.a.b.partition"))
         XCTAssertTrue(error(#"{"source": "x", "slot": "Bad Slot"}"#).hasPrefix("config: slot:"))
         XCTAssertTrue(error("{not json").hasPrefix("config: (file): not valid JSON"))
+        XCTAssertEqual(error(#"{"source": "x", "streamInProgress": 1}"#), "config: streamInProgress: must be true or false")
         let leaked = error(#"{"source": "postgresql://u:hunter2@h/db", "logFormat": "xml"}"#)
         XCTAssertEqual(leaked, #"config: logFormat: must be "text" or "json""#)
     }

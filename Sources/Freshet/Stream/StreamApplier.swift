@@ -31,7 +31,10 @@ final class StreamApplier {
     /// was renamed, or added with a DEFAULT that existing rows take without a WAL record).
     let schemaChanged: (_ table: String, _ oid: UInt32, _ removed: [String], _ added: [String]) throws -> Void
 
-    private var decoder = PgOutputDecoder(protocolVersion: 1)
+    private var decoder: PgOutputDecoder
+    /// Streamed in-progress transactions (protocol ≥ 2 with `streaming 'on'`), spooled until they commit; nil with
+    /// protocol 1, where stream messages are a protocol error.
+    private let streamed: StreamedTransactions?
     private var writers = TableWriters()
     private var ignoredOIDs: Set<UInt32> = []
     /// Relation messages of tables without a writer yet: the writer is made at the table's first change.
@@ -76,8 +79,11 @@ final class StreamApplier {
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping @Sendable (LSN) -> Void,
          schemaChanged: @escaping (String, UInt32, [String], [String]) throws -> Void = { _, _, _, _ in },
-         resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }, diskFull: DiskFullWait? = nil) {
+         resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }, diskFull: DiskFullWait? = nil,
+         streamedSpool: StreamedTransactions? = nil) {
         self.store = store
+        self.streamed = streamedSpool
+        self.decoder = PgOutputDecoder(protocolVersion: streamedSpool == nil ? 1 : StreamApplier.streamingProtocolVersion)
         self.diskFull = diskFull
         self.limits = limits
         self.logger = logger
@@ -113,6 +119,9 @@ final class StreamApplier {
         set { committer.wake = newValue }
     }
 
+    /// The pgoutput `proto_version` requested with `streaming 'on'` (PostgreSQL 14+).
+    static let streamingProtocolVersion = 2
+
     /// True while a transaction is open, rows wait for a commit, or a commit is in flight.
     var hasPendingWork: Bool {
         inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } || committer.hasWork
@@ -126,18 +135,30 @@ final class StreamApplier {
     func handle(_ event: ReplicationEvent) throws {
         switch event {
         case let .data(x):
+            // A change inside a streamed block is spooled as it came (decoded once, at replay).
+            if let streamed, decoder.isInsideStreamedBlock, let kind = x.payload.first, StreamApplier.isSpooledUndecoded(kind) {
+                try streamed.append(x.payload)
+                return
+            }
             let message: PgOutputMessage
             do { message = try decoder.decode(x.payload) } catch {
                 throw ReplicatorError.protocolState("undecodable pgoutput message at \(x.startLSN): \(error)")
             }
-            try apply(message)
+            if let streamed, decoder.isInsideStreamedBlock {
+                try spool(message, payload: x.payload, to: streamed)
+            } else {
+                try apply(message)
+            }
         case let .keepalive(k):
             stats.serverWALEnd = k.walEnd.value
             // Idle: nothing is pending before the server's position, so the checkpoint can move there. Done when the
             // server asks for a reply (a shutting-down walsender waits until the client's flush reaches what it sent)
             // and otherwise every 10 s, so idle databases do not keep WAL on the slot.
+            // While streamed transactions are open only a requested reply moves it: as with protocol 1 (where the
+            // server holds an open transaction back), an open transaction commits above the confirmed LSN, and the
+            // server streams it again from its start after a restart (the slot's restart LSN stays before it).
             if !hasPendingWork, k.walEnd.value > committedUpTo,
-               k.replyRequested || Date().timeIntervalSince(lastIdleCheckpoint) > 10 {
+               k.replyRequested || (streamed?.openCount ?? 0 == 0 && Date().timeIntervalSince(lastIdleCheckpoint) > 10) {
                 lastIdleCheckpoint = Date()
                 try commit(upTo: k.walEnd.value)
                 // A shutting-down walsender waits for this flush position: make it durable and confirmed now.
@@ -183,6 +204,7 @@ final class StreamApplier {
     func abandonStaged() {
         try? committer.waitIdle()
         for w in writers.all { w.abandonStaged() }
+        streamed?.removeAll()
     }
 
     /// Commits everything applied so far and waits until it is durable and confirmed (call on shutdown).
@@ -206,21 +228,22 @@ final class StreamApplier {
             chunksStaged = 0
         case let .commit(c):
             guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
-            inTransaction = false
-            let end = c.endLSN.value
-            var hasWork = false   // one pass over the writers per commit
-            for w in writers.all {
-                w.commitTransaction(version: end)
-                hasWork = hasWork || w.hasWork
+            try commitTransaction(end: c.endLSN.value, timestamp: c.commitTimestamp)
+        case let .streamStart(s):
+            guard let streamed, !inTransaction else { throw ReplicatorError.protocolState("unexpected \(message)") }
+            try streamed.startBlock(xid: s.xid, firstSegment: s.isFirstSegment)
+        case .streamStop:
+            guard let streamed else { throw ReplicatorError.protocolState("unexpected \(message)") }
+            try streamed.endBlock()
+        case let .streamAbort(a):
+            guard let streamed, !inTransaction else { throw ReplicatorError.protocolState("unexpected \(message)") }
+            if a.xid == a.subtransactionXid {
+                logger.info("stream.streamed_abort", ["xid": a.xid, "spooled_bytes": streamed.spooledBytes(a.xid)])
             }
-            if end > appliedUpTo { appliedUpTo = end }
-            if hasWork {
-                if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
-                pendingCommitMicros.append(c.commitTimestamp)
-            }
-            stats.recordApplied(applied, commitMicros: c.commitTimestamp + PostgresValue.unixEpochOffsetMicros)
-            applied.removeAll()
-            if overLimits() { try commit(upTo: appliedUpTo) }   // the rest of the policy is `tick`'s, once the chunk is applied
+            try streamed.abort(xid: a.xid, subxid: a.subtransactionXid)
+        case let .streamCommit(c):
+            guard let streamed, !inTransaction else { throw ReplicatorError.protocolState("unexpected \(message)") }
+            try applyStreamed(c, from: streamed)
         case let .relation(r):
             try relationChanged(r)
         case let .insert(i):
@@ -263,10 +286,76 @@ final class StreamApplier {
             }
         case .origin, .type:
             break
-        case .streamStart, .streamStop, .streamCommit, .streamAbort, .beginPrepare, .prepare, .commitPrepared,
-             .rollbackPrepared, .streamPrepare:
-            throw ReplicatorError.protocolState("message not expected with protocol version 1: \(message)")
+        case .beginPrepare, .prepare, .commitPrepared, .rollbackPrepared, .streamPrepare:
+            throw ReplicatorError.protocolState("message not expected without two-phase decoding: \(message)")
         }
+    }
+
+    /// The open transaction committed with end LSN `end`: its rows get that version (Commit, Stream Commit).
+    private func commitTransaction(end: UInt64, timestamp: Int64) throws {
+        inTransaction = false
+        var hasWork = false   // one pass over the writers per commit
+        for w in writers.all {
+            w.commitTransaction(version: end)
+            hasWork = hasWork || w.hasWork
+        }
+        if end > appliedUpTo { appliedUpTo = end }
+        if hasWork {
+            if pendingSince == nil { pendingSince = min(receivedAt, Date()) }
+            pendingCommitMicros.append(timestamp)
+        }
+        stats.recordApplied(applied, commitMicros: timestamp + PostgresValue.unixEpochOffsetMicros)
+        applied.removeAll()
+        if overLimits() { try commit(upTo: appliedUpTo) }   // the rest of the policy is `tick`'s, once the chunk is applied
+    }
+
+    // MARK: streamed transactions
+
+    /// Message kinds that go to the spool undecoded inside a streamed block: Insert, Update, Delete, Truncate, Relation,
+    /// Type, Origin (none of them changes the decoder's state). Others (Message, Stream Stop) are decoded first.
+    private static func isSpooledUndecoded(_ kind: UInt8) -> Bool {
+        switch kind {
+        case UInt8(ascii: "I"), UInt8(ascii: "U"), UInt8(ascii: "D"), UInt8(ascii: "T"), UInt8(ascii: "R"), UInt8(ascii: "Y"),
+             UInt8(ascii: "O"): return true
+        default: return false
+        }
+    }
+
+    /// A message inside a streamed block goes to its transaction's spool; a non-transactional logical message (sent
+    /// at once, whatever transaction it came from) is applied now.
+    private func spool(_ message: PgOutputMessage, payload: [UInt8], to streamed: StreamedTransactions) throws {
+        switch message {
+        case .streamStart, .streamStop:
+            try apply(message)
+        case let .logicalMessage(m) where !m.isTransactional:
+            try apply(message)
+        case .origin:
+            break
+        default:
+            try streamed.append(payload)
+        }
+    }
+
+    /// Stream Commit: the spooled transaction is applied as if it had arrived whole between Begin and Commit (with
+    /// protocol 1 it would have: same versions, large-transaction staging, replay skipping), without the changes of
+    /// its aborted subtransactions. Relation and Type messages are always applied (PostgreSQL sends a relation's
+    /// description once per streamed transaction, whichever subtransaction used it first).
+    private func applyStreamed(_ c: PgOutputMessage.StreamCommit, from streamed: StreamedTransactions) throws {
+        inTransaction = true
+        transactionFinalLSN = c.commitLSN.value
+        chunksStaged = 0
+        logger.info("stream.streamed_commit", ["xid": c.xid, "end_lsn": c.endLSN.description,
+                                               "spooled_bytes": streamed.spooledBytes(c.xid)])
+        var replayDecoder = PgOutputDecoder(protocolVersion: decoder.protocolVersion, insideStreamedBlock: true)
+        try streamed.replay(xid: c.xid) { payload, aborted in
+            let message: PgOutputMessage
+            do { message = try replayDecoder.decode(payload) } catch {
+                throw ReplicatorError.protocolState("undecodable spooled message of streamed transaction \(c.xid): \(error)")
+            }
+            if !aborted.isEmpty, let xid = message.changeXid, aborted.contains(xid) { return }
+            try apply(message)
+        }
+        try commitTransaction(end: c.endLSN.value, timestamp: c.commitTimestamp)
     }
 
     // MARK: tables

@@ -24,6 +24,19 @@ public enum PgOutputMessage: Sendable, Equatable {
     case rollbackPrepared(RollbackPrepared)
     case streamPrepare(Prepare)
 
+    /// Inside a streamed block: the xid of the (sub)transaction that made the change (Insert, Update, Delete, Truncate,
+    /// Message). Nil for other messages, and for every message outside a streamed block.
+    public var changeXid: UInt32? {
+        switch self {
+        case let .insert(m): return m.xid
+        case let .update(m): return m.xid
+        case let .delete(m): return m.xid
+        case let .truncate(m): return m.xid
+        case let .logicalMessage(m): return m.xid
+        default: return nil
+        }
+    }
+
     /// `B`: a transaction starts. Changes follow; `Commit` ends it.
     public struct Begin: Sendable, Equatable {
         /// LSN of the transaction's commit record.

@@ -13,8 +13,11 @@ public struct PgOutputDecoder: Sendable {
     /// True between a Stream Start and the following Stream Stop.
     public private(set) var isInsideStreamedBlock = false
 
-    public init(protocolVersion: Int = 1) {
+    /// `insideStreamedBlock: true` decodes messages that were received inside a streamed block, apart from the
+    /// Stream Start before them (e.g. replaying a spooled streamed transaction).
+    public init(protocolVersion: Int = 1, insideStreamedBlock: Bool = false) {
         self.protocolVersion = protocolVersion
+        self.isInsideStreamedBlock = insideStreamedBlock
     }
 
     /// Decodes one message held in `message`.

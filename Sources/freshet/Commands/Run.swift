@@ -11,12 +11,14 @@ enum RunCommand: FreshetCommand {
     freshet run [--config FILE] [--source URL] [--store DIR] [--slot NAME] [--publication NAME] \
                 [--schema NAME]... [--table SCHEMA.TABLE]... [--exclude SCHEMA.TABLE]... [--max-age-ms N] [--max-rows N] \
                 [--heartbeat-seconds N] [--progress-seconds N] [--metrics HOST:PORT|off] [--health-max-lag-seconds N] [--slot-warn-bytes N] [--log-format text|json] \
+                [--stream-in-progress on|off] \
                 [--clickhouse URL] [--clickhouse-database NAME]
           (FRESHET_SOURCE / FRESHET_STORE in the environment stand for --source / --store)
     """
     static let options: Set<String> = ["config", "source", "store", "slot", "publication", "schema", "table", "exclude",
                                        "max-age-ms", "max-rows", "heartbeat-seconds", "metrics", "log-format", "progress-seconds",
-                                       "health-max-lag-seconds", "slot-warn-bytes", "clickhouse", "clickhouse-database"]
+                                       "health-max-lag-seconds", "slot-warn-bytes", "clickhouse", "clickhouse-database",
+                                       "stream-in-progress"]
 
     /// The configuration from `--config FILE`, the environment and the flags (flags win over the file, the file over
     /// the environment). Options a command does not declare are simply absent (`freshet check` shares this).
@@ -54,6 +56,10 @@ enum RunCommand: FreshetCommand {
         if let v = args.value("clickhouse-database") {
             guard config.clickhouse != nil else { throw Arguments.UsageError(description: "--clickhouse-database needs --clickhouse URL or a clickhouse config") }
             config.clickhouse?.database = v
+        }
+        if let v = args.value("stream-in-progress") {
+            guard v == "on" || v == "off" else { throw Arguments.UsageError(description: "--stream-in-progress on|off") }
+            config.streamInProgress = v == "on"
         }
         if let v = args.value("log-format") {
             guard let f = Config.LogFormat(rawValue: v) else { throw Arguments.UsageError(description: "--log-format text|json") }
