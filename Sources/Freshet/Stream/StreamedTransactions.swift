@@ -68,7 +68,9 @@ final class StreamedTransactions {
 
     /// Appends one message of the current block.
     func append(_ payload: [UInt8]) throws {
-        guard let xid = bufferXid, open[xid] != nil else { preconditionFailure("append outside a streamed block") }
+        guard let xid = bufferXid, open[xid] != nil else {
+            throw ReplicatorError.protocolState("a change of a streamed transaction arrived outside a Stream Start … Stop block")
+        }
         var length = UInt32(payload.count).bigEndian
         withUnsafeBytes(of: &length) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: payload)
