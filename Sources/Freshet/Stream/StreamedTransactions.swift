@@ -71,8 +71,7 @@ final class StreamedTransactions {
         guard let xid = bufferXid, open[xid] != nil else {
             throw ReplicatorError.protocolState("a change of a streamed transaction arrived outside a Stream Start … Stop block")
         }
-        var length = UInt32(payload.count).bigEndian
-        withUnsafeBytes(of: &length) { buffer.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: payload)
         open[xid]?.bytes += 4 + payload.count
         if buffer.count >= StreamedTransactions.bufferBytes { try flush() }
@@ -109,7 +108,7 @@ final class StreamedTransactions {
         while true {
             // Messages wholly in the chunk.
             while filled - start >= 4 {
-                let length = chunk[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+                let length = Self.lengthPrefix(chunk, at: start)
                 guard filled - start - 4 >= length else { break }
                 try body(chunk[start + 4..<start + 4 + length], spool.abortedSubtransactions)
                 start += 4 + length
@@ -123,7 +122,7 @@ final class StreamedTransactions {
                 start = 0
             }
             if filled >= 4 {
-                let length = chunk[0..<4].reduce(0) { $0 << 8 | Int($1) }
+                let length = Self.lengthPrefix(chunk, at: 0)
                 if 4 + length > chunk.count { chunk += [UInt8](repeating: 0, count: 4 + length - chunk.count) }
             }
             let n = chunk.withUnsafeMutableBytes { raw in read(spool.fd, raw.baseAddress! + filled, raw.count - filled) }
@@ -134,6 +133,11 @@ final class StreamedTransactions {
             }
             filled += n
         }
+    }
+
+    /// The length prefix (big-endian UInt32) of the message at `offset`.
+    private static func lengthPrefix(_ chunk: [UInt8], at offset: Int) -> Int {
+        Int(UInt32(bigEndian: chunk.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }))
     }
 
     /// Deletes every spool (the server streams those transactions again after a reconnect).

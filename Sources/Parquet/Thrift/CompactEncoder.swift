@@ -9,18 +9,9 @@ struct CompactEncoder {
 
     // MARK: primitives
 
-    mutating func writeVarint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func writeVarint(_ v: UInt64) { bytes.appendVarint(v) }
 
-    mutating func writeZigzag(_ v: Int64) {
-        writeVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
-    }
+    mutating func writeZigzag(_ v: Int64) { bytes.appendZigzag(v) }
 
     mutating func writeBinary(_ b: [UInt8]) {
         writeVarint(UInt64(b.count))

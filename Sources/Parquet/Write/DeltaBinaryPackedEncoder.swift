@@ -37,10 +37,10 @@ enum DeltaBinaryPackedEncoder {
     @inline(__always)
     private static func encode(count n: Int, first: Int64, into out: inout [UInt8],
                                delta: (Int) -> Int64, packed: (Int64, Int64) -> UInt64) {
-        appendVarint(UInt64(blockSize), to: &out)
-        appendVarint(UInt64(miniblocks), to: &out)
-        appendVarint(UInt64(n), to: &out)
-        appendVarint(zigzag(first), to: &out)
+        out.appendVarint(UInt64(blockSize))
+        out.appendVarint(UInt64(miniblocks))
+        out.appendVarint(UInt64(n))
+        out.appendZigzag(first)
         guard n > 1 else { return }
         out.reserveCapacity(out.count + (n + blockSize) / blockSize * (16 + miniblocks) + n * 8)
         var deltas = [Int64](repeating: 0, count: blockSize)
@@ -60,7 +60,7 @@ enum DeltaBinaryPackedEncoder {
                 let o = k < m ? packed(deltas[k], minDelta) : 0
                 offsets[k] = o
             }
-            appendVarint(zigzag(minDelta), to: &out)
+            out.appendZigzag(minDelta)
             let used = (m + miniblockSize - 1) / miniblockSize
             for b in 0..<miniblocks {
                 var orAll: UInt64 = 0
@@ -98,16 +98,5 @@ enum DeltaBinaryPackedEncoder {
             acc >>= 8
             rest -= 8
         }
-    }
-
-    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-
-    static func appendVarint(_ v: UInt64, to out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
     }
 }
