@@ -48,7 +48,9 @@ Measures
      Transactions come from pgbench's "number of transactions actually processed", rows from the statement's
      command tag (a) or from the pg_stat_user_tables insert/update/delete counters of the schema's tables (b, c).
   3. freshness: `freshet run` caught up (with --metrics on a free loopback port, --max-age-ms passed through when
-     given), then the schema's load at 2000 tx/s, 16 clients for --freshness-seconds (default 30). After a 5 s warm-up
+     given) and its merger idle (every table's freshet_table_pending_merges 0 for 3 s: the snapshot's parts or the
+     backlogs' parts compacted and settled, as in a store that has been running; the wait is reported), then the
+     schema's load at 2000 tx/s, 16 clients for --freshness-seconds (default 30). After a 5 s warm-up
      and again when the load ends, /metrics is scraped; from the difference of the `freshet_commit_lag_seconds`
      bucket counts come p50/p95/p99 (linear interpolation within the bucket, as Prometheus' histogram_quantile).
      Each observation of that histogram is one source transaction: its commit time on the source to the store
@@ -77,7 +79,9 @@ Measures
   5. storage and query: bytes of STORE/tables right after the initial snapshot versus the sum of
      pg_total_relation_size of the schema's tables; and, on the shop and wide schemas, `SELECT status, count(*),
      sum(total) FROM orders GROUP BY status ORDER BY status` after 5% of the orders were updated spread over the whole
-     key range (10 transactions, so the new parts overlap every older one): a `freshet run` catches up and keeps
+     key range (10 transactions, so the new parts overlap every older one). The updates are made on a settled table:
+     first a `freshet run` catches up and waits until its merger has settled orders (what the snapshot and earlier
+     phases left), then stops. After the updates a `freshet run` catches up and keeps
      running; the query is measured right after the catch-up (recent parts overlap the settled ones), and again once
      its merger has settled the table (one part per partition, `StoreOptions.settle`), each time in PostgreSQL (psql
      \\timing), in DuckDB (in-process) through a view created once from `freshet sql SCHEMA.orders --dialect duckdb
@@ -554,6 +558,23 @@ class Freshet:
                 return False
         self.wait_until(answers, "/metrics", poll=0.1)
 
+    def wait_merger_idle(self, quiet=3.0):
+        """Waits until every table's `freshet_table_pending_merges` has been 0 for `quiet` seconds (the merger has
+        compacted and settled what earlier phases left); returns the seconds waited."""
+        t0, since = time.monotonic(), None
+        def idle():
+            nonlocal since
+            pending = sum(float(m.group(1)) for m in
+                          re.finditer(r'^freshet_table_pending_merges\{[^}]*\}\s+(\S+)$', self.scrape(), re.M))
+            now = time.monotonic()
+            if pending > 0:
+                since = None
+            elif since is None:
+                since = now
+            return since is not None and now - since >= quiet
+        self.wait_until(idle, "the merger to finish pending merges", poll=0.25)
+        return time.monotonic() - t0
+
     def stop(self):
         """SIGTERM (Freshet flushes and exits 0); returns the exit status."""
         if self.proc and self.proc.poll() is None:
@@ -1003,6 +1024,8 @@ class Bench:
         try:
             f.wait_metrics()
             self.catch_up(f)
+            # Steady state first: the snapshot's or the backlogs' parts are compacted and settled before the window.
+            self.record("fresh_idle_s", f.wait_merger_idle())
             load = CHILDREN.start(self.load_argv(FRESHNESS_RATE, self.a.freshness_seconds, FRESHNESS_CLIENTS),
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             time.sleep(WARMUP_SECONDS)
@@ -1108,8 +1131,17 @@ class Bench:
     def phase_query(self, i):
         """The group-by right after the updates are in the store (recent parts overlap the settled ones: the view
         anti-joins them), then once the running Freshet's merger has settled the table (one part per partition), each
-        beside PostgreSQL and a raw scan of the same parts."""
+        beside PostgreSQL and a raw scan of the same parts. The updates are made on a store in its steady state: a
+        `freshet run` first catches up and waits until the merger has settled orders (what the snapshot and the
+        backlogs of earlier phases left), so that "after catch-up" is the settled table plus the updates' parts."""
         self.ensure_store()
+        f = self.freshet("query-settle.log")
+        f.start()
+        try:
+            self.catch_up(f)
+            f.wait_until(self.orders_settled, "the orders table settled before the updates", poll=0.2)
+        finally:
+            f.stop()
         self.spread_updates(i)
         f = self.freshet("query-sync.log")
         f.start()
@@ -1415,6 +1447,8 @@ def freshness_table(b):
             ["load achieved by pgbench", f"{tps:,.0f} tx/s (asked {FRESHNESS_RATE:,})",
              f"{FRESHNESS_RATE:,} tx/s: {verdict(tps >= 0.95 * FRESHNESS_RATE)}"],
             ["transactions observed in the window", f"{b.med('fresh_transactions'):,.0f}", ""],
+            ["wait before the load for the merger to finish what earlier phases left (steady state)",
+             f"{b.med('fresh_idle_s'):,.1f} s", ""],
             ["store commits in the window; their duration p50 / p99", f"{b.med('fresh_commits'):,.0f}; "
              f"{ms('fresh_commit_p50')} / {ms('fresh_commit_p99')}", ""],
             ["peak RSS", mib(rss), f"≤ {T_RSS_MB} MB: {verdict(rss <= T_RSS_MB * 1e6)}"]]

@@ -1,8 +1,11 @@
 import Foundation
 
 extension Store {
-    /// How many merges the size-tiered policy wants for `table` now (the metrics' "pending merges").
+    /// How many merges the background merger wants for `table` now (the metrics' "pending merges"): the size-tiered
+    /// merges, and the settles (or the compaction round a settle waits for) of `options.settle`. 0 once the table's
+    /// parts are in their steady state.
     public func pendingMerges(_ table: String) throws -> Int {
-        planMerges(try manifest(table)).count
+        let m = try manifest(table)
+        return planMerges(m).count + planSettles(m).count
     }
 }

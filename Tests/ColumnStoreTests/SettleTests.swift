@@ -172,7 +172,10 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
             }
         }
         XCTAssertTrue(store.planMerges(try store.manifest(Self.table)).isEmpty, "no size-tiered merge takes these parts")
+        // The metrics' pending merges count what the merger wants, settles and their compaction rounds included.
+        XCTAssertEqual(try store.pendingMerges(Self.table), 1, "a compaction round is pending")
         let report = try store.mergeDue(Self.table)
+        XCTAssertEqual(try store.pendingMerges(Self.table), 0, "steady state")
         XCTAssertGreaterThan(report.merges, 1, "rounds, then the settle")
         let m = try store.manifest(Self.table)
         XCTAssertEqual(m.parts.count, 1, "settled: \(m.parts.map(\.rows))")

@@ -92,7 +92,7 @@ public enum FreshetMetrics {
         perTable("freshet_bytes_committed_total", .counter, "Part bytes committed since start (snapshot and streaming batches; merges not counted).") {
             Double($0.bytesCommitted)
         }
-        perTable("freshet_table_pending_merges", .gauge, "Merges the size-tiered policy wants now.") { Double($0.pendingMerges) }
+        perTable("freshet_table_pending_merges", .gauge, "Merges the background merger wants now (size-tiered merges and settles).") { Double($0.pendingMerges) }
         perTable("freshet_table_last_commit_timestamp_seconds", .gauge,
                  "Source commit time of the last applied transaction that changed the table (0 when none since start).") {
             $0.lastCommit?.timeIntervalSince1970 ?? 0
