@@ -32,7 +32,9 @@ Measures
      `pg_dump -Fc -Z0 --schema=S` to /dev/null (what a nightly clone costs). Ratio = COPY time / Freshet time.
   2. catch-up: three backlogs, each made while Freshet is stopped and ended by a marker transaction
      (`pg_logical_emit_message(true, 'freshet', 'bench-end')`, whose LSN is END). First an untimed `freshet run`
-     brings the store up to the current WAL position; then the reference slot is made as a copy of Freshet's slot
+     brings the store up to the current WAL position and waits until its merger is idle (pending merges 0 for 3 s:
+     what the snapshot or the previous backlog left is compacted and settled, so the timed run does only its own
+     backlog's work, merges included); then the reference slot is made as a copy of Freshet's slot
      (pg_copy_logical_replication_slot: same restart_lsn and confirmed position), so neither decoder reads WAL the
      other does not. `freshet run` (resuming
      its slot; its time includes start-up) is done when STORE/store.json's checkpointLSN >= END; `pg_recvlogical
@@ -564,8 +566,12 @@ class Freshet:
         t0, since = time.monotonic(), None
         def idle():
             nonlocal since
+            try:
+                text = self.scrape()
+            except OSError:
+                return False
             pending = sum(float(m.group(1)) for m in
-                          re.finditer(r'^freshet_table_pending_merges\{[^}]*\}\s+(\S+)$', self.scrape(), re.M))
+                          re.finditer(r'^freshet_table_pending_merges\{[^}]*\}\s+(\S+)$', text, re.M))
             now = time.monotonic()
             if pending > 0:
                 since = None
@@ -855,13 +861,17 @@ class Bench:
 
     def sync_store(self, log_name):
         """Brings the store up to the current WAL position with a `freshet run`; returns its seconds (start-up
-        plus a marker round trip when there is nothing to catch up)."""
-        f = self.freshet(log_name)
+        plus a marker round trip when there is nothing to catch up). Then, untimed, waits until the merger is idle,
+        so that the next timed run does not also finish what earlier phases left (the snapshot's parts, the last
+        backlog's)."""
+        f = self.freshet(log_name, metrics=True)
         t0 = time.monotonic()
         f.start()
         try:
             self.catch_up(f)
-            return time.monotonic() - t0
+            seconds = time.monotonic() - t0
+            f.wait_merger_idle()
+            return seconds
         finally:
             f.stop()
 

@@ -21,9 +21,27 @@ public struct SettlePolicy: Sendable, Equatable {
     public init() {}
 }
 
+/// Whether settles wait (`Store.holdSettles`): set by the replicator while it catches up on a backlog.
+final class SettleHold: @unchecked Sendable {
+    private let lock = NSLock()
+    private var held = false
+
+    var isHeld: Bool { lock.withLock { held } }
+
+    /// Sets the hold; returns true when it changed.
+    func set(_ hold: Bool) -> Bool { lock.withLock { defer { held = hold }; return held != hold } }
+}
+
 extension Store {
+    /// While `hold` is true the merger settles nothing (size-tiered merges go on): a catch-up on a backlog keeps both
+    /// cores for the stream instead of rewriting domains that the next commits make recent again. When the hold ends
+    /// the merger is woken, so the domains settle once the store has caught up.
+    public func holdSettles(_ hold: Bool) {
+        if settleHold.set(hold), !hold { wakeMerger() }
+    }
+
     /// The domains `options.settle` wants settled now, as plans merging each whole domain (tombstones dropped when the
-    /// merge floors allow). `now` is wall-clock microseconds.
+    /// merge floors allow); none while `holdSettles` holds them. `now` is wall-clock microseconds.
     ///
     /// A domain that wants settling but has more parts than one merge may hold (`fitsMemory`) is first shrunk by a
     /// compaction round (`planCompactionRound`: at most `mergeMaxParts` parts consecutive in manifest order). The
@@ -31,7 +49,7 @@ extension Store {
     /// (one per ctid range, all at the slot's consistent point) and the chunks of one large transaction — so without
     /// the rounds such a domain was never settled and every DuckDB query kept deduplicating all of it.
     func planSettles(_ m: Manifest, now: Int64 = Manifest.nowMicros()) -> [MergePlan] {
-        guard let policy = options.settle else { return [] }
+        guard let policy = options.settle, !settleHold.isHeld else { return [] }
         let route = !m.partitioning.isDerivedFromKey(m.keyColumns)
         var tooLarge = false
         let plans: [MergePlan] = mergeDomains(m).compactMap { parts in

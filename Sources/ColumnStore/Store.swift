@@ -35,6 +35,8 @@ public final class Store: @unchecked Sendable {
     var mergerBox = MergerBox()
     /// Versions merges must keep tombstones of (`enableMergeFloors`, the ClickHouse sink).
     let mergeFloors = MergeFloors()
+    /// Set while the replicator catches up on a backlog (`holdSettles`).
+    let settleHold = SettleHold()
 
     private init(url: URL, identity: StoreIdentity, options: StoreOptions) {
         self.url = url

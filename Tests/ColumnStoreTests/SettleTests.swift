@@ -128,6 +128,12 @@ print(con.execute("SELECT coalesce(string_agg(id || ':' || coalesce(amount::VARC
         store = nil
         store = try open(policy)
         XCTAssertEqual(store!.planSettles(m2, now: now2).map(\.inputs.count), [3], "share reached")
+        // The replicator holds settles while it catches up on a backlog.
+        store!.holdSettles(true)
+        XCTAssertTrue(store!.planSettles(m2, now: now2 + 3_000_000).isEmpty, "held")
+        XCTAssertEqual(try store!.pendingMerges(Self.table), 0, "held")
+        store!.holdSettles(false)
+        XCTAssertEqual(store!.planSettles(m2, now: now2).map(\.inputs.count), [3], "resumed")
         // A settle holds one row group per input, like a merge: it waits while that exceeds what a merge of
         // `mergeMaxParts` parts may hold.
         store = nil

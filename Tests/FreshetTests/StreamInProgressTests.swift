@@ -22,7 +22,8 @@ final class StreamInProgressTests: XCTestCase {
         let scenario = try Scenario(url: try streamingURL(), rows: rows)
         defer { scenario.cleanup() }
         let config = scenario.store + ".config.json"
-        try Data(#"{"streamInProgress": true}"#.utf8).write(to: URL(fileURLWithPath: config))
+        // A batch limit of 2 MiB: the big transactions' spools pass it, so the applier holds settles (`BacklogSignal`).
+        try Data(#"{"streamInProgress": true, "batch": {"maxBytes": 2097152}}"#.utf8).write(to: URL(fileURLWithPath: config))
         defer { try? FileManager.default.removeItem(atPath: config) }
         try body(scenario, ["--config", config])
         let confirmed = try XCTUnwrap(LSN(try XCTUnwrap(scenario.pg.sql.query(
@@ -118,6 +119,9 @@ final class StreamInProgressTests: XCTestCase {
             XCTAssertEqual(process.wait(timeout: 60), 0, process.log.suffix(3000).description)
             XCTAssertGreaterThanOrEqual(occurrences("stream.streamed_commit", in: scenario.log), 5, scenario.log.suffix(3000).description)
             XCTAssertGreaterThanOrEqual(occurrences("stream.streamed_abort", in: scenario.log), 1, scenario.log.suffix(3000).description)
+            // Settles waited while a spool was past the batch limit, and resumed once it was applied.
+            XCTAssertGreaterThanOrEqual(occurrences("stream.backlog settles=held", in: scenario.log), 1, scenario.log.suffix(3000).description)
+            XCTAssertGreaterThanOrEqual(occurrences("stream.backlog settles=resumed", in: scenario.log), 1, scenario.log.suffix(3000).description)
             try scenario.compare()
             // No spool is left behind.
             let spool = scenario.store + "/stream-spool"

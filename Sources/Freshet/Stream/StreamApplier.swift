@@ -73,6 +73,8 @@ final class StreamApplier {
     /// When the last checkpoint-only commit (no rows) was made: those are limited to one a second, so a source busy
     /// with tables that are not replicated does not cost a commit per batch age. The first one is immediate.
     private var lastIdleCheckpoint = Date.distantPast
+    /// Holds the store's settles while the stream is behind (`BacklogSignal`).
+    private var backlog = BacklogSignal()
     /// Makes staging and commits wait for space when the store's disk is full (nil: such errors are thrown).
     let diskFull: DiskFullWait?
 
@@ -96,6 +98,7 @@ final class StreamApplier {
         self.submittedUpTo = store.checkpointLSN
         self.appliedUpTo = store.checkpointLSN
         self.pacer = CommitPacer(limits: limits)
+        store.holdSettles(false)   // a hold an earlier applier of this store left (a lost connection) ends here
         let overlap = StoreCommitter.Overlap(
             begin: { store.beginCommits() }, end: { store.endCommits() }, awaited: { store.commitsAwaited },
             prepare: { job, previous in
@@ -172,8 +175,13 @@ final class StreamApplier {
     /// shutting-down server's keepalives). `caughtUp` says nothing more is queued.
     func tick(caughtUp: Bool) throws {
         try collectCommitted()
-        guard !inTransaction else { return }
         let now = Date()
+        if let behind = backlog.update(caughtUp: caughtUp, spooledBytes: streamed?.spooledBytes ?? 0, spoolLimit: limits.maxBytes,
+                                       stagingLargeTransaction: inTransaction && chunksStaged > 0, now: now) {
+            store.holdSettles(behind)
+            logger.info("stream.backlog", ["settles": behind ? "held" : "resumed"])
+        }
+        guard !inTransaction else { return }
         let busy = committer.isBusy
         if let since = pendingSince {
             if CommitPolicy.commitsNow(age: now.timeIntervalSince(since), caughtUp: caughtUp, committerBusy: busy, limits: limits,
