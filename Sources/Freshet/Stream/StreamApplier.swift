@@ -462,7 +462,7 @@ final class StreamApplier {
             if overLimits() {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded.
                 let version = nextChunkVersion()
-                try untilStored("stage") { try stageAll(openVersion: version, chunk: true) }
+                try untilStored("stage") { try stageAll(openVersion: version) }
                 stats.addSpill()
                 stats.recordApplied(applied, commitMicros: nil)   // progress of a large transaction
                 applied.resetCounts()
@@ -484,15 +484,10 @@ final class StreamApplier {
 
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
     /// thread only; `Store.stage` is thread-safe): encoding uses the cores and the fsyncs overlap.
-    /// `chunk`: a chunk of a transaction larger than the batch limits. The writer holding at least half of the byte
-    /// limit (at most one) keeps its buffers for the next chunk; memory then holds at most one batch's buffers beyond
-    /// what is pending.
-    private func stageAll(openVersion: UInt64?, chunk: Bool = false) throws {
+    private func stageAll(openVersion: UInt64?) throws {
         // Each writer goes to exactly one thread, and the applier waits for all of them.
         nonisolated(unsafe) let pending = writers.all.filter { $0.pendingRows > 0 }
-        let largest = pending.indices.max { pending[$0].pendingBytes < pending[$1].pendingBytes }
-        let keep = chunk ? largest.flatMap { pending[$0].pendingBytes * 2 >= limits.maxBytes ? $0 : nil } : nil
-        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(openVersion: openVersion, keepCapacity: i == keep) }
+        let errors = Parallel.forEach(pending.count) { i in try pending[i].stage(openVersion: openVersion) }
         if let error = errors.compactMap({ $0 }).first { throw error }
     }
 

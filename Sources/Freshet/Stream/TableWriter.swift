@@ -201,9 +201,7 @@ final class TableWriter {
     }
 
     /// Writes the batch as staged parts. Rows of the open transaction get `openVersion` (nil: there are none).
-    /// `keepCapacity`: the emptied batch keeps its buffers, for a large transaction's next chunk of about the same size
-    /// (no reallocation while it grows, no page faults on fresh memory).
-    func stage(openVersion: UInt64?, keepCapacity: Bool = false) throws {
+    func stage(openVersion: UInt64?) throws {
         if schemaPending {
             try store.defineTable(name, schema: schema, partitioning: try store.manifest(name).partitioning)
             schemaPending = false
@@ -215,7 +213,7 @@ final class TableWriter {
         }
         let parts = try store.stage(batch, table: name, deferFsync: true)   // `Store.commit` fsyncs the parts
         if staged == nil { staged = parts } else { staged?.append(parts) }
-        if keepCapacity { batch.removeAllKeepingCapacity() } else { batch.removeAll() }
+        batch.removeAll()
         openTransactionStart = 0
     }
 
@@ -228,10 +226,8 @@ final class TableWriter {
         truncatePending = false
     }
 
-    /// Hands the staged parts and truncate flag to a commit and forgets them (and buffers kept for chunks).
+    /// Hands the staged parts and truncate flag to a commit and forgets them.
     func takeChange() -> (staged: StagedParts?, truncate: Bool) {
-        // Buffers a large transaction's chunks kept (`stage(keepCapacity:)`) go with its commit.
-        if batch.count == 0 { batch.removeAll() }
         defer { staged = nil; truncatePending = false }
         return (staged, truncatePending)
     }
