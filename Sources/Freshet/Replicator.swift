@@ -301,13 +301,21 @@ public final class Replicator: @unchecked Sendable {
         return TableSetup(keyColumns: plan.keyColumns, partitioning: plan.partitioning)
     }
 
-    /// A Relation message changed a table's columns. The WAL does not say why, so the catalog is asked:
+    /// A Relation message arrived for a table the store knows. The WAL does not say what changed, so the catalog is
+    /// asked, against the ledger's record of the table's columns:
     /// - a column whose `attnum` had another name before was renamed: rows not updated since would read NULL under
     ///   the new name, so the table is copied afresh (automatic resync);
-    /// - `ADD COLUMN ... DEFAULT` gave existing rows a value without writing them (`atthasmissing`): likewise.
+    /// - `ADD COLUMN ... DEFAULT` gave existing rows a value without writing them (`atthasmissing`), or a volatile
+    ///   default or an identity filled them by rewriting the table: likewise;
+    /// - a column of the same name has another `attnum` (dropped and added again): the old values must not show
+    ///   under it: likewise;
+    /// - a column's type changed (`ALTER COLUMN ... TYPE`, whose rewrite may change every value): likewise.
     private func columnsChanged(_ table: String, oid: UInt32, removed: [String], added: [String], setup: Setup,
                                 catalog: SourceCatalog) throws {
-        let before = setup.ledger.value.tables[table]?.columns ?? [:]
+        // The record of another relation (dropped and created again: the catalog watcher copies it) says nothing.
+        let record = setup.ledger.value.tables[table].flatMap { $0.oid == oid ? $0 : nil }
+        let before = record?.columns ?? [:]
+        let types = record?.types ?? [:]
         let now = try recordColumns(table, oid: oid, catalog: catalog, setup: setup)
         var changes: [(SourceChangeKind, String)] = []
         for old in removed {
@@ -315,9 +323,19 @@ public final class Replicator: @unchecked Sendable {
                 changes.append((.columnRenamed, "column \(old) renamed to \(new.name)"))
             }
         }
-        let defaults = now.filter { added.contains($0.name) && $0.hasMissingValue }.map(\.name)
+        let recreated = now.filter { c in before[c.name].map { $0 != c.attnum } ?? false }.map(\.name)
+        if !recreated.isEmpty {
+            changes.append((.columnRecreated, "columns \(recreated.joined(separator: ",")) dropped and added again"))
+        }
+        let retyped = now.filter { c in before[c.name] == c.attnum && types[c.name].map { $0 != c.typeTag } ?? false }.map(\.name)
+        if !retyped.isEmpty {
+            changes.append((.columnRetyped, "columns \(retyped.joined(separator: ",")) changed type (ALTER COLUMN ... TYPE rewrites the rows without a WAL record each)"))
+        }
+        let newColumns = before.isEmpty ? now.filter { added.contains($0.name) }
+                                        : now.filter { before[$0.name] == nil && !before.values.contains($0.attnum) }
+        let defaults = newColumns.filter { $0.hasMissingValue || $0.hasDefault }.map(\.name)
         if !defaults.isEmpty {
-            changes.append((.addedColumnDefault, "columns \(defaults.joined(separator: ",")) added with a default that existing rows take without a WAL record"))
+            changes.append((.addedColumnDefault, "columns \(defaults.joined(separator: ",")) added with a default or identity that existing rows take without a WAL record"))
         }
         guard !changes.isEmpty else { return }
         try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
@@ -335,7 +353,10 @@ public final class Replicator: @unchecked Sendable {
     private func recordColumns(_ table: String, oid: UInt32, catalog: SourceCatalog, setup: Setup) throws -> [SourceColumn] {
         let columns = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
         try setup.ledger.update { l in
-            if l.tables[table]?.oid == oid { l.tables[table]?.columns = SourceLedger.attnums(columns) }
+            if l.tables[table]?.oid == oid {
+                l.tables[table]?.columns = SourceLedger.attnums(columns)
+                l.tables[table]?.types = SourceLedger.typeTags(columns)
+            }
         }
         return columns
     }

@@ -97,9 +97,10 @@ final class CatalogWatcher: @unchecked Sendable {
         for t in tables {
             let name = t.qualifiedName
             let partitions = t.partitions.map(\.oid).sorted()
-            let columns = recorded[name]?.oid == t.oid ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns)
-                                                       : SourceLedger.attnums(t.columns)
-            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns)
+            let same = recorded[name]?.oid == t.oid
+            let columns = same ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns) : SourceLedger.attnums(t.columns)
+            let types = same ? recorded[name]?.types ?? SourceLedger.typeTags(t.columns) : SourceLedger.typeTags(t.columns)
+            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns, types: types)
             if let record = recorded[name] {
                 if record.oid != t.oid {
                     if let old = recorded.first(where: { $0.value.oid == t.oid })?.key {
@@ -150,6 +151,7 @@ final class CatalogWatcher: @unchecked Sendable {
             var merged = next
             for (name, record) in next where l.tables[name]?.oid == record.oid && l.tables[name]?.columns != nil {
                 merged[name]?.columns = l.tables[name]?.columns
+                if let types = l.tables[name]?.types { merged[name]?.types = types }
             }
             l.tables = merged
         }

@@ -108,7 +108,7 @@ public struct SourceCatalog {
                          estimatedRows: Int64, pages: Int64) throws -> SourceTable {
         let columns = try connection.query("""
             SELECT a.attname, a.atttypid::int8::text, a.atttypmod::text, a.attnotnull::text, a.attnum::text,
-                   a.atthasmissing::text, fn.nspname, f.proname
+                   a.atthasmissing::text, fn.nspname, f.proname, (a.atthasdef OR a.attidentity <> '')::text
             FROM pg_attribute a
             JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_proc f ON f.oid = t.typoutput
@@ -118,6 +118,7 @@ public struct SourceCatalog {
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
                          typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
                          attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t",
+                         hasDefault: row[8] == "true" || row[8] == "t",
                          outputFunction: row[6] == "pg_catalog" ? row[7].map { SQLQuoting.qualified(schema: "pg_catalog", name: $0) } : nil)
         }
         let key = try connection.query("""

@@ -32,6 +32,8 @@ public struct SourceLedger: Codable, Sendable, Equatable {
         public var partitions: [UInt32]
         /// Column name → `attnum`, as of the last Relation message applied (a rename keeps the attnum).
         public var columns: [String: Int16]?
+        /// Column name → type (`SourceColumn.typeTag`), recorded with `columns` (nil in ledgers written before it was).
+        public var types: [String: String]? = nil
     }
 
     public var database: String?
@@ -44,6 +46,11 @@ public struct SourceLedger: Codable, Sendable, Equatable {
     /// Column name → attnum, for `TableRecord.columns`.
     static func attnums(_ columns: [SourceColumn]) -> [String: Int16] {
         Dictionary(columns.map { ($0.name, $0.attnum) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Column name → type tag, for `TableRecord.types`.
+    static func typeTags(_ columns: [SourceColumn]) -> [String: String] {
+        Dictionary(columns.map { ($0.name, $0.typeTag) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Reads the ledger of `store` (empty when the store has none yet).

@@ -52,9 +52,15 @@ public struct SourceColumn: Sendable, Equatable {
     /// True when `ALTER TABLE ... ADD COLUMN ... DEFAULT` gave existing rows a value without writing them
     /// (`atthasmissing`): the WAL never carries it for those rows.
     public var hasMissingValue = false
+    /// True when the column has a default expression or is an identity column (`atthasdef`, `attidentity`): added to a
+    /// table with rows, a volatile default or an identity rewrites the table to fill them, without a WAL record per row.
+    public var hasDefault = false
     /// The type's output function (`pg_type.typoutput`) as a quoted qualified name, e.g. `"pg_catalog"."inet_out"`:
     /// the snapshot calls it to get exactly the text pgoutput sends. Nil for an output function outside `pg_catalog`
     /// (an extension's: calling it would need USAGE on its schema); the snapshot then selects `format('%s', col)`,
     /// which calls the same function.
     public var outputFunction: String? = nil
+
+    /// The column's type as the ledger records it (`typeOID:typmod`), to see `ALTER COLUMN ... TYPE`.
+    public var typeTag: String { "\(typeOID):\(typeModifier)" }
 }

@@ -27,8 +27,9 @@ final class StreamApplier {
     let confirm: @Sendable (LSN) -> Void
     /// Receives resync requests that arrive through the WAL.
     let resyncRequested: (ResyncRequest) throws -> Void
-    /// Told about columns that left and joined a table's layout (the replicator asks the catalog whether a column
-    /// was renamed, or added with a DEFAULT that existing rows take without a WAL record).
+    /// Told about every Relation message of a table the store knows, with the columns that left and joined its layout
+    /// (the replicator asks the catalog whether a column was renamed, retyped, dropped and added again, or added with
+    /// a default that existing rows take without a WAL record).
     let schemaChanged: (_ table: String, _ oid: UInt32, _ removed: [String], _ added: [String]) throws -> Void
 
     private var decoder: PgOutputDecoder
@@ -395,7 +396,10 @@ final class StreamApplier {
                 let newNames = Set(mappings.map(\.name))
                 let added = mappings.map(\.name).filter { n in !oldNames.contains(n) }
                 let removed = oldOrder.filter { n in !newNames.contains(n) }
-                if !added.isEmpty { try schemaChanged(name, r.oid, removed, added) }
+                try schemaChanged(name, r.oid, removed, added)
+            } else {
+                // The same layout can hide a column dropped and added again, or retyped to a type stored alike.
+                try schemaChanged(name, r.oid, [], [])
             }
             return
         }
@@ -431,8 +435,8 @@ final class StreamApplier {
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
         let names = mappings.map(\.name)
         let added = names.filter { !previous.contains($0) }
-        if known && !added.isEmpty {
-            logger.info("stream.schema_change", ["table": name, "columns": names.joined(separator: ",")])
+        if known {
+            if !added.isEmpty { logger.info("stream.schema_change", ["table": name, "columns": names.joined(separator: ",")]) }
             try schemaChanged(name, r.oid, previous.filter { !names.contains($0) }, added)
         }
     }
