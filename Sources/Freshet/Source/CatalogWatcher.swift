@@ -96,11 +96,14 @@ final class CatalogWatcher: @unchecked Sendable {
         var next: [String: SourceLedger.TableRecord] = [:]
         for t in tables {
             let name = t.qualifiedName
-            let partitions = t.partitions.map(\.oid).sorted()
+            let leaves = t.partitions.sorted { $0.oid < $1.oid }
+            let partitions = leaves.map(\.oid)
+            let files = leaves.map { $0.fileNode ?? 0 }
             let same = recorded[name]?.oid == t.oid
             let columns = same ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns) : SourceLedger.attnums(t.columns)
             let types = same ? recorded[name]?.types ?? SourceLedger.typeTags(t.columns) : SourceLedger.typeTags(t.columns)
-            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns, types: types)
+            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns,
+                                                  partitionFiles: t.isPartitioned ? files : nil, types: types)
             if let record = recorded[name] {
                 if record.oid != t.oid {
                     if let old = recorded.first(where: { $0.value.oid == t.oid })?.key {
@@ -110,6 +113,10 @@ final class CatalogWatcher: @unchecked Sendable {
                     }
                 } else if record.partitions != partitions {
                     copies.append((name, .partitionsChanged, "leaf partitions \(record.partitions.count) → \(partitions.count)"))
+                } else if let before = record.partitionFiles, before.count == files.count,
+                          let leaf = zip(leaves, before).first(where: { pair in pair.0.fileNode.map { $0 != pair.1 } ?? false })?.0 {
+                    // TRUNCATE of a partition never reaches the stream (pgoutput publishes only the root's changes).
+                    copies.append((name, .partitionsChanged, "partition \(leaf.schema).\(leaf.name) truncated or rewritten"))
                 }
             } else if let old = recorded.first(where: { $0.value.oid == t.oid })?.key {
                 copies.append((name, .tableRenamed, "renamed from \(old)"))

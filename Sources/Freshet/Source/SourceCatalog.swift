@@ -82,13 +82,14 @@ public struct SourceCatalog {
     /// The leaf partitions of a partitioned table, at any depth, in name order.
     public func leafPartitions(of oid: UInt32) throws -> [SourcePartition] {
         try connection.query("""
-            SELECT c.oid::int8::text, n.nspname, c.relname, c.relpages::int8::text, c.reltuples::int8::text
+            SELECT c.oid::int8::text, n.nspname, c.relname, c.relpages::int8::text, c.reltuples::int8::text,
+                   c.relfilenode::int8::text
             FROM pg_partition_tree($1::oid) t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE t.isleaf ORDER BY n.nspname, c.relname
             """, [String(oid)]).rows.compactMap { row in
             guard let o = row[0].flatMap(UInt32.init), let schema = row[1], let name = row[2] else { return nil }
             return SourcePartition(oid: o, schema: schema, name: name, pages: Int64(row[3] ?? "") ?? 0,
-                                   estimatedRows: Int64(row[4] ?? "") ?? -1)
+                                   estimatedRows: Int64(row[4] ?? "") ?? -1, fileNode: row[5].flatMap(UInt32.init))
         }
     }
 
@@ -127,8 +128,15 @@ public struct SourceCatalog {
             WHERE i.indrelid = $1::oid AND i.indisprimary
             ORDER BY array_position(i.indkey::int2[], a.attnum)
             """, [String(oid)]).rows.compactMap { $0[0] }
-        return SourceTable(oid: oid, schema: schema, name: name, columns: columns, primaryKey: key,
-                           replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
+        var table = SourceTable(oid: oid, schema: schema, name: name, columns: columns, primaryKey: key,
+                                replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
+        if replicaIdentity == "i" {
+            table.replicaIdentityColumns = try connection.query("""
+                SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = $1::oid AND i.indisreplident
+                """, [String(oid)]).rows.compactMap { $0[0] }
+        }
+        return table
     }
 
     /// A relation's schema, name and replica identity (`relreplident`); nil when no relation has this OID.

@@ -32,6 +32,9 @@ public struct SourceLedger: Codable, Sendable, Equatable {
         public var partitions: [UInt32]
         /// Column name → `attnum`, as of the last Relation message applied (a rename keeps the attnum).
         public var columns: [String: Int16]?
+        /// The leaf partitions' `relfilenode`s, in the order of `partitions` (nil in ledgers written before it was):
+        /// a TRUNCATE of one partition is not in the WAL of a table published via its root, only a new file node.
+        public var partitionFiles: [UInt32]? = nil
         /// Column name → type (`SourceColumn.typeTag`), recorded with `columns` (nil in ledgers written before it was).
         public var types: [String: String]? = nil
     }

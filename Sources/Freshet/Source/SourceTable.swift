@@ -11,6 +11,8 @@ public struct SourceTable: Sendable, Equatable {
     public var primaryKey: [String]
     /// `relreplident`: d default, n nothing, f full, i index.
     public var replicaIdentity: Character
+    /// The columns of the replica identity index (`indisreplident`), with `replicaIdentity` "i"; else empty.
+    public var replicaIdentityColumns: [String] = []
     /// Estimated rows (`reltuples`, -1 when never analysed) and pages, for progress and parallel ranges. For a
     /// partitioned table: the sums over its leaf partitions.
     public var estimatedRows: Int64
@@ -36,6 +38,8 @@ public struct SourcePartition: Sendable, Equatable, Codable {
     public var name: String
     public var pages: Int64
     public var estimatedRows: Int64
+    /// `pg_class.relfilenode`: a new one means the partition was truncated or rewritten (nil where not read).
+    public var fileNode: UInt32? = nil
 
     /// `"schema"."table"` for SQL.
     public var quotedName: String { SQLQuoting.qualified(schema: schema, name: name) }

@@ -44,6 +44,13 @@ struct TablePlanner: Sendable {
     @discardableResult
     func check(_ table: SourceTable) throws -> [String] {
         let keys = try keyColumns(table)
+        // With REPLICA IDENTITY USING INDEX, DELETEs and key-changing UPDATEs carry only the index's columns: without
+        // every key column among them, the store could not tell which row went.
+        if table.replicaIdentity == "i", let missing = keys.first(where: { !table.replicaIdentityColumns.contains($0) }) {
+            throw UnreplicableTable(table: table.qualifiedName,
+                                    reason: "its REPLICA IDENTITY is an index without the key column \(SQLQuoting.identifier(missing)): its DELETEs and key changes would not say which row they change",
+                                    fix: "ALTER TABLE \(table.quotedName) REPLICA IDENTITY DEFAULT (or FULL), or exclude it")
+        }
         for c in table.columns {
             if let why = TableSchema.unstorableColumnName(c.name) {
                 throw UnreplicableTable(table: table.qualifiedName, reason: "column \(SQLQuoting.identifier(c.name)) \(why)",
