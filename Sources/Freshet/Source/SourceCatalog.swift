@@ -39,7 +39,7 @@ public struct SourceCatalog {
         let wanted = tables.compactMap { try? TableName(parsing: $0) }
         let rows = try connection.query("""
             SELECT c.oid::int8::text, n.nspname, c.relname, c.relreplident::text, c.reltuples::int8::text, c.relpages::int8::text,
-                   c.relkind::text
+                   c.relkind::text, c.relpersistence::text
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
               AND (n.nspname = ANY($1::text[]) OR (n.nspname::text, c.relname::text) IN (SELECT * FROM unnest($2::text[], $3::text[])))
@@ -52,6 +52,7 @@ public struct SourceCatalog {
             if exclude.contains(TableName(schema: schema, table: name).qualifiedName) { continue }
             var t = try describe(oid: oid, schema: schema, name: name, replicaIdentity: Character(row[3] ?? "d"),
                                  estimatedRows: Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0)
+            t.unlogged = row[7] == "u"
             if row[6] == "p" {
                 t.isPartitioned = true
                 t.partitions = try leafPartitions(of: oid)

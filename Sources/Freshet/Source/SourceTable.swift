@@ -22,6 +22,8 @@ public struct SourceTable: Sendable, Equatable {
     public var partitions: [SourcePartition] = []
     /// True for a partitioned table.
     public var isPartitioned = false
+    /// True for an `UNLOGGED` table (`relpersistence` 'u'): its changes are not in the WAL, and no publication takes it.
+    public var unlogged = false
 
     /// The table's name, as the store, the config and the CLI spell it (`TableName`).
     public var tableName: TableName { TableName(schema: schema, table: name) }

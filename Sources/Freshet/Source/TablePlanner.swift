@@ -43,6 +43,11 @@ struct TablePlanner: Sendable {
     /// Checks that `table` can be replicated and returns its key columns; throws `UnreplicableTable` with the fix.
     @discardableResult
     func check(_ table: SourceTable) throws -> [String] {
+        if table.unlogged {
+            throw UnreplicableTable(table: table.qualifiedName,
+                                    reason: "it is UNLOGGED: its changes are not in the WAL, and PostgreSQL refuses it in a publication",
+                                    fix: "ALTER TABLE \(table.quotedName) SET LOGGED, or exclude it")
+        }
         let keys = try keyColumns(table)
         // With REPLICA IDENTITY USING INDEX, DELETEs and key-changing UPDATEs carry only the index's columns: without
         // every key column among them, the store could not tell which row went.
