@@ -220,8 +220,8 @@ public final class Replicator: @unchecked Sendable {
             store: store, limits: config.batch, logger: logger, stats: stats,
             resolve: { [self] r in try resolveTable(r, setup: setup, catalog: catalog) },
             confirm: { stream.confirm($0) },
-            schemaChanged: { [self] table, oid, removed, added in
-                try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
+            schemaChanged: { [self] table, relation, removed, added in
+                try columnsChanged(table, relation: relation, removed: removed, added: added, setup: setup, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) }, diskFull: diskFull,
             streamedSpool: spool)
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
@@ -310,13 +310,18 @@ public final class Replicator: @unchecked Sendable {
     /// - a column of the same name has another `attnum` (dropped and added again): the old values must not show
     ///   under it: likewise;
     /// - a column's type changed (`ALTER COLUMN ... TYPE`, whose rewrite may change every value): likewise.
-    private func columnsChanged(_ table: String, oid: UInt32, removed: [String], added: [String], setup: Setup,
+    /// Types come from the Relation message (stream order: a column added and retyped in one transaction is seen);
+    /// attnums and defaults from the catalog now.
+    private func columnsChanged(_ table: String, relation: RelationMessage, removed: [String], added: [String], setup: Setup,
                                 catalog: SourceCatalog) throws {
+        let oid = relation.oid
+        let relationTypes = Dictionary(relation.columns.map { ($0.name, "\($0.typeOID):\($0.typeModifier)") },
+                                       uniquingKeysWith: { a, _ in a })
         // The record of another relation (dropped and created again: the catalog watcher copies it) says nothing.
         let record = setup.ledger.value.tables[table].flatMap { $0.oid == oid ? $0 : nil }
         let before = record?.columns ?? [:]
         let types = record?.types ?? [:]
-        let now = try recordColumns(table, oid: oid, catalog: catalog, setup: setup)
+        let now = try recordColumns(table, oid: oid, types: relationTypes, catalog: catalog, setup: setup)
         var changes: [(SourceChangeKind, String)] = []
         for old in removed {
             if let attnum = before[old], let new = now.first(where: { $0.attnum == attnum && added.contains($0.name) }) {
@@ -327,7 +332,9 @@ public final class Replicator: @unchecked Sendable {
         if !recreated.isEmpty {
             changes.append((.columnRecreated, "columns \(recreated.joined(separator: ",")) dropped and added again"))
         }
-        let retyped = now.filter { c in before[c.name] == c.attnum && types[c.name].map { $0 != c.typeTag } ?? false }.map(\.name)
+        let retyped = now.filter { c in
+            before[c.name] == c.attnum && types[c.name].map { old in relationTypes[c.name].map { $0 != old } ?? false } ?? false
+        }.map(\.name)
         if !retyped.isEmpty {
             changes.append((.columnRetyped, "columns \(retyped.joined(separator: ",")) changed type (ALTER COLUMN ... TYPE rewrites the rows without a WAL record each)"))
         }
@@ -347,15 +354,15 @@ public final class Replicator: @unchecked Sendable {
         }
     }
 
-    /// Records a table's columns' attnums in its ledger record (from the catalog now; the catalog watcher creates
-    /// the record) and returns its columns.
+    /// Records a table's columns' attnums (from the catalog now) and `types` (from the Relation message) in its
+    /// ledger record (the catalog watcher creates the record) and returns its columns.
     @discardableResult
-    private func recordColumns(_ table: String, oid: UInt32, catalog: SourceCatalog, setup: Setup) throws -> [SourceColumn] {
+    private func recordColumns(_ table: String, oid: UInt32, types: [String: String], catalog: SourceCatalog, setup: Setup) throws -> [SourceColumn] {
         let columns = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
         try setup.ledger.update { l in
             if l.tables[table]?.oid == oid {
                 l.tables[table]?.columns = SourceLedger.attnums(columns)
-                l.tables[table]?.types = SourceLedger.typeTags(columns)
+                l.tables[table]?.types = types
             }
         }
         return columns

@@ -30,6 +30,17 @@ final class ColumnRewriteTests: XCTestCase {
                 """)
             try s.waitForAutomaticResyncThenCompare(of: "\(s.schema).items", count: 1)
             XCTAssertTrue(s.log.contains("source.column_retyped"), s.log)
+
+            // A column added, written and retyped in one transaction: the catalog shows only the last type, the
+            // Relation messages show both.
+            try s.pg.sql.execute("""
+                BEGIN;
+                ALTER TABLE \(q).plain ADD COLUMN c int; UPDATE \(q).plain SET c = id WHERE id < 50;
+                ALTER TABLE \(q).plain ALTER COLUMN c TYPE text USING (c * 100)::text;
+                INSERT INTO \(q).plain (id, c) VALUES (100000, 'new');
+                COMMIT
+                """)
+            try s.waitForAutomaticResyncThenCompare(of: "\(s.schema).plain", count: 1)
         }
     }
 
