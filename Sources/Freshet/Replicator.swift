@@ -302,14 +302,8 @@ public final class Replicator: @unchecked Sendable {
     }
 
     /// A Relation message arrived for a table the store knows. The WAL does not say what changed, so the catalog is
-    /// asked, against the ledger's record of the table's columns:
-    /// - a column whose `attnum` had another name before was renamed: rows not updated since would read NULL under
-    ///   the new name, so the table is copied afresh (automatic resync);
-    /// - `ADD COLUMN ... DEFAULT` gave existing rows a value without writing them (`atthasmissing`), or a volatile
-    ///   default or an identity filled them by rewriting the table: likewise;
-    /// - a column of the same name has another `attnum` (dropped and added again): the old values must not show
-    ///   under it: likewise;
-    /// - a column's type changed (`ALTER COLUMN ... TYPE`, whose rewrite may change every value): likewise.
+    /// asked, against the ledger's record of the table's columns (`ColumnChanges`): a renamed column, one added with
+    /// a default or identity, one dropped and added again, or a retyped one make the table be copied afresh.
     /// Types come from the Relation message (stream order: a column added and retyped in one transaction is seen);
     /// attnums and defaults from the catalog now.
     private func columnsChanged(_ table: String, relation: RelationMessage, removed: [String], added: [String], setup: Setup,
@@ -322,28 +316,7 @@ public final class Replicator: @unchecked Sendable {
         let before = record?.columns ?? [:]
         let types = record?.types ?? [:]
         let now = try recordColumns(table, oid: oid, types: relationTypes, catalog: catalog, setup: setup)
-        var changes: [(SourceChangeKind, String)] = []
-        for old in removed {
-            if let attnum = before[old], let new = now.first(where: { $0.attnum == attnum && added.contains($0.name) }) {
-                changes.append((.columnRenamed, "column \(old) renamed to \(new.name)"))
-            }
-        }
-        let recreated = now.filter { c in before[c.name].map { $0 != c.attnum } ?? false }.map(\.name)
-        if !recreated.isEmpty {
-            changes.append((.columnRecreated, "columns \(recreated.joined(separator: ",")) dropped and added again"))
-        }
-        let retyped = now.filter { c in
-            before[c.name] == c.attnum && types[c.name].map { old in relationTypes[c.name].map { $0 != old } ?? false } ?? false
-        }.map(\.name)
-        if !retyped.isEmpty {
-            changes.append((.columnRetyped, "columns \(retyped.joined(separator: ",")) changed type (ALTER COLUMN ... TYPE rewrites the rows without a WAL record each)"))
-        }
-        let newColumns = before.isEmpty ? now.filter { added.contains($0.name) }
-                                        : now.filter { before[$0.name] == nil && !before.values.contains($0.attnum) }
-        let defaults = newColumns.filter { $0.hasMissingValue || $0.hasDefault }.map(\.name)
-        if !defaults.isEmpty {
-            changes.append((.addedColumnDefault, "columns \(defaults.joined(separator: ",")) added with a default or identity that existing rows take without a WAL record"))
-        }
+        let changes = ColumnChanges.detect(before: before, types: types, now: now, nowTypes: relationTypes, added: added)
         guard !changes.isEmpty else { return }
         try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
                                                 reason: changes.map { "\(table): \($0.1)" }.joined(separator: "; ")))

@@ -77,4 +77,18 @@ final class ColumnRewriteTests: XCTestCase {
             XCTAssertTrue(s.log.contains("source.added_column_default"), s.log)
         }
     }
+
+    /// No Relation message follows a change until the table's next write: the catalog watcher finds it.
+    func testColumnChangesWithoutLaterWritesAreCopied() throws {
+        try withScenario { s, q, _ in
+            try s.pg.sql.execute("""
+                ALTER TABLE \(q).items ADD COLUMN d int DEFAULT 5;
+                ALTER TABLE \(q).plain RENAME COLUMN v TO w;
+                ALTER TABLE \(q).events ALTER COLUMN payload TYPE text USING payload->>'g';
+                """)
+            for table in s.tables { try s.waitForAutomaticResync(of: table, count: 1) }
+            try s.waitCaughtUp()
+            try s.compare(tables: s.tables)
+        }
+    }
 }
