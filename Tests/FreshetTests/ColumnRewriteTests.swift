@@ -91,4 +91,21 @@ final class ColumnRewriteTests: XCTestCase {
             try s.compare(tables: s.tables)
         }
     }
+
+    /// `ALTER TYPE ... RENAME VALUE` changes the text of every stored value with that label, without a WAL record.
+    func testRenamedEnumValueIsCopied() throws {
+        let s = try Scenario(rows: 100)
+        defer { s.cleanup() }
+        let q = s.quotedSchema
+        try s.pg.sql.execute("""
+            CREATE TYPE \(q).status AS ENUM ('new', 'paid');
+            CREATE TABLE \(q).orders (id int PRIMARY KEY, s \(q).status, history \(q).status[]);
+            INSERT INTO \(q).orders SELECT g, (CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END)::\(q).status, '{new,paid}' FROM generate_series(1, 50) g;
+            """)
+        let process = try s.startCaughtUp()
+        defer { process.killAndWait() }
+        try s.pg.sql.execute("ALTER TYPE \(q).status RENAME VALUE 'paid' TO 'settled'; ALTER TYPE \(q).status ADD VALUE 'void'")
+        try s.waitForAutomaticResyncThenCompare(of: "\(s.schema).orders", count: 1)
+        XCTAssertTrue(s.log.contains("source.enum_value_renamed"), s.log)
+    }
 }

@@ -96,6 +96,7 @@ final class CatalogWatcher: @unchecked Sendable {
         var copies: [(table: String, kind: SourceChangeKind, detail: String)] = []
         var next: [String: SourceLedger.TableRecord] = [:]
         var columnsSeen: Set<String> = []   // tables whose recorded columns this check replaced
+        let labels = try catalog.enumLabels(of: tables.map(\.oid))
         for t in tables {
             let name = t.qualifiedName
             let leaves = t.partitions.sorted { $0.oid < $1.oid }
@@ -105,7 +106,13 @@ final class CatalogWatcher: @unchecked Sendable {
             let columns = same ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns) : SourceLedger.attnums(t.columns)
             let types = same ? recorded[name]?.types ?? SourceLedger.typeTags(t.columns) : SourceLedger.typeTags(t.columns)
             next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns,
-                                                  partitionFiles: t.isPartitioned ? files : nil, types: types)
+                                                  partitionFiles: t.isPartitioned ? files : nil,
+                                                  enumLabels: labels[t.oid] ?? [], types: types)
+            // A label gone (renamed: enum values cannot be dropped) changed the text of every value that had it.
+            if same, let before = recorded[name]?.enumLabels,
+               let gone = before.first(where: { !(labels[t.oid] ?? []).contains($0) }) {
+                copies.append((name, .enumValueRenamed, "enum label \(gone.split(separator: ":", maxSplits: 1).last ?? "") renamed"))
+            }
             // Column changes no Relation message shows yet (none comes before the table's next write).
             if same, let before = recorded[name]?.columns {
                 let found = ColumnChanges.detect(before: before, types: recorded[name]?.types ?? [:], now: t.columns,

@@ -140,6 +140,23 @@ public struct SourceCatalog {
         return table
     }
 
+    /// The enum labels (`typeOID:label`) of the enum types each table's columns use, directly, as an array element or
+    /// under a domain, by table OID: `ALTER TYPE ... RENAME VALUE` changes the text of every stored value without a
+    /// WAL record per row.
+    func enumLabels(of tables: [UInt32]) throws -> [UInt32: [String]] {
+        guard !tables.isEmpty else { return [:] }
+        var result: [UInt32: [String]] = [:]
+        for row in try connection.query("""
+            SELECT DISTINCT a.attrelid::int8::text, e.enumtypid::int8::text || ':' || e.enumlabel
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            JOIN pg_enum e ON e.enumtypid IN (t.oid, t.typelem, t.typbasetype)
+            WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+            """, ["{" + tables.map(String.init).joined(separator: ",") + "}"]).rows {
+            if let oid = row[0].flatMap(UInt32.init), let label = row[1] { result[oid, default: []].append(label) }
+        }
+        return result.mapValues { $0.sorted() }
+    }
+
     /// A relation's schema, name and replica identity (`relreplident`); nil when no relation has this OID.
     public func relationIdentity(oid: UInt32) throws -> (schema: String, name: String, replicaIdentity: Character)? {
         guard let row = try connection.query("""

@@ -21,6 +21,8 @@ public enum SourceChangeKind: String, Sendable, CaseIterable {
     /// A column was dropped and one of the same name added (a new `attnum`): the old values must not show under it, so
     /// the table is copied afresh.
     case columnRecreated = "column_recreated"
+    /// `ALTER TYPE ... RENAME VALUE` of an enum a table uses: its stored labels are copied afresh.
+    case enumValueRenamed = "enum_value_renamed"
     /// A table in scope cannot be replicated (no key, a reserved column name): it is left out of the publication.
     case unreplicableTable = "unreplicable_table"
 }

@@ -35,6 +35,8 @@ public struct SourceLedger: Codable, Sendable, Equatable {
         /// The leaf partitions' `relfilenode`s, in the order of `partitions` (nil in ledgers written before it was):
         /// a TRUNCATE of one partition is not in the WAL of a table published via its root, only a new file node.
         public var partitionFiles: [UInt32]? = nil
+        /// The enum labels its columns use (`SourceCatalog.enumLabels`; nil in ledgers written before it was).
+        public var enumLabels: [String]? = nil
         /// Column name → type (`SourceColumn.typeTag`), recorded with `columns` (nil in ledgers written before it was).
         public var types: [String: String]? = nil
     }
