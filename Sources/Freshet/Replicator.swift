@@ -315,30 +315,31 @@ public final class Replicator: @unchecked Sendable {
         let record = setup.ledger.value.tables[table].flatMap { $0.oid == oid ? $0 : nil }
         let before = record?.columns ?? [:]
         let types = record?.types ?? [:]
-        let now = try recordColumns(table, oid: oid, types: relationTypes, catalog: catalog, setup: setup)
+        let now = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
         let changes = ColumnChanges.detect(before: before, types: types, now: now, nowTypes: relationTypes, added: added)
-        guard !changes.isEmpty else { return }
-        try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
-                                                reason: changes.map { "\(table): \($0.1)" }.joined(separator: "; ")))
-        for (kind, detail) in changes {
-            stats.recordSourceChange(kind)
-            logger.warn("source.\(kind.rawValue)", ["table": table, "detail": detail,
-                                                     "action": "copying the table afresh online (automatic resync)"])
+        if !changes.isEmpty {
+            // The request is durable before the ledger forgets the old columns: a crash in between repeats the
+            // detection (the Relation message is replayed), never loses the copy.
+            try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
+                                                    reason: changes.map { "\(table): \($0.1)" }.joined(separator: "; ")))
+            for (kind, detail) in changes {
+                stats.recordSourceChange(kind)
+                logger.warn("source.\(kind.rawValue)", ["table": table, "detail": detail,
+                                                         "action": "copying the table afresh online (automatic resync)"])
+            }
         }
+        try recordColumns(table, oid: oid, columns: now, types: relationTypes, setup: setup)
     }
 
     /// Records a table's columns' attnums (from the catalog now) and `types` (from the Relation message) in its
-    /// ledger record (the catalog watcher creates the record) and returns its columns.
-    @discardableResult
-    private func recordColumns(_ table: String, oid: UInt32, types: [String: String], catalog: SourceCatalog, setup: Setup) throws -> [SourceColumn] {
-        let columns = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
+    /// ledger record (the catalog watcher creates the record).
+    private func recordColumns(_ table: String, oid: UInt32, columns: [SourceColumn], types: [String: String], setup: Setup) throws {
         try setup.ledger.update { l in
             if l.tables[table]?.oid == oid {
                 l.tables[table]?.columns = SourceLedger.attnums(columns)
                 l.tables[table]?.types = types
             }
         }
-        return columns
     }
 
     private func checkSlotForResume(_ setup: Setup, catalog: SourceCatalog, repl: ReplicationConnection) throws {
