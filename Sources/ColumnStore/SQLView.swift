@@ -22,6 +22,16 @@ public enum SQLView {
         public var description: String { "path \(path) contains a glob character; the SQL cannot name it" }
     }
 
+    /// Thrown for DuckDB when two columns' names differ only in case: DuckDB matches names case-insensitively (it
+    /// reads a part's `A` as `A_1` next to `a`), so the view would show one column's values under the other's name.
+    public struct CaseCollision: Error, CustomStringConvertible {
+        public let table: String
+        public let names: [String]
+        public var description: String {
+            "table \(table): columns \(names.map { "\"\($0)\"" }.joined(separator: " and ")) differ only in case, which DuckDB cannot tell apart; read it with `freshet scan` or `--dialect clickhouse`, or rename one of them"
+        }
+    }
+
     /// The SELECT for `manifest`'s table in `tableDirectory`; `view` wraps it in CREATE VIEW.
     public static func select(_ m: Manifest, tableDirectory: URL, dialect: SQLDialect, view: String? = nil) throws -> String {
         let columns = m.readerColumns
@@ -51,6 +61,12 @@ public enum SQLView {
         switch dialect {
         case .duckdb:
             guard !dir.contains(where: { "*?[".contains($0) }) else { throw UnsafePath(path: dir) }
+            var seen: [String: String] = [:]
+            for name in columns.map(\.name) + ["_version", "_deleted", "_unchanged"] {
+                if let other = seen.updateValue(name, forKey: name.lowercased()) {
+                    throw CaseCollision(table: m.table, names: [other, name])
+                }
+            }
             // A row that is the only version of its key: each column as stored, NULL where it is marked unchanged
             // (no older value exists to carry forward), which is what the dedup makes of it.
             let plain = columns.map { c in

@@ -220,8 +220,8 @@ public final class Replicator: @unchecked Sendable {
             store: store, limits: config.batch, logger: logger, stats: stats,
             resolve: { [self] r in try resolveTable(r, setup: setup, catalog: catalog) },
             confirm: { stream.confirm($0) },
-            schemaChanged: { [self] table, oid, removed, added in
-                try columnsChanged(table, oid: oid, removed: removed, added: added, setup: setup, catalog: catalog) },
+            schemaChanged: { [self] table, relation, removed, added in
+                try columnsChanged(table, relation: relation, removed: removed, added: added, setup: setup, catalog: catalog) },
             resyncRequested: { [self] request in try resyncWorker?.enqueue(request) }, diskFull: diskFull,
             streamedSpool: spool)
         // Events travel in chunks (whatever libpq has buffered, up to 1,024): one lock hand-off per chunk, not per message.
@@ -301,43 +301,45 @@ public final class Replicator: @unchecked Sendable {
         return TableSetup(keyColumns: plan.keyColumns, partitioning: plan.partitioning)
     }
 
-    /// A Relation message changed a table's columns. The WAL does not say why, so the catalog is asked:
-    /// - a column whose `attnum` had another name before was renamed: rows not updated since would read NULL under
-    ///   the new name, so the table is copied afresh (automatic resync);
-    /// - `ADD COLUMN ... DEFAULT` gave existing rows a value without writing them (`atthasmissing`): likewise.
-    private func columnsChanged(_ table: String, oid: UInt32, removed: [String], added: [String], setup: Setup,
+    /// A Relation message arrived for a table the store knows. The WAL does not say what changed, so the catalog is
+    /// asked, against the ledger's record of the table's columns (`ColumnChanges`): a renamed column, one added with
+    /// a default or identity, one dropped and added again, or a retyped one make the table be copied afresh.
+    /// Types come from the Relation message (stream order: a column added and retyped in one transaction is seen);
+    /// attnums and defaults from the catalog now.
+    private func columnsChanged(_ table: String, relation: RelationMessage, removed: [String], added: [String], setup: Setup,
                                 catalog: SourceCatalog) throws {
-        let before = setup.ledger.value.tables[table]?.columns ?? [:]
-        let now = try recordColumns(table, oid: oid, catalog: catalog, setup: setup)
-        var changes: [(SourceChangeKind, String)] = []
-        for old in removed {
-            if let attnum = before[old], let new = now.first(where: { $0.attnum == attnum && added.contains($0.name) }) {
-                changes.append((.columnRenamed, "column \(old) renamed to \(new.name)"))
+        let oid = relation.oid
+        let relationTypes = Dictionary(relation.columns.map { ($0.name, "\($0.typeOID):\($0.typeModifier)") },
+                                       uniquingKeysWith: { a, _ in a })
+        // The record of another relation (dropped and created again: the catalog watcher copies it) says nothing.
+        let record = setup.ledger.value.tables[table].flatMap { $0.oid == oid ? $0 : nil }
+        let before = record?.columns ?? [:]
+        let types = record?.types ?? [:]
+        let now = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
+        let changes = ColumnChanges.detect(before: before, types: types, now: now, nowTypes: relationTypes, added: added)
+        if !changes.isEmpty {
+            // The request is durable before the ledger forgets the old columns: a crash in between repeats the
+            // detection (the Relation message is replayed), never loses the copy.
+            try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
+                                                    reason: changes.map { "\(table): \($0.1)" }.joined(separator: "; ")))
+            for (kind, detail) in changes {
+                stats.recordSourceChange(kind)
+                logger.warn("source.\(kind.rawValue)", ["table": table, "detail": detail,
+                                                         "action": "copying the table afresh online (automatic resync)"])
             }
         }
-        let defaults = now.filter { added.contains($0.name) && $0.hasMissingValue }.map(\.name)
-        if !defaults.isEmpty {
-            changes.append((.addedColumnDefault, "columns \(defaults.joined(separator: ",")) added with a default that existing rows take without a WAL record"))
-        }
-        guard !changes.isEmpty else { return }
-        try resyncWorker?.enqueue(ResyncRequest(tables: [table], all: false,
-                                                reason: changes.map { "\(table): \($0.1)" }.joined(separator: "; ")))
-        for (kind, detail) in changes {
-            stats.recordSourceChange(kind)
-            logger.warn("source.\(kind.rawValue)", ["table": table, "detail": detail,
-                                                     "action": "copying the table afresh online (automatic resync)"])
-        }
+        try recordColumns(table, oid: oid, columns: now, types: relationTypes, setup: setup)
     }
 
-    /// Records a table's columns' attnums in its ledger record (from the catalog now; the catalog watcher creates
-    /// the record) and returns its columns.
-    @discardableResult
-    private func recordColumns(_ table: String, oid: UInt32, catalog: SourceCatalog, setup: Setup) throws -> [SourceColumn] {
-        let columns = try catalog.describe(oid: oid, schema: "", name: "", replicaIdentity: "d", estimatedRows: 0, pages: 0).columns
+    /// Records a table's columns' attnums (from the catalog now) and `types` (from the Relation message) in its
+    /// ledger record (the catalog watcher creates the record).
+    private func recordColumns(_ table: String, oid: UInt32, columns: [SourceColumn], types: [String: String], setup: Setup) throws {
         try setup.ledger.update { l in
-            if l.tables[table]?.oid == oid { l.tables[table]?.columns = SourceLedger.attnums(columns) }
+            if l.tables[table]?.oid == oid {
+                l.tables[table]?.columns = SourceLedger.attnums(columns)
+                l.tables[table]?.types = types
+            }
         }
-        return columns
     }
 
     private func checkSlotForResume(_ setup: Setup, catalog: SourceCatalog, repl: ReplicationConnection) throws {

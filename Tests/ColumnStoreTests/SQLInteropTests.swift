@@ -186,4 +186,17 @@ print(duckdb.sql("select arg_max(x, v), arg_max_null(x, v) from (values (1, 1), 
 """)
         XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "[(1, None)]")
     }
+
+    /// DuckDB matches column names case-insensitively: a view over columns `a` and `A` would show one under the
+    /// other's name, so `freshet sql --dialect duckdb` refuses it and says why; ClickHouse tells them apart.
+    func testColumnsDifferingOnlyInCaseAreRefusedForDuckDB() throws {
+        let dir = try makeTempDirectory(self)
+        let store = try Store.open(at: dir, identity: testIdentity)
+        let columns: [ColumnDefinition] = [.init("id", .int64, nullable: false), .init("a", .string), .init("A", .string)]
+        _ = try store.defineTable("s.t", schema: TableSchema(columns: columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 1))
+        XCTAssertThrowsError(try store.sql("s.t", dialect: .duckdb)) { error in
+            XCTAssertTrue("\(error)".contains("\"a\" and \"A\" differ only in case"), "\(error)")
+        }
+        XCTAssertNoThrow(try store.sql("s.t", dialect: .clickhouse))
+    }
 }

@@ -14,7 +14,8 @@ import PostgresReplication
 /// | a recorded name whose relation OID changed (dropped and created again) | copied afresh |
 /// | a recorded OID under a new name (`RENAME TO`) | copied under the new name, the old name emptied |
 /// | a recorded table gone from the source | emptied |
-/// | a partitioned table whose leaf partitions changed (ATTACH / DETACH) | copied afresh |
+/// | a partitioned table whose leaf partitions changed (ATTACH / DETACH), or one truncated (new `relfilenode`) | copied afresh |
+/// | a column renamed, retyped, dropped and added again, or added with a default (`ColumnChanges`) | copied afresh |
 ///
 /// Copies go through the resync worker (`ResyncRequest` with a `reason`), so one mechanism — a durable request,
 /// a snapshot, one generation switch — serves the initial copy of late tables, attached partitions and resyncs.
@@ -94,12 +95,35 @@ final class CatalogWatcher: @unchecked Sendable {
         let currentByOID = Dictionary(candidates.map { ($0.oid, $0) }, uniquingKeysWith: { a, _ in a })
         var copies: [(table: String, kind: SourceChangeKind, detail: String)] = []
         var next: [String: SourceLedger.TableRecord] = [:]
+        var columnsSeen: Set<String> = []   // tables whose recorded columns this check replaced
+        let labels = try catalog.enumLabels(of: tables.map(\.oid))
         for t in tables {
             let name = t.qualifiedName
-            let partitions = t.partitions.map(\.oid).sorted()
-            let columns = recorded[name]?.oid == t.oid ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns)
-                                                       : SourceLedger.attnums(t.columns)
-            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns)
+            let leaves = t.partitions.sorted { $0.oid < $1.oid }
+            let partitions = leaves.map(\.oid)
+            let files = leaves.map { $0.fileNode ?? 0 }
+            let same = recorded[name]?.oid == t.oid
+            let columns = same ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns) : SourceLedger.attnums(t.columns)
+            let types = same ? recorded[name]?.types ?? SourceLedger.typeTags(t.columns) : SourceLedger.typeTags(t.columns)
+            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns,
+                                                  partitionFiles: t.isPartitioned ? files : nil,
+                                                  enumLabels: labels[t.oid] ?? [], types: types)
+            // A label gone (renamed: enum values cannot be dropped) changed the text of every value that had it.
+            if same, let before = recorded[name]?.enumLabels,
+               let gone = before.first(where: { !(labels[t.oid] ?? []).contains($0) }) {
+                copies.append((name, .enumValueRenamed, "enum label \(gone.split(separator: ":", maxSplits: 1).last ?? "") renamed"))
+            }
+            // Column changes no Relation message shows yet (none comes before the table's next write).
+            if same, let before = recorded[name]?.columns {
+                let found = ColumnChanges.detect(before: before, types: recorded[name]?.types ?? [:], now: t.columns,
+                                                 nowTypes: SourceLedger.typeTags(t.columns))
+                if !found.isEmpty {
+                    copies += found.map { (name, $0.kind, $0.detail) }
+                    next[name]?.columns = SourceLedger.attnums(t.columns)
+                    next[name]?.types = SourceLedger.typeTags(t.columns)
+                    columnsSeen.insert(name)
+                }
+            }
             if let record = recorded[name] {
                 if record.oid != t.oid {
                     if let old = recorded.first(where: { $0.value.oid == t.oid })?.key {
@@ -109,6 +133,10 @@ final class CatalogWatcher: @unchecked Sendable {
                     }
                 } else if record.partitions != partitions {
                     copies.append((name, .partitionsChanged, "leaf partitions \(record.partitions.count) → \(partitions.count)"))
+                } else if let before = record.partitionFiles, before.count == files.count,
+                          let leaf = zip(leaves, before).first(where: { pair in pair.0.fileNode.map { $0 != pair.1 } ?? false })?.0 {
+                    // TRUNCATE of a partition never reaches the stream (pgoutput publishes only the root's changes).
+                    copies.append((name, .partitionsChanged, "partition \(leaf.schema).\(leaf.name) truncated or rewritten"))
                 }
             } else if let old = recorded.first(where: { $0.value.oid == t.oid })?.key {
                 copies.append((name, .tableRenamed, "renamed from \(old)"))
@@ -148,8 +176,10 @@ final class CatalogWatcher: @unchecked Sendable {
         // Column attnums of known tables are the apply thread's to record (in stream order): keep what it wrote.
         try ledger.update { l in
             var merged = next
-            for (name, record) in next where l.tables[name]?.oid == record.oid && l.tables[name]?.columns != nil {
+            for (name, record) in next where l.tables[name]?.oid == record.oid && l.tables[name]?.columns != nil
+                && !columnsSeen.contains(name) {
                 merged[name]?.columns = l.tables[name]?.columns
+                if let types = l.tables[name]?.types { merged[name]?.types = types }
             }
             l.tables = merged
         }

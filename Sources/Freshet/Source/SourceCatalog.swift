@@ -39,7 +39,7 @@ public struct SourceCatalog {
         let wanted = tables.compactMap { try? TableName(parsing: $0) }
         let rows = try connection.query("""
             SELECT c.oid::int8::text, n.nspname, c.relname, c.relreplident::text, c.reltuples::int8::text, c.relpages::int8::text,
-                   c.relkind::text
+                   c.relkind::text, c.relpersistence::text
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
               AND (n.nspname = ANY($1::text[]) OR (n.nspname::text, c.relname::text) IN (SELECT * FROM unnest($2::text[], $3::text[])))
@@ -52,6 +52,7 @@ public struct SourceCatalog {
             if exclude.contains(TableName(schema: schema, table: name).qualifiedName) { continue }
             var t = try describe(oid: oid, schema: schema, name: name, replicaIdentity: Character(row[3] ?? "d"),
                                  estimatedRows: Int64(row[4] ?? "") ?? -1, pages: Int64(row[5] ?? "") ?? 0)
+            t.unlogged = row[7] == "u"
             if row[6] == "p" {
                 t.isPartitioned = true
                 t.partitions = try leafPartitions(of: oid)
@@ -82,13 +83,14 @@ public struct SourceCatalog {
     /// The leaf partitions of a partitioned table, at any depth, in name order.
     public func leafPartitions(of oid: UInt32) throws -> [SourcePartition] {
         try connection.query("""
-            SELECT c.oid::int8::text, n.nspname, c.relname, c.relpages::int8::text, c.reltuples::int8::text
+            SELECT c.oid::int8::text, n.nspname, c.relname, c.relpages::int8::text, c.reltuples::int8::text,
+                   c.relfilenode::int8::text
             FROM pg_partition_tree($1::oid) t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE t.isleaf ORDER BY n.nspname, c.relname
             """, [String(oid)]).rows.compactMap { row in
             guard let o = row[0].flatMap(UInt32.init), let schema = row[1], let name = row[2] else { return nil }
             return SourcePartition(oid: o, schema: schema, name: name, pages: Int64(row[3] ?? "") ?? 0,
-                                   estimatedRows: Int64(row[4] ?? "") ?? -1)
+                                   estimatedRows: Int64(row[4] ?? "") ?? -1, fileNode: row[5].flatMap(UInt32.init))
         }
     }
 
@@ -108,7 +110,7 @@ public struct SourceCatalog {
                          estimatedRows: Int64, pages: Int64) throws -> SourceTable {
         let columns = try connection.query("""
             SELECT a.attname, a.atttypid::int8::text, a.atttypmod::text, a.attnotnull::text, a.attnum::text,
-                   a.atthasmissing::text, fn.nspname, f.proname
+                   a.atthasmissing::text, fn.nspname, f.proname, (a.atthasdef OR a.attidentity <> '')::text
             FROM pg_attribute a
             JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_proc f ON f.oid = t.typoutput
@@ -118,6 +120,7 @@ public struct SourceCatalog {
             SourceColumn(name: row[0] ?? "", typeOID: UInt32(row[1] ?? "") ?? 0,
                          typeModifier: Int32(row[2] ?? "") ?? -1, notNull: row[3] == "true" || row[3] == "t",
                          attnum: Int16(row[4] ?? "") ?? 0, hasMissingValue: row[5] == "true" || row[5] == "t",
+                         hasDefault: row[8] == "true" || row[8] == "t",
                          outputFunction: row[6] == "pg_catalog" ? row[7].map { SQLQuoting.qualified(schema: "pg_catalog", name: $0) } : nil)
         }
         let key = try connection.query("""
@@ -126,8 +129,32 @@ public struct SourceCatalog {
             WHERE i.indrelid = $1::oid AND i.indisprimary
             ORDER BY array_position(i.indkey::int2[], a.attnum)
             """, [String(oid)]).rows.compactMap { $0[0] }
-        return SourceTable(oid: oid, schema: schema, name: name, columns: columns, primaryKey: key,
-                           replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
+        var table = SourceTable(oid: oid, schema: schema, name: name, columns: columns, primaryKey: key,
+                                replicaIdentity: replicaIdentity, estimatedRows: estimatedRows, pages: pages)
+        if replicaIdentity == "i" {
+            table.replicaIdentityColumns = try connection.query("""
+                SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = $1::oid AND i.indisreplident
+                """, [String(oid)]).rows.compactMap { $0[0] }
+        }
+        return table
+    }
+
+    /// The enum labels (`typeOID:label`) of the enum types each table's columns use, directly, as an array element or
+    /// under a domain, by table OID: `ALTER TYPE ... RENAME VALUE` changes the text of every stored value without a
+    /// WAL record per row.
+    func enumLabels(of tables: [UInt32]) throws -> [UInt32: [String]] {
+        guard !tables.isEmpty else { return [:] }
+        var result: [UInt32: [String]] = [:]
+        for row in try connection.query("""
+            SELECT DISTINCT a.attrelid::int8::text, e.enumtypid::int8::text || ':' || e.enumlabel
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            JOIN pg_enum e ON e.enumtypid IN (t.oid, t.typelem, t.typbasetype)
+            WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+            """, ["{" + tables.map(String.init).joined(separator: ",") + "}"]).rows {
+            if let oid = row[0].flatMap(UInt32.init), let label = row[1] { result[oid, default: []].append(label) }
+        }
+        return result.mapValues { $0.sorted() }
     }
 
     /// A relation's schema, name and replica identity (`relreplident`); nil when no relation has this OID.

@@ -15,6 +15,14 @@ public enum SourceChangeKind: String, Sendable, CaseIterable {
     case columnRenamed = "column_renamed"
     /// `ADD COLUMN ... DEFAULT` gave existing rows a value the WAL does not carry: the table is copied afresh.
     case addedColumnDefault = "added_column_default"
+    /// `ALTER COLUMN ... TYPE` rewrote the existing rows (a `USING` expression, a narrower scale) without a WAL record
+    /// per row: the table is copied afresh.
+    case columnRetyped = "column_retyped"
+    /// A column was dropped and one of the same name added (a new `attnum`): the old values must not show under it, so
+    /// the table is copied afresh.
+    case columnRecreated = "column_recreated"
+    /// `ALTER TYPE ... RENAME VALUE` of an enum a table uses: its stored labels are copied afresh.
+    case enumValueRenamed = "enum_value_renamed"
     /// A table in scope cannot be replicated (no key, a reserved column name): it is left out of the publication.
     case unreplicableTable = "unreplicable_table"
 }

@@ -32,6 +32,13 @@ public struct SourceLedger: Codable, Sendable, Equatable {
         public var partitions: [UInt32]
         /// Column name → `attnum`, as of the last Relation message applied (a rename keeps the attnum).
         public var columns: [String: Int16]?
+        /// The leaf partitions' `relfilenode`s, in the order of `partitions` (nil in ledgers written before it was):
+        /// a TRUNCATE of one partition is not in the WAL of a table published via its root, only a new file node.
+        public var partitionFiles: [UInt32]? = nil
+        /// The enum labels its columns use (`SourceCatalog.enumLabels`; nil in ledgers written before it was).
+        public var enumLabels: [String]? = nil
+        /// Column name → type (`SourceColumn.typeTag`), recorded with `columns` (nil in ledgers written before it was).
+        public var types: [String: String]? = nil
     }
 
     public var database: String?
@@ -44,6 +51,11 @@ public struct SourceLedger: Codable, Sendable, Equatable {
     /// Column name → attnum, for `TableRecord.columns`.
     static func attnums(_ columns: [SourceColumn]) -> [String: Int16] {
         Dictionary(columns.map { ($0.name, $0.attnum) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Column name → type tag, for `TableRecord.types`.
+    static func typeTags(_ columns: [SourceColumn]) -> [String: String] {
+        Dictionary(columns.map { ($0.name, $0.typeTag) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Reads the ledger of `store` (empty when the store has none yet).

@@ -35,6 +35,18 @@ struct TablePlanner: Sendable {
         let name = table.qualifiedName
         let keys = try check(table)
         let known = store.tableNames.contains(name) ? try store.manifest(name) : nil
+        if let stored = known?.keyColumns, stored != keys {
+            // The store keeps the key it was created with. The WAL's DELETEs and key changes carry the replica
+            // identity's columns: without every stored key column among them, the store could not tell which row went.
+            let identity = table.replicaIdentity == "f" ? table.columns.map(\.name)
+                         : table.replicaIdentity == "i" ? table.replicaIdentityColumns : table.primaryKey
+            if let missing = stored.first(where: { !identity.contains($0) }) {
+                let list = stored.map { SQLQuoting.identifier($0) }.joined(separator: ", ")
+                throw UnreplicableTable(table: name,
+                                        reason: "its key changed: the store keys it by (\(list)), and its DELETEs and key changes no longer carry \(SQLQuoting.identifier(missing))",
+                                        fix: "ALTER TABLE \(table.quotedName) REPLICA IDENTITY FULL (the store keeps its key), then `freshet resync \(name)`; or make (\(list)) the primary key again")
+            }
+        }
         return TablePlan(source: table, mappings: Self.mappings(table.columns.map { ($0.name, $0.typeOID, $0.typeModifier) }),
                          keyColumns: known?.keyColumns ?? keys,
                          partitioning: known?.partitioning ?? partitioning(name, pages: table.pages))
@@ -43,7 +55,19 @@ struct TablePlanner: Sendable {
     /// Checks that `table` can be replicated and returns its key columns; throws `UnreplicableTable` with the fix.
     @discardableResult
     func check(_ table: SourceTable) throws -> [String] {
+        if table.unlogged {
+            throw UnreplicableTable(table: table.qualifiedName,
+                                    reason: "it is UNLOGGED: its changes are not in the WAL, and PostgreSQL refuses it in a publication",
+                                    fix: "ALTER TABLE \(table.quotedName) SET LOGGED, or exclude it")
+        }
         let keys = try keyColumns(table)
+        // With REPLICA IDENTITY USING INDEX, DELETEs and key-changing UPDATEs carry only the index's columns: without
+        // every key column among them, the store could not tell which row went.
+        if table.replicaIdentity == "i", let missing = keys.first(where: { !table.replicaIdentityColumns.contains($0) }) {
+            throw UnreplicableTable(table: table.qualifiedName,
+                                    reason: "its REPLICA IDENTITY is an index without the key column \(SQLQuoting.identifier(missing)): its DELETEs and key changes would not say which row they change",
+                                    fix: "ALTER TABLE \(table.quotedName) REPLICA IDENTITY DEFAULT (or FULL), or exclude it")
+        }
         for c in table.columns {
             if let why = TableSchema.unstorableColumnName(c.name) {
                 throw UnreplicableTable(table: table.qualifiedName, reason: "column \(SQLQuoting.identifier(c.name)) \(why)",

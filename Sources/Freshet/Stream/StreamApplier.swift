@@ -27,9 +27,10 @@ final class StreamApplier {
     let confirm: @Sendable (LSN) -> Void
     /// Receives resync requests that arrive through the WAL.
     let resyncRequested: (ResyncRequest) throws -> Void
-    /// Told about columns that left and joined a table's layout (the replicator asks the catalog whether a column
-    /// was renamed, or added with a DEFAULT that existing rows take without a WAL record).
-    let schemaChanged: (_ table: String, _ oid: UInt32, _ removed: [String], _ added: [String]) throws -> Void
+    /// Told about every Relation message of a table the store knows, with the columns that left and joined its layout
+    /// (the replicator asks the catalog whether a column was renamed, retyped, dropped and added again, or added with
+    /// a default that existing rows take without a WAL record).
+    let schemaChanged: (_ table: String, _ relation: RelationMessage, _ removed: [String], _ added: [String]) throws -> Void
 
     private var decoder: PgOutputDecoder
     /// Streamed in-progress transactions (protocol ≥ 2 with `streaming 'on'`), spooled until they commit; nil with
@@ -80,7 +81,7 @@ final class StreamApplier {
 
     init(store: Store, limits: Config.BatchLimits, logger: Logger, stats: ReplicatorStats,
          resolve: @escaping (RelationMessage) throws -> TableSetup?, confirm: @escaping @Sendable (LSN) -> Void,
-         schemaChanged: @escaping (String, UInt32, [String], [String]) throws -> Void = { _, _, _, _ in },
+         schemaChanged: @escaping (String, RelationMessage, [String], [String]) throws -> Void = { _, _, _, _ in },
          resyncRequested: @escaping (ResyncRequest) throws -> Void = { _ in }, diskFull: DiskFullWait? = nil,
          streamedSpool: StreamedTransactions? = nil) {
         self.store = store
@@ -403,7 +404,10 @@ final class StreamApplier {
                 let newNames = Set(mappings.map(\.name))
                 let added = mappings.map(\.name).filter { n in !oldNames.contains(n) }
                 let removed = oldOrder.filter { n in !newNames.contains(n) }
-                if !added.isEmpty { try schemaChanged(name, r.oid, removed, added) }
+                try schemaChanged(name, r, removed, added)
+            } else {
+                // The same layout can hide a column dropped and added again, or retyped to a type stored alike.
+                try schemaChanged(name, r, [], [])
             }
             return
         }
@@ -439,9 +443,9 @@ final class StreamApplier {
         if !known { logger.info("stream.new_table", ["table": name, "key": setup.keyColumns.joined(separator: ",")]) }
         let names = mappings.map(\.name)
         let added = names.filter { !previous.contains($0) }
-        if known && !added.isEmpty {
-            logger.info("stream.schema_change", ["table": name, "columns": names.joined(separator: ",")])
-            try schemaChanged(name, r.oid, previous.filter { !names.contains($0) }, added)
+        if known {
+            if !added.isEmpty { logger.info("stream.schema_change", ["table": name, "columns": names.joined(separator: ",")]) }
+            try schemaChanged(name, r, previous.filter { !names.contains($0) }, added)
         }
     }
 
