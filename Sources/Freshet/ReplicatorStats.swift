@@ -12,6 +12,8 @@ public final class ReplicatorStats: @unchecked Sendable {
     private struct Values {
         var rowsApplied = 0, transactions = 0, spills = 0, commits = 0, rowsCommitted = 0, reconnects = 0
         var storeCommits = 0, lagSamplesTotal = 0, heartbeats = 0, unresolvedKeyMoves = 0
+        var streamedCommitted = 0, streamedAborted = 0, streamOpen = 0, streamSpoolBytes = 0
+        var settlesHeld = false
         var committedLSN: UInt64 = 0, serverWALEnd: UInt64 = 0
         var lastCommitMicros: Int64 = 0, heartbeatSentMicros: Int64 = 0
         var lastStoreCommit = Date(timeIntervalSince1970: 0), stateSince = Date()
@@ -83,6 +85,16 @@ public final class ReplicatorStats: @unchecked Sendable {
     func addRowsApplied(_ n: Int) { add(\.rowsApplied, n) }
     /// Counts a transaction larger than the batch limits, staged before its commit.
     func addSpill() { add(\.spills, 1) }
+    /// Counts a streamed in-progress transaction applied at its Stream Commit, or discarded at its Stream Abort.
+    func addStreamed(committed: Bool) { add(committed ? \.streamedCommitted : \.streamedAborted, 1) }
+    /// Streamed transactions committed / aborted since start.
+    public var streamedCommitted: Int { read(\.streamedCommitted) }
+    public var streamedAborted: Int { read(\.streamedAborted) }
+    /// Streamed transactions open (spooled, neither committed nor aborted yet) and the bytes they spooled.
+    public var streamOpen: Int { get { read(\.streamOpen) } set { write(\.streamOpen, newValue) } }
+    public var streamSpoolBytes: Int { get { read(\.streamSpoolBytes) } set { write(\.streamSpoolBytes, newValue) } }
+    /// True while the stream applier holds the store's settles (catching up on a backlog, `BacklogSignal`).
+    public var settlesHeld: Bool { get { read(\.settlesHeld) } set { write(\.settlesHeld, newValue) } }
     /// Counts a lost replication connection.
     func addReconnect() { add(\.reconnects, 1) }
     /// Counts unchanged columns of key-changing updates whose old value was found nowhere (`TableWriter.onUnresolvedKeyMove`).

@@ -86,9 +86,19 @@ final class MetricsRenderingTests: XCTestCase {
     }
 
     func testFamiliesOfAStreamingSnapshotAreValidAndHealthy() throws {
-        let s = Self.snapshot()
+        var s = Self.snapshot()
+        s.streamedCommitted = 3
+        s.streamedAborted = 1
+        s.streamOpen = 2
+        s.streamSpoolBytes = 4096
+        s.settlesHeld = true
         let parsed = try Exposition(PrometheusText.render(FreshetMetrics.families(s)))
         XCTAssertEqual(parsed.value("freshet_streaming"), 1)
+        XCTAssertEqual(parsed.value("freshet_streamed_transactions_total", ["outcome": "committed"]), 3)
+        XCTAssertEqual(parsed.value("freshet_streamed_transactions_total", ["outcome": "aborted"]), 1)
+        XCTAssertEqual(parsed.value("freshet_stream_open_transactions"), 2)
+        XCTAssertEqual(parsed.value("freshet_stream_spool_bytes"), 4096)
+        XCTAssertEqual(parsed.value("freshet_settles_held"), 1)
         XCTAssertEqual(parsed.value("freshet_rows_applied_total", ["table": "s.t\"x", "operation": "insert"]), 5)
         XCTAssertEqual(parsed.value("freshet_wal_behind_bytes"), 100)
         XCTAssertEqual(parsed.value("freshet_slot_wal_status", ["status": "reserved"]), 1)

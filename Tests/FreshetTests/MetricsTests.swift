@@ -50,6 +50,7 @@ final class MetricsTests: XCTestCase {
         "freshet_slot_wal_status", "freshet_slot_active", "freshet_slot_retained_warning", "freshet_rows_applied_total",
         "freshet_transactions_total", "freshet_commits_total", "freshet_store_commits_total", "freshet_rows_committed_total", "freshet_bytes_committed_total", "freshet_snapshot_in_progress", "freshet_snapshot_rows_expected",
         "freshet_table_parts", "freshet_table_bytes", "freshet_table_pending_merges", "freshet_reconnects_total", "freshet_errors_total",
+        "freshet_streamed_transactions_total", "freshet_stream_open_transactions", "freshet_stream_spool_bytes", "freshet_settles_held",
     ]
 
     func testMetricsHealthStatusUnderLoadAndIdle() throws {

@@ -49,7 +49,8 @@ final class StreamInProgressTests: XCTestCase {
     /// and UPDATE / DELETE / key changes / TOAST-unchanged columns, each a streamed transaction.
     func testStreamedTransactionsMatchPostgres() throws {
         try withStreamingScenario(rows: 3000) { scenario, arguments in
-            let process = try scenario.startCaughtUp(arguments)
+            let process = try scenario.startCaughtUp(arguments + ["--metrics", "127.0.0.1:0"])
+            let metrics = try MetricsTests.endpoint(process) + "/metrics"
             let s = scenario.quotedSchema
             let sql = scenario.pg.sql
 
@@ -115,6 +116,13 @@ final class StreamInProgressTests: XCTestCase {
             try scenario.waitCaughtUp()
             let streamed = try streamedTransactions(scenario, atLeast: 6)
             XCTAssertGreaterThanOrEqual(streamed, 6, "the transactions were not streamed (stream_txns \(streamed))")
+            // The stream metrics: what was committed and aborted, nothing open, settles no longer held.
+            let exposition = try Exposition(try MetricsTests.curl(metrics).body)
+            XCTAssertGreaterThanOrEqual(exposition.value("freshet_streamed_transactions_total", ["outcome": "committed"]) ?? 0, 5)
+            XCTAssertGreaterThanOrEqual(exposition.value("freshet_streamed_transactions_total", ["outcome": "aborted"]) ?? 0, 1)
+            XCTAssertEqual(exposition.value("freshet_stream_open_transactions"), 0)
+            XCTAssertEqual(exposition.value("freshet_stream_spool_bytes"), 0)
+            XCTAssertEqual(exposition.value("freshet_settles_held"), 0)
             process.signal(SIGTERM)
             XCTAssertEqual(process.wait(timeout: 60), 0, process.log.suffix(3000).description)
             XCTAssertGreaterThanOrEqual(occurrences("stream.streamed_commit", in: scenario.log), 5, scenario.log.suffix(3000).description)

@@ -75,6 +75,13 @@ public enum FreshetMetrics {
                 Double(s.storeCommits))
         counter("freshet_rows_committed_total", "Rows committed to the store by streaming batches.", Double(s.rowsCommitted))
         counter("freshet_spills_total", "Transactions larger than the batch limits staged early.", Double(s.spills))
+        f.append(MetricFamily("freshet_streamed_transactions_total", .counter,
+                              help: "Streamed in-progress transactions (pgoutput protocol 2) applied at their commit or discarded at their abort.",
+                              samples: [MetricSample(labels: [MetricLabel("outcome", "committed")], value: Double(s.streamedCommitted)),
+                                        MetricSample(labels: [MetricLabel("outcome", "aborted")], value: Double(s.streamedAborted))]))
+        gauge("freshet_stream_open_transactions", "Streamed transactions spooled and not yet committed or aborted.", Double(s.streamOpen))
+        gauge("freshet_stream_spool_bytes", "Bytes spooled to STORE/stream-spool for the open streamed transactions.", Double(s.streamSpoolBytes))
+        gauge("freshet_settles_held", "1 while settles wait because the stream is catching up on a backlog.", s.settlesHeld ? 1 : 0)
         counter("freshet_unresolved_key_moves_total",
                 "Unchanged TOASTed columns of key-changing updates whose old value was found nowhere (left unchanged under the new key).",
                 Double(s.unresolvedKeyMoves))

@@ -68,6 +68,10 @@ public struct OperationsSnapshot: Sendable {
     public var clickhouse: ClickHouseStats.Reading? = nil
     /// Unchanged (TOASTed) columns of key-changing updates whose old value was found nowhere, since start.
     public var unresolvedKeyMoves = 0
+    /// Streamed in-progress transactions: committed and aborted since start, open now, and their spool's bytes.
+    public var streamedCommitted = 0, streamedAborted = 0, streamOpen = 0, streamSpoolBytes = 0
+    /// True while settles wait for a catch-up to end.
+    public var settlesHeld = false
 
     /// WAL between the server's end (from keepalives) and the confirmed LSN.
     public var walBehindBytes: UInt64 { serverWALEnd > committedLSN ? serverWALEnd - committedLSN : 0 }
@@ -134,6 +138,11 @@ extension OperationsSnapshot {
         snapshot.resyncs = ResyncLedger.decode(store?.readSidecar(ResyncLedger.fileName)).entries
         snapshot.clickhouse = stats.clickhouse?.reading
         snapshot.unresolvedKeyMoves = stats.unresolvedKeyMoves
+        snapshot.streamedCommitted = stats.streamedCommitted
+        snapshot.streamedAborted = stats.streamedAborted
+        snapshot.streamOpen = stats.streamOpen
+        snapshot.streamSpoolBytes = stats.streamSpoolBytes
+        snapshot.settlesHeld = stats.settlesHeld
         return snapshot
     }
 }

@@ -76,6 +76,8 @@ final class StreamApplier {
     private var lastIdleCheckpoint = Date.distantPast
     /// Holds the store's settles while the stream is behind (`BacklogSignal`).
     private var backlog = BacklogSignal()
+    /// The open streamed transactions and spooled bytes last written to `stats`.
+    private var reportedSpool = (0, 0)
     /// Makes staging and commits wait for space when the store's disk is full (nil: such errors are thrown).
     let diskFull: DiskFullWait?
 
@@ -100,6 +102,9 @@ final class StreamApplier {
         self.appliedUpTo = store.checkpointLSN
         self.pacer = CommitPacer(limits: limits)
         store.holdSettles(false)   // a hold an earlier applier of this store left (a lost connection) ends here
+        stats.settlesHeld = false
+        stats.streamOpen = 0   // the spool starts empty (`StreamedTransactions` removes what was left)
+        stats.streamSpoolBytes = 0
         let overlap = StoreCommitter.Overlap(
             begin: { store.beginCommits() }, end: { store.endCommits() }, awaited: { store.commitsAwaited },
             prepare: { job, previous in
@@ -177,10 +182,17 @@ final class StreamApplier {
     func tick(caughtUp: Bool) throws {
         try collectCommitted()
         let now = Date()
-        if let behind = backlog.update(caughtUp: caughtUp, spooledBytes: streamed?.spooledBytes ?? 0, spoolLimit: limits.maxBytes,
+        let spooled = streamed?.spooledBytes ?? 0
+        if let behind = backlog.update(caughtUp: caughtUp, spooledBytes: spooled, spoolLimit: limits.maxBytes,
                                        stagingLargeTransaction: inTransaction && chunksStaged > 0, now: now) {
             store.holdSettles(behind)
+            stats.settlesHeld = behind
             logger.info("stream.backlog", ["settles": behind ? "held" : "resumed"])
+        }
+        if let streamed, (streamed.openCount, spooled) != reportedSpool {
+            reportedSpool = (streamed.openCount, spooled)
+            stats.streamOpen = streamed.openCount
+            stats.streamSpoolBytes = spooled
         }
         guard !inTransaction else { return }
         let busy = committer.isBusy
@@ -248,6 +260,7 @@ final class StreamApplier {
             guard let streamed, !inTransaction else { throw ReplicatorError.protocolState("unexpected \(message)") }
             if a.xid == a.subtransactionXid {
                 logger.info("stream.streamed_abort", ["xid": a.xid, "spooled_bytes": streamed.spooledBytes(a.xid)])
+                stats.addStreamed(committed: false)
             }
             try streamed.abort(xid: a.xid, subxid: a.subtransactionXid)
         case let .streamCommit(c):
@@ -355,6 +368,7 @@ final class StreamApplier {
         chunksStaged = 0
         logger.info("stream.streamed_commit", ["xid": c.xid, "end_lsn": c.endLSN.description,
                                                "spooled_bytes": streamed.spooledBytes(c.xid)])
+        stats.addStreamed(committed: true)
         var replayDecoder = PgOutputDecoder(protocolVersion: decoder.protocolVersion, insideStreamedBlock: true)
         try streamed.replay(xid: c.xid) { payload, aborted in
             let message: PgOutputMessage
