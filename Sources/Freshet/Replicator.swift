@@ -203,6 +203,7 @@ public final class Replicator: @unchecked Sendable {
         }
         if startWatcher {
             // What changed while Freshet was stopped (or during the snapshot) is handled before streaming starts.
+            TestHooks.pauseIfAskedBeforeFirstCatalogCheck()
             try watcher.reconcile(sql)
             watcher.start(settings: settings, interval: catalogCheckInterval)
         }
@@ -402,16 +403,15 @@ public final class Replicator: @unchecked Sendable {
         stats.setState(.snapshot)
         guard let snapshotName = slot.snapshotName else { throw ReplicatorError.protocolState("slot exported no snapshot") }
         // The plans were made before the slot existed: the snapshot copies the tables as its own catalog has them.
-        let (tables, changes) = try snapshotter.inSnapshot(snapshotName) { conn in
-            try SnapshotReplan.plans(planned, catalog: SourceCatalog(connection: conn), planner: planner, store: store)
+        let (tables, changes, records) = try snapshotter.inSnapshot(snapshotName) { conn in
+            let catalog = SourceCatalog(connection: conn)
+            let (plans, changes) = try SnapshotReplan.plans(planned, catalog: catalog, planner: planner, store: store)
+            return (plans, changes, try SnapshotReplan.records(plans, catalog: catalog))
         }
-        if !changes.isEmpty {
-            for c in changes {
-                logger.warn("snapshot.table_changed", ["table": c.table, "detail": c.detail,
-                                                        "action": "copied as the snapshot has it"])
-            }
-            try recordSnapshotTables(tables, ledger: setup.ledger)
+        for c in changes {
+            logger.warn("snapshot.table_changed", ["table": c.table, "detail": c.detail, "action": "copied as the snapshot has it"])
         }
+        try setup.ledger.update { $0.tables = records }
         logger.info("snapshot.start", ["slot": config.slot, "consistent_point": slot.consistentPoint.description,
                                        "tables": tables.count])
         for t in tables {

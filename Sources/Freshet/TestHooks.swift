@@ -27,7 +27,19 @@ enum TestHooks {
     /// the process creates `PATH.waiting` and waits (at most 120 s) until `PATH` exists, so a test can change the
     /// source's tables in that window.
     static func pauseIfAskedBeforeSlotCreation() {
-        guard let path = ProcessInfo.processInfo.environment["FRESHET_TEST_PAUSE_BEFORE_SLOT_CREATE"], !path.isEmpty else { return }
+        pause(ifAskedBy: "FRESHET_TEST_PAUSE_BEFORE_SLOT_CREATE")
+    }
+
+    /// `FRESHET_TEST_PAUSE_BEFORE_CATALOG_CHECK=PATH`: before the catalog watcher's first check of a run (after the
+    /// snapshot, before streaming), the process creates `PATH.waiting` and waits (at most 120 s) until `PATH` exists,
+    /// so a test can change the source's catalog between the snapshot and that check.
+    static func pauseIfAskedBeforeFirstCatalogCheck() {
+        pause(ifAskedBy: "FRESHET_TEST_PAUSE_BEFORE_CATALOG_CHECK")
+    }
+
+    /// The gate behind the pause hooks: `PATH.waiting` is created, then `PATH` awaited (at most 120 s).
+    private static func pause(ifAskedBy variable: String) {
+        guard let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty else { return }
         FileManager.default.createFile(atPath: path + ".waiting", contents: Data())
         let end = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: path) && Date() < end { usleep(20_000) }

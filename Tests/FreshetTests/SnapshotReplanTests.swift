@@ -46,6 +46,48 @@ final class SnapshotReplanTests: XCTestCase {
         XCTAssertEqual(process.wait(timeout: 60), 0, scenario.log)
     }
 
+    /// The ledger's record of each table is the snapshot's: a change made after the snapshot and before the catalog
+    /// watcher's first check (which no WAL record shows: an enum label renamed, a column retyped without a later write,
+    /// a partition truncated) is compared with what the snapshot copied, and the table is copied afresh.
+    func testChangesBetweenTheSnapshotAndTheFirstCatalogCheckAreCopied() throws {
+        let scenario = try EndToEndTests.Scenario(rows: 100)
+        defer { scenario.cleanup() }
+        let q = scenario.quotedSchema
+        try scenario.pg.sql.execute("""
+            CREATE TYPE \(q).status AS ENUM ('new', 'paid');
+            CREATE TABLE \(q).orders (id int PRIMARY KEY, s \(q).status, history \(q).status[]);
+            INSERT INTO \(q).orders SELECT g, (CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END)::\(q).status, '{new,paid}' FROM generate_series(1, 50) g;
+            CREATE TABLE \(q).sales (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+            CREATE TABLE \(q).sales_eu PARTITION OF \(q).sales FOR VALUES IN ('eu');
+            CREATE TABLE \(q).sales_us PARTITION OF \(q).sales FOR VALUES IN ('us');
+            INSERT INTO \(q).sales SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'v' || g FROM generate_series(1, 200) g;
+            """)
+        let gate = scenario.store + ".gate"
+        defer { try? FileManager.default.removeItem(atPath: gate); try? FileManager.default.removeItem(atPath: gate + ".waiting") }
+        let process = try scenario.start(environment: ["FRESHET_TEST_PAUSE_BEFORE_CATALOG_CHECK": gate])
+        defer { process.killAndWait() }
+        let end = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: gate + ".waiting") {
+            guard Date() < end, process.isRunning else { return XCTFail("freshet never reached its first catalog check:\n\(scenario.log)") }
+            usleep(20_000)
+        }
+        XCTAssertGreaterThan(scenario.checkpoint, .zero, "the snapshot is committed before the first check")
+        try scenario.pg.sql.execute("""
+            ALTER TYPE \(q).status RENAME VALUE 'paid' TO 'settled';
+            ALTER TABLE \(q).items ALTER COLUMN price TYPE numeric(10,1);
+            TRUNCATE \(q).sales_eu
+            """)
+        FileManager.default.createFile(atPath: gate, contents: Data())
+        for table in ["orders", "items", "sales"] {
+            try scenario.waitForAutomaticResync(of: "\(scenario.schema).\(table)", count: 1)
+        }
+        try scenario.waitCaughtUp()
+        try scenario.compare(tables: ["orders", "items", "sales"].map { "\(scenario.schema).\($0)" })
+        for kind in ["enum_value_renamed", "column_retyped", "partitions_changed"] {
+            XCTAssertTrue(scenario.log.contains("source.\(kind)"), "\(kind) not reported:\n\(scenario.log)")
+        }
+    }
+
     func testDifferencesNameWhatChanged() {
         let a = SourceColumn(name: "a", typeOID: 23, typeModifier: -1, notNull: true, attnum: 1)
         let b = SourceColumn(name: "b", typeOID: 25, typeModifier: -1, notNull: false, attnum: 2)

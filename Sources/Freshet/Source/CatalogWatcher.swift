@@ -101,13 +101,13 @@ final class CatalogWatcher: @unchecked Sendable {
             let name = t.qualifiedName
             let leaves = t.partitions.sorted { $0.oid < $1.oid }
             let partitions = leaves.map(\.oid)
-            let files = leaves.map { $0.fileNode ?? 0 }
             let same = recorded[name]?.oid == t.oid
-            let columns = same ? recorded[name]?.columns ?? SourceLedger.attnums(t.columns) : SourceLedger.attnums(t.columns)
-            let types = same ? recorded[name]?.types ?? SourceLedger.typeTags(t.columns) : SourceLedger.typeTags(t.columns)
-            next[name] = SourceLedger.TableRecord(oid: t.oid, partitions: partitions, columns: columns,
-                                                  partitionFiles: t.isPartitioned ? files : nil,
-                                                  enumLabels: labels[t.oid] ?? [], types: types)
+            var record = SourceLedger.TableRecord(t, enumLabels: labels[t.oid] ?? [])
+            if same {   // columns and types are the apply thread's to record, in stream order
+                if let columns = recorded[name]?.columns { record.columns = columns }
+                if let types = recorded[name]?.types { record.types = types }
+            }
+            next[name] = record
             // A label gone (renamed: enum values cannot be dropped) changed the text of every value that had it.
             if same, let before = recorded[name]?.enumLabels,
                let gone = before.first(where: { !(labels[t.oid] ?? []).contains($0) }) {
@@ -133,7 +133,7 @@ final class CatalogWatcher: @unchecked Sendable {
                     }
                 } else if record.partitions != partitions {
                     copies.append((name, .partitionsChanged, "leaf partitions \(record.partitions.count) → \(partitions.count)"))
-                } else if let before = record.partitionFiles, before.count == files.count,
+                } else if let before = record.partitionFiles, before.count == leaves.count,
                           let leaf = zip(leaves, before).first(where: { pair in pair.0.fileNode.map { $0 != pair.1 } ?? false })?.0 {
                     // TRUNCATE of a partition never reaches the stream (pgoutput publishes only the root's changes).
                     copies.append((name, .partitionsChanged, "partition \(leaf.schema).\(leaf.name) truncated or rewritten"))

@@ -51,6 +51,21 @@ struct SnapshotReplan {
         return (plans, changes)
     }
 
+    /// The ledger records of `plans` as the snapshot sees them: leaf partitions with their file nodes, columns, types
+    /// and enum labels. Recorded once the snapshot is committed, they are what the catalog watcher's first check
+    /// compares with, so an enum label renamed, a column retyped or a partition truncated after the snapshot and before
+    /// that check is seen as a change. `catalog` must be in a transaction that imported the snapshot.
+    static func records(_ plans: [TablePlan], catalog: SourceCatalog) throws -> [String: SourceLedger.TableRecord] {
+        let labels = try catalog.enumLabels(of: plans.map(\.source.oid))
+        var records: [String: SourceLedger.TableRecord] = [:]
+        for p in plans where records[p.name] == nil {
+            var table = p.source
+            if table.isPartitioned { table.partitions = try catalog.leafPartitions(of: table.oid) }
+            records[p.name] = SourceLedger.TableRecord(table, enumLabels: labels[table.oid] ?? [])
+        }
+        return records
+    }
+
     /// What differs between the planned description and the snapshot's (estimates aside).
     static func differences(_ old: SourceTable, _ now: SourceTable) -> [String] {
         var out: [String] = []

@@ -97,3 +97,14 @@ final class SourceLedgerBox: @unchecked Sendable {
         ledger = next
     }
 }
+
+extension SourceLedger.TableRecord {
+    /// The record of `table` as its description says (OID, leaf partitions and their file nodes sorted by OID,
+    /// columns, types) with the enum labels its columns use.
+    init(_ table: SourceTable, enumLabels: [String]) {
+        let leaves = table.partitions.sorted { $0.oid < $1.oid }
+        self.init(oid: table.oid, partitions: leaves.map(\.oid), columns: SourceLedger.attnums(table.columns),
+                  partitionFiles: table.isPartitioned ? leaves.map { $0.fileNode ?? 0 } : nil,
+                  enumLabels: enumLabels, types: SourceLedger.typeTags(table.columns))
+    }
+}
