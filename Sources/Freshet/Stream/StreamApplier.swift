@@ -49,6 +49,11 @@ final class StreamApplier {
     /// LSN (a commit record is at least 32 bytes long), so they order the chunks of one transaction below its
     /// in-memory rows (end LSN) and above everything earlier.
     static let chunkVersions = 30
+    /// The chunk of the open transaction being staged on its own thread (`ChunkStaging`), if any.
+    private var chunkInFlight: ChunkStaging?
+    /// `pendingSize` when the open transaction began (zero once a chunk of it is staged): what is above it is the
+    /// transaction's own.
+    private var pendingBeforeTransaction = (rows: 0, bytes: 0)
     /// End LSN of the last transaction applied to the batches.
     private(set) var appliedUpTo: UInt64
     /// The store checkpoint: everything up to it is durable (and confirmed).
@@ -133,7 +138,7 @@ final class StreamApplier {
 
     /// True while a transaction is open, rows wait for a commit, or a commit is in flight.
     var hasPendingWork: Bool {
-        inTransaction || pendingRows > 0 || writers.all.contains { $0.hasWork } || committer.hasWork
+        inTransaction || pendingRows > 0 || chunkInFlight != nil || writers.all.contains { $0.hasWork } || committer.hasWork
     }
 
     /// Waits for the commit in flight and ends the committer thread (call once the applier is no longer used).
@@ -224,6 +229,10 @@ final class StreamApplier {
     /// after the commit in flight (if any) ended.
     func abandonStaged() {
         try? committer.waitIdle()
+        if let chunk = chunkInFlight {
+            chunkInFlight = nil
+            for outcome in chunk.finish() { if case let .success(parts) = outcome.result { store.discard(parts) } }
+        }
         for w in writers.all { w.abandonStaged() }
         streamed?.removeAll()
     }
@@ -243,10 +252,18 @@ final class StreamApplier {
 
     private func apply(_ message: PgOutputMessage) throws {
         switch message {
+        case .insert, .update, .delete, .logicalMessage, .origin, .type:
+            break
+        default:
+            // Commits, schema changes and TRUNCATE act on the staged parts: the chunk in flight is among them first.
+            try finishChunk()
+        }
+        switch message {
         case let .begin(b):
             inTransaction = true
             transactionFinalLSN = b.finalLSN.value
             chunksStaged = 0
+            pendingBeforeTransaction = pendingSize
         case let .commit(c):
             guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
             try commitTransaction(end: c.endLSN.value, timestamp: c.commitTimestamp)
@@ -315,6 +332,7 @@ final class StreamApplier {
 
     /// The open transaction committed with end LSN `end`: its rows get that version (Commit, Stream Commit).
     private func commitTransaction(end: UInt64, timestamp: Int64) throws {
+        try finishChunk()
         inTransaction = false
         var hasWork = false   // one pass over the writers per commit
         for w in writers.all {
@@ -366,6 +384,7 @@ final class StreamApplier {
         inTransaction = true
         transactionFinalLSN = c.commitLSN.value
         chunksStaged = 0
+        pendingBeforeTransaction = pendingSize
         logger.info("stream.streamed_commit", ["xid": c.xid, "end_lsn": c.endLSN.description,
                                                "spooled_bytes": streamed.spooledBytes(c.xid)])
         stats.addStreamed(committed: true)
@@ -477,10 +496,21 @@ final class StreamApplier {
         rowsSinceCheck += 1
         if inTransaction && rowsSinceCheck >= 1024 {
             rowsSinceCheck = 0
-            if overLimits() {
-                // A transaction larger than the batch limits: stage what we have so memory stays bounded.
+            let size = pendingSize
+            if size.rows >= limits.maxRows || size.bytes >= limits.maxBytes
+                || size.rows - pendingBeforeTransaction.rows >= limits.maxRows / 2
+                || size.bytes - pendingBeforeTransaction.bytes >= limits.maxBytes / 2 {
+                // A transaction larger than the batch limits: stage what we have so memory stays bounded, on a
+                // thread of its own while the next chunk is decoded (after the previous chunk is staged). A chunk
+                // is staged once the transaction's own rows reach half the batch limits: with one in flight and
+                // one filling, memory holds what one batch did. (Rows of earlier transactions count only
+                // against the whole limits: a run of mid-sized transactions is committed at a Commit, as always.)
+                try finishChunk()
                 let version = nextChunkVersion()
-                try untilStored("stage") { try stageAll(openVersion: version) }
+                var jobs: [ChunkStaging.Job] = []
+                for w in writers.all { if let batch = try w.takeBatch(openVersion: version) { jobs.append(.init(writer: w, batch: batch)) } }
+                if !jobs.isEmpty { chunkInFlight = ChunkStaging(jobs: jobs, store: store) }
+                pendingBeforeTransaction = (0, 0)
                 stats.addSpill()
                 stats.recordApplied(applied, commitMicros: nil)   // progress of a large transaction
                 applied.resetCounts()
@@ -489,8 +519,13 @@ final class StreamApplier {
     }
 
     private func overLimits() -> Bool {
-        if pendingRows >= limits.maxRows { return true }
-        return writers.all.reduce(0) { $0 + $1.pendingBytes } >= limits.maxBytes
+        let size = pendingSize
+        return size.rows >= limits.maxRows || size.bytes >= limits.maxBytes
+    }
+
+    /// Rows and bytes in the tables' batches (not yet staged).
+    private var pendingSize: (rows: Int, bytes: Int) {
+        writers.all.reduce((0, 0)) { ($0.0 + $1.pendingRows, $0.1 + $1.pendingBytes) }
     }
 
     /// Runs a store write, waiting for space while the disk is full (`diskFull`); `stageAll` and `Store.commit` may be
@@ -498,6 +533,29 @@ final class StreamApplier {
     private func untilStored(_ what: String, _ write: () throws -> Void) throws {
         guard let diskFull else { return try write() }
         try diskFull.retrying(what, needed: writers.all.reduce(0) { $0 + $1.pendingBytes }, write)
+    }
+
+    /// Waits for the chunk in flight and gives its parts to their writers. A job that failed (a full disk) is staged
+    /// again here, waiting for space like every store write.
+    private func finishChunk() throws {
+        guard let chunk = chunkInFlight else { return }
+        chunkInFlight = nil
+        var failed: Error?
+        for outcome in chunk.finish() {
+            let w = outcome.job.writer
+            switch outcome.result {
+            case let .success(parts):
+                w.addStaged(parts)
+            case .failure:
+                guard failed == nil else { continue }
+                do {
+                    try untilStored("stage_chunk") { w.addStaged(try store.stage(outcome.job.batch, table: w.name, deferFsync: true)) }
+                } catch {
+                    failed = error
+                }
+            }
+        }
+        if let failed { throw failed }
     }
 
     /// Writes every table's pending batch as staged parts, the tables in parallel (each writer is touched by one
@@ -512,6 +570,7 @@ final class StreamApplier {
     /// Stages every batch and hands a commit of all staged parts and truncates with checkpoint `upTo` to the committer
     /// (after the commit in flight, if any, is done). It is confirmed once durable (`perform`).
     private func commit(upTo: UInt64) throws {
+        try finishChunk()
         let started = Date()
         var commit = StoreCommit(upTo: upTo)
         var rows = 0

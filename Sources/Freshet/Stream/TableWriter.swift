@@ -211,10 +211,31 @@ final class TableWriter {
             guard let openVersion else { preconditionFailure("open-transaction rows without a version") }
             batch.setVersions(openVersion, from: openTransactionStart)
         }
-        let parts = try store.stage(batch, table: name, deferFsync: true)   // `Store.commit` fsyncs the parts
-        if staged == nil { staged = parts } else { staged?.append(parts) }
+        addStaged(try store.stage(batch, table: name, deferFsync: true))   // `Store.commit` fsyncs the parts
         batch.removeAll()
         openTransactionStart = 0
+    }
+
+    /// Hands the batch over to be staged on another thread (a chunk of a large transaction, `ChunkStaging`): rows of
+    /// the open transaction get `openVersion`, and the writer goes on with an empty batch. nil when the batch is empty.
+    /// The parts come back through `addStaged`.
+    func takeBatch(openVersion: UInt64) throws -> RowBatch? {
+        if schemaPending {
+            try store.defineTable(name, schema: schema, partitioning: try store.manifest(name).partitioning)
+            schemaPending = false
+        }
+        guard batch.count > 0 else { return nil }
+        if openTransactionStart < batch.count { batch.setVersions(openVersion, from: openTransactionStart) }
+        var taken = RowBatch(columns: mappings.map(\.definition))
+        taken.reserveCapacity(batch.count)
+        swap(&taken, &batch)
+        openTransactionStart = 0
+        return taken
+    }
+
+    /// Adds parts staged from a batch this writer handed over (`takeBatch`).
+    func addStaged(_ parts: StagedParts) {
+        if staged == nil { staged = parts } else { staged?.append(parts) }
     }
 
     /// Forgets uncommitted work (after a lost connection the transaction is streamed again).
