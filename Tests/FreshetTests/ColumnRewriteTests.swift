@@ -97,11 +97,7 @@ final class ColumnRewriteTests: XCTestCase {
         let s = try Scenario(rows: 100)
         defer { s.cleanup() }
         let q = s.quotedSchema
-        try s.pg.sql.execute("""
-            CREATE TYPE \(q).status AS ENUM ('new', 'paid');
-            CREATE TABLE \(q).orders (id int PRIMARY KEY, s \(q).status, history \(q).status[]);
-            INSERT INTO \(q).orders SELECT g, (CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END)::\(q).status, '{new,paid}' FROM generate_series(1, 50) g;
-            """)
+        try s.createEnumOrders()
         let process = try s.startCaughtUp()
         defer { process.killAndWait() }
         try s.pg.sql.execute("ALTER TYPE \(q).status RENAME VALUE 'paid' TO 'settled'; ALTER TYPE \(q).status ADD VALUE 'void'")

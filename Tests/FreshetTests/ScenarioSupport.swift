@@ -25,6 +25,16 @@ extension EndToEndTests.Scenario {
         try compare(tables: tables ?? [table], file: file, line: line)
     }
 
+    /// Creates `status` (an enum of 'new' and 'paid') and `orders` (id, a status, a status[] history) with 50 rows.
+    func createEnumOrders() throws {
+        let q = quotedSchema
+        try pg.sql.execute("""
+            CREATE TYPE \(q).status AS ENUM ('new', 'paid');
+            CREATE TABLE \(q).orders (id int PRIMARY KEY, s \(q).status, history \(q).status[]);
+            INSERT INTO \(q).orders SELECT g, (CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END)::\(q).status, '{new,paid}' FROM generate_series(1, 50) g;
+            """)
+    }
+
     /// The store's log so far.
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 

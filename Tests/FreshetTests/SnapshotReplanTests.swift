@@ -53,10 +53,8 @@ final class SnapshotReplanTests: XCTestCase {
         let scenario = try EndToEndTests.Scenario(rows: 100)
         defer { scenario.cleanup() }
         let q = scenario.quotedSchema
+        try scenario.createEnumOrders()
         try scenario.pg.sql.execute("""
-            CREATE TYPE \(q).status AS ENUM ('new', 'paid');
-            CREATE TABLE \(q).orders (id int PRIMARY KEY, s \(q).status, history \(q).status[]);
-            INSERT INTO \(q).orders SELECT g, (CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END)::\(q).status, '{new,paid}' FROM generate_series(1, 50) g;
             CREATE TABLE \(q).sales (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
             CREATE TABLE \(q).sales_eu PARTITION OF \(q).sales FOR VALUES IN ('eu');
             CREATE TABLE \(q).sales_us PARTITION OF \(q).sales FOR VALUES IN ('us');

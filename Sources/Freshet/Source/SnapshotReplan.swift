@@ -52,7 +52,7 @@ struct SnapshotReplan {
     }
 
     /// The ledger records of `plans` as the snapshot sees them: leaf partitions with their file nodes, columns, types
-    /// and enum labels. Recorded once the snapshot is committed, they are what the catalog watcher's first check
+    /// and enum labels. Written to the ledger before the copy starts, they are what the catalog watcher's first check
     /// compares with, so an enum label renamed, a column retyped or a partition truncated after the snapshot and before
     /// that check is seen as a change. `catalog` must be in a transaction that imported the snapshot.
     static func records(_ plans: [TablePlan], catalog: SourceCatalog) throws -> [String: SourceLedger.TableRecord] {

@@ -260,10 +260,7 @@ final class StreamApplier {
         }
         switch message {
         case let .begin(b):
-            inTransaction = true
-            transactionFinalLSN = b.finalLSN.value
-            chunksStaged = 0
-            pendingBeforeTransaction = pendingSize
+            beginTransaction(finalLSN: b.finalLSN.value)
         case let .commit(c):
             guard inTransaction else { throw ReplicatorError.protocolState("Commit without Begin at \(c.endLSN)") }
             try commitTransaction(end: c.endLSN.value, timestamp: c.commitTimestamp)
@@ -330,6 +327,14 @@ final class StreamApplier {
         }
     }
 
+    /// A transaction opens (Begin, or the replay of a streamed one) whose commit record is at `finalLSN`.
+    private func beginTransaction(finalLSN: UInt64) {
+        inTransaction = true
+        transactionFinalLSN = finalLSN
+        chunksStaged = 0
+        pendingBeforeTransaction = pendingSize
+    }
+
     /// The open transaction committed with end LSN `end`: its rows get that version (Commit, Stream Commit).
     private func commitTransaction(end: UInt64, timestamp: Int64) throws {
         try finishChunk()
@@ -381,10 +386,7 @@ final class StreamApplier {
     /// its aborted subtransactions. Relation and Type messages are always applied (PostgreSQL sends a relation's
     /// description once per streamed transaction, whichever subtransaction used it first).
     private func applyStreamed(_ c: PgOutputMessage.StreamCommit, from streamed: StreamedTransactions) throws {
-        inTransaction = true
-        transactionFinalLSN = c.commitLSN.value
-        chunksStaged = 0
-        pendingBeforeTransaction = pendingSize
+        beginTransaction(finalLSN: c.commitLSN.value)
         logger.info("stream.streamed_commit", ["xid": c.xid, "end_lsn": c.endLSN.description,
                                                "spooled_bytes": streamed.spooledBytes(c.xid)])
         stats.addStreamed(committed: true)
