@@ -82,6 +82,26 @@ struct PartWriter {
         count(batch, rows: 0..<batch.count)
     }
 
+    /// Appends the rows of `batch` at `order` (indexes in (key, _version) order, no two with the same key and version),
+    /// gathering one row group at a time: a part's values are copied a row group's worth at a time, never as a whole
+    /// sorted copy of the batch (which, for a 32 MiB stream batch, held as much memory again while it was staged).
+    mutating func append(_ batch: RowBatch, order: [Int]) throws {
+        if order.count == batch.count && order.elementsEqual(0..<batch.count) { return try append(sorted: batch) }
+        guard pending.count == 0 else {
+            for r in order { try append(from: batch, row: r) }
+            return
+        }
+        let ranges = batch.rowRanges(of: order, maxRows: rowGroupRows, maxBytes: rowGroupBytes)
+        if ranges.count <= 1 { return try append(sorted: batch.gathered(order)) }
+        try openWriter()
+        for range in ranges {
+            let group = batch.gathered(Array(order[range]))
+            try writer!.write(group)
+            try writer!.endRowGroup()
+            count(group, rows: 0..<group.count)
+        }
+    }
+
     /// Appends a row assembled by the merge into `pending` through `body`.
     mutating func appendBuilt(_ body: (inout RowBatch) -> Void) throws {
         body(&pending)

@@ -299,14 +299,24 @@ public struct RowBatch: Sendable {
         // Snapshots read tables in heap order, which for serial keys is usually key order already: one pass of
         // comparisons instead of a sort plus a copy of every column.
         if isSorted(keys: keys) { return self }
-        var perm = Array(0..<count)
-        perm.sort { i, j in
+        return gathered(keyOrder(of: Array(0..<count), keys: keys))
+    }
+
+    /// `rows` (indexes into the batch) in (key, _version) order; rows equal in both keep their order in `rows`.
+    /// Returns `rows` itself when they are in that order already (one pass of comparisons, no sort).
+    func keyOrder(of rows: [Int], keys: [Int]) -> [Int] {
+        if isSorted(rows, keys: keys) { return rows }
+        var order = rows
+        // A stable order: ties broken by position in `rows`, which the sort's comparison cannot see.
+        var position = [Int](repeating: 0, count: count)
+        for (k, r) in rows.enumerated() { position[r] = k }
+        order.sort { i, j in
             let c = RowBatch.compareKeys(self, i, self, j, keys)
             if c != 0 { return c < 0 }
             if versions[i] != versions[j] { return versions[i] < versions[j] }
-            return i < j
+            return position[i] < position[j]
         }
-        return gathered(perm)
+        return order
     }
 
     /// True when the rows are already in (key, _version) order.
@@ -317,6 +327,28 @@ public struct RowBatch: Sendable {
             if c > 0 || c == 0 && versions[r - 1] > versions[r] { return false }
         }
         return true
+    }
+
+    /// True when `rows` are in (key, _version) order.
+    private func isSorted(_ rows: [Int], keys: [Int]) -> Bool {
+        guard rows.count > 1 else { return true }
+        for k in 1..<rows.count {
+            let a = rows[k - 1], b = rows[k]
+            let c = RowBatch.compareKeys(self, a, self, b, keys)
+            if c > 0 || c == 0 && versions[a] > versions[b] { return false }
+        }
+        return true
+    }
+
+    /// True when two neighbours in `order` (rows in (key, _version) order) have the same key and version: a
+    /// transaction changed the row twice, and `collapsingEqualVersions` must make one row of them.
+    func hasEqualVersions(in order: [Int], keys: [Int]) -> Bool {
+        guard order.count > 1 else { return false }
+        for k in 1..<order.count where versions[order[k]] == versions[order[k - 1]]
+            && RowBatch.compareKeys(self, order[k], self, order[k - 1], keys) == 0 {
+            return true
+        }
+        return false
     }
 
     /// The values of byte column `src` at `rows`, in that order: one arena of exactly the right size, filled value by
@@ -388,6 +420,12 @@ extension RowBatch {
     /// Consecutive row ranges covering the batch, each of at most `maxRows` rows and at most about `maxBytes` bytes
     /// counted as `approximateBytes` does (a range holds at least one row).
     func rowRanges(maxRows: Int, maxBytes: Int) -> [Range<Int>] {
+        rowRanges(of: nil, maxRows: maxRows, maxBytes: maxBytes)
+    }
+
+    /// Consecutive ranges of positions in `order` (row indexes; nil: every row in place), each of at most `maxRows`
+    /// rows and at most about `maxBytes` bytes counted as `approximateBytes` does (a range holds at least one row).
+    func rowRanges(of order: [Int]?, maxRows: Int, maxBytes: Int) -> [Range<Int>] {
         var fixed = 9
         for b in buffers {
             switch b.storage {
@@ -396,21 +434,23 @@ extension RowBatch {
             }
         }
         let byteColumns = buffers.indices.filter { buffers[$0].storage == .bytes }
+        let n = order?.count ?? count
         var ranges: [Range<Int>] = []
         var start = 0, bytes = 0
-        for r in 0..<count {
+        for k in 0..<n {
+            let r = order?[k] ?? k
             var size = fixed
             for c in byteColumns {
                 size += buffers[c].ends[r] - (r == 0 ? 0 : buffers[c].ends[r - 1])
             }
-            if r > start && (r - start >= maxRows || bytes + size > maxBytes) {
-                ranges.append(start..<r)
-                start = r
+            if k > start && (k - start >= maxRows || bytes + size > maxBytes) {
+                ranges.append(start..<k)
+                start = k
                 bytes = 0
             }
             bytes += size
         }
-        if start < count { ranges.append(start..<count) }
+        if start < n { ranges.append(start..<n) }
         return ranges
     }
 

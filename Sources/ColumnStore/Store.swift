@@ -361,17 +361,31 @@ public final class Store: @unchecked Sendable {
         let byPartition = m.partitioning.rowsByPartition(batch, columnIndex: pcol, keyIndexes: keys)
         var staged = StagedParts(table: table, parts: [])
         for (partition, rows) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let sorted = (byPartition.count == 1 ? batch : batch.gathered(rows)).sorted(keys: keys).collapsingEqualVersions(keys: keys)
-            let versions = sorted.versions
+            // The partition's rows in (key, _version) order, as indexes: the part writer gathers them a row group at a
+            // time. Two changes of one key with one version (a transaction changed the row twice) are collapsed into
+            // one row first, on a sorted copy of the partition's rows.
+            let order = batch.keyOrder(of: rows, keys: keys)
+            let collapsed = batch.hasEqualVersions(in: order, keys: keys)
+                ? batch.gathered(order).collapsingEqualVersions(keys: keys) : nil
+            let rowCount = collapsed?.count ?? order.count
+            var minVersion = UInt64.max, maxVersion = UInt64.min
+            for r in order {
+                minVersion = min(minVersion, batch.versions[r])
+                maxVersion = max(maxVersion, batch.versions[r])
+            }
             var w = try PartWriter(table: table, tableDirectory: tableDirectory(table), partition: partition,
-                                   columns: current.columns, schemaVersion: current.version, level: options.level(forRows: sorted.count),
+                                   columns: current.columns, schemaVersion: current.version, level: options.level(forRows: rowCount),
                                    rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
-                                   versionBounds: (versions.min() ?? 0, versions.max() ?? 0), durable: !deferFsync, staged: true,
-                                   dictionaryMemory: dictionaryMemory(table))
+                                   versionBounds: order.isEmpty ? (0, 0) : (minVersion, maxVersion), durable: !deferFsync,
+                                   staged: true, dictionaryMemory: dictionaryMemory(table))
             do {
-                try w.append(sorted: sorted)
+                if let collapsed { try w.append(sorted: collapsed) } else { try w.append(batch, order: order) }
                 if var e = try w.finish() {
-                    e.uniqueKeys = sorted.count < 2 || (1..<sorted.count).allSatisfy { RowBatch.compareKeys(sorted, $0 - 1, sorted, $0, keys) != 0 }
+                    e.uniqueKeys = collapsed.map { c in
+                        c.count < 2 || (1..<c.count).allSatisfy { RowBatch.compareKeys(c, $0 - 1, c, $0, keys) != 0 }
+                    } ?? (order.count < 2 || (1..<order.count).allSatisfy {
+                        RowBatch.compareKeys(batch, order[$0 - 1], batch, order[$0], keys) != 0
+                    })
                     staged.parts.append(e)
                 }
             } catch {

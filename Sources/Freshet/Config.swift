@@ -76,9 +76,8 @@ public struct Config: Sendable, Equatable {
     /// When a batch is committed to the store.
     public struct BatchLimits: Sendable, Equatable {
         public var maxRows: Int = 200_000
-        /// Bytes of values pending across tables (`RowBatch.approximateBytes`). Staging a batch holds it about twice
-        /// (the batch and its key-sorted copy), so this is about half of the batch's share of the memory bound
-        /// (docs/replication.md "Memory").
+        /// Bytes of values pending across tables (`RowBatch.approximateBytes`). Staging a batch holds it plus one
+        /// row group gathered in key order at a time (docs/replication.md "Memory").
         public var maxBytes: Int = 32 << 20
         /// Sets how long a batch may grow while events are still queued (catching up): it is committed once its oldest
         /// change was received `max(1 s, 4 × maxAge)` seconds ago (`CommitPolicy`). A caught-up stream does not wait for

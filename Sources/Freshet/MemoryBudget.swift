@@ -8,7 +8,7 @@ import Glibc
 /// | holder | bound |
 /// |---|---|
 /// | replication messages queued for the apply thread | `queueBytes`, counting each message's payload plus `queuedMessageOverhead` |
-/// | pending stream batches (all tables) | `Config.BatchLimits.maxBytes` (32 MiB), held about twice while a batch is staged (it and its key-sorted copy); a large transaction's chunks are staged once its own rows reach half that, one staging while the next fills (`ChunkStaging`) |
+/// | pending stream batches (all tables) | `Config.BatchLimits.maxBytes` (32 MiB), plus one row group's worth while a batch is staged (`PartWriter` gathers the rows in key order a row group at a time, never a sorted copy of the whole batch); a large transaction's chunks are staged once its own rows reach half that, one staging while the next fills (`ChunkStaging`) |
 /// | snapshot and resync workers | the same batch limits, shared among the workers |
 /// | streamed in-progress transactions (`streamInProgress`) | one 1 MiB spool write buffer; replay reads 4 MiB chunks (`StreamedTransactions`) |
 /// | a part's row group, written or read | `StoreOptions.rowGroupBytes` (4 MiB); a merge holds one per input (at most `mergeMaxParts`, 8) plus its output's |

@@ -54,6 +54,73 @@ final class StagedRowGroupTests: XCTestCase {
         XCTAssertEqual(seen, rows)
     }
 
+    /// A stream batch arrives in commit order, not key order: each partition's rows are written in (key, _version)
+    /// order, gathered a row group at a time (no sorted copy of the whole batch), and every row group stays within the
+    /// limits. Later versions of a key follow earlier ones, so readers see the newest.
+    func testUnsortedBatchIsWrittenInKeyOrderOneRowGroupAtATime() throws {
+        let dir = try makeTempDirectory(self).appendingPathComponent("store")
+        var options = StoreOptions()
+        options.rowGroupRows = 250
+        options.rowGroupBytes = 30_000
+        let store = try Store.open(at: dir, identity: testIdentity, options: options)
+        try store.defineTable("public.t", schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 3))
+        var batch = RowBatch(columns: Self.columns)
+        let keys = 3_000
+        func text(_ id: Int, _ version: Int) -> String { String(repeating: "w\(version)", count: id % 89) }
+        // Every key once at version 10 in a shuffled order, then every fifth key again at version 20.
+        var rng = SystemRandomNumberGenerator()
+        let ids = Array(0..<keys).shuffled(using: &rng) + Array(stride(from: 0, to: keys, by: 5)).shuffled(using: &rng)
+        var seenOnce = Set<Int>()
+        for id in ids {
+            let version = seenOnce.insert(id).inserted ? 10 : 20
+            batch.append(Int64(id), column: 0)
+            batch.append(Int64(version), column: 1)
+            batch.append(text(id, version), column: 2)
+            batch.append(decimal128: Int128(id), column: 3)
+            batch.finishRow(version: UInt64(version))
+        }
+        var commit = StoreCommit(upTo: 20)
+        commit.add(try store.stage(batch, table: "public.t"))
+        try store.commit(commit)
+
+        let parts = try store.manifest("public.t").parts
+        XCTAssertEqual(parts.count, 3)
+        XCTAssertEqual(parts.map(\.rows).reduce(0, +), ids.count)
+        for part in parts {
+            let file = try ParquetFileReader(path: store.tableDirectory("public.t").appendingPathComponent(part.path).path)
+            XCTAssertGreaterThan(file.rowGroups.count, 1)
+            for g in file.rowGroups { XCTAssertLessThanOrEqual(g.rowCount, 250) }
+            XCTAssertEqual([part.minVersion, part.maxVersion], [10, 20])
+            XCTAssertEqual(part.uniqueKeys, false)
+        }
+        var reader = try store.read("public.t")
+        var newest = [Int: Int]()
+        while let b = try reader.next() {
+            for r in 0..<b.count {
+                let id = Int(b.int64(r, 0)), version = Int(b.int64(r, 1))
+                XCTAssertEqual(b.string(r, 2), text(id, version))
+                XCTAssertEqual(b.int128(r, 3), Int128(id))
+                newest[id] = version
+            }
+        }
+        XCTAssertEqual(newest.count, keys)
+        for (id, version) in newest { XCTAssertEqual(version, id % 5 == 0 ? 20 : 10, "key \(id)") }
+
+        // Within each part file, rows are in (key, _version) order.
+        for part in parts {
+            let file = try PartFileReader(url: store.tableDirectory("public.t").appendingPathComponent(part.path), table: "public.t")
+            var last: (Int64, UInt64)?
+            for g in 0..<file.rowGroupCount {
+                let b = try file.readRowGroup(g, columns: nil)
+                for r in 0..<b.count {
+                    let now = (b.int64(r, 0), b.versions[r])
+                    if let last { XCTAssertTrue(last < now, "\(last) then \(now) in \(part.path)") }
+                    last = now
+                }
+            }
+        }
+    }
+
     func testRowRangesHonourBothLimits() {
         var batch = RowBatch(columns: [.init("id", .int64), .init("s", .string)])
         for id in 0..<100 {
