@@ -135,6 +135,7 @@ public struct SourceCatalog {
             table.replicaIdentityColumns = try connection.query("""
                 SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
                 WHERE i.indrelid = $1::oid AND i.indisreplident
+                ORDER BY array_position(i.indkey::int2[], a.attnum)
                 """, [String(oid)]).rows.compactMap { $0[0] }
         }
         return table

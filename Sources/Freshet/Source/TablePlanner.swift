@@ -89,8 +89,9 @@ struct TablePlanner: Sendable {
         mappings(r.columns.map { ($0.name, $0.typeOID, $0.typeModifier) })
     }
 
-    /// The key: configured key columns (with REPLICA IDENTITY FULL), else the primary key. A table whose replica
-    /// identity is NOTHING has none.
+    /// The key: configured key columns (with REPLICA IDENTITY FULL), else the primary key, else the columns of the
+    /// replica identity index (`REPLICA IDENTITY USING INDEX`: a unique index on NOT NULL columns, which every DELETE
+    /// and key change carries). A table whose replica identity is NOTHING has none.
     func keyColumns(_ t: SourceTable) throws -> [String] {
         let name = t.qualifiedName
         // Published, a table without a replica identity makes PostgreSQL refuse its UPDATEs and DELETEs on the source.
@@ -112,8 +113,9 @@ struct TablePlanner: Sendable {
             return key
         }
         guard !t.primaryKey.isEmpty else {
+            if t.replicaIdentity == "i", !t.replicaIdentityColumns.isEmpty { return t.replicaIdentityColumns }
             throw UnreplicableTable(table: name, reason: "it has no primary key, so its updates and deletes cannot be keyed",
-                                    fix: "add a primary key, or set REPLICA IDENTITY FULL and give its key columns in the config (tableSettings.\(jsonKey).key), or exclude it")
+                                    fix: "add a primary key; or make a unique index on NOT NULL columns its replica identity (ALTER TABLE \(t.quotedName) REPLICA IDENTITY USING INDEX ...), which becomes the key; or set REPLICA IDENTITY FULL and give its key columns in the config (tableSettings.\(jsonKey).key); or exclude it")
         }
         return t.primaryKey
     }
