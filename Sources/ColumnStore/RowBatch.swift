@@ -320,20 +320,11 @@ public struct RowBatch: Sendable {
     }
 
     /// True when the rows are already in (key, _version) order.
-    func isSorted(keys: [Int]) -> Bool {
-        guard count > 1 else { return true }
-        for r in 1..<count {
-            let c = RowBatch.compareKeys(self, r - 1, self, r, keys)
-            if c > 0 || c == 0 && versions[r - 1] > versions[r] { return false }
-        }
-        return true
-    }
+    func isSorted(keys: [Int]) -> Bool { isSorted(0..<count, keys: keys) }
 
-    /// True when `rows` are in (key, _version) order.
-    private func isSorted(_ rows: [Int], keys: [Int]) -> Bool {
-        guard rows.count > 1 else { return true }
-        for k in 1..<rows.count {
-            let a = rows[k - 1], b = rows[k]
+    /// True when the rows at `rows` (indexes, in that order) are in (key, _version) order.
+    private func isSorted<C: Collection>(_ rows: C, keys: [Int]) -> Bool where C.Element == Int {
+        for (a, b) in zip(rows, rows.dropFirst()) {
             let c = RowBatch.compareKeys(self, a, self, b, keys)
             if c > 0 || c == 0 && versions[a] > versions[b] { return false }
         }

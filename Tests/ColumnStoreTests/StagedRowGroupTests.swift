@@ -10,12 +10,7 @@ final class StagedRowGroupTests: XCTestCase {
                                               .init("s", .string), .init("d", .decimal(precision: 30, scale: 2))]
 
     func testLargeBatchIsSplitIntoBoundedRowGroups() throws {
-        let dir = try makeTempDirectory(self).appendingPathComponent("store")
-        var options = StoreOptions()
-        options.rowGroupRows = 300
-        options.rowGroupBytes = 40_000
-        let store = try Store.open(at: dir, identity: testIdentity, options: options)
-        try store.defineTable("public.t", schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 1))
+        let store = try makeStore(rowGroupRows: 300, rowGroupBytes: 40_000, buckets: 1)
         var batch = RowBatch(columns: Self.columns)
         let rows = 2_000
         func text(_ id: Int) -> String { String(repeating: "v\(id % 10)", count: id % 97) }
@@ -58,12 +53,7 @@ final class StagedRowGroupTests: XCTestCase {
     /// order, gathered a row group at a time (no sorted copy of the whole batch), and every row group stays within the
     /// limits. Later versions of a key follow earlier ones, so readers see the newest.
     func testUnsortedBatchIsWrittenInKeyOrderOneRowGroupAtATime() throws {
-        let dir = try makeTempDirectory(self).appendingPathComponent("store")
-        var options = StoreOptions()
-        options.rowGroupRows = 250
-        options.rowGroupBytes = 30_000
-        let store = try Store.open(at: dir, identity: testIdentity, options: options)
-        try store.defineTable("public.t", schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: 3))
+        let store = try makeStore(rowGroupRows: 250, rowGroupBytes: 30_000, buckets: 3)
         var batch = RowBatch(columns: Self.columns)
         let keys = 3_000
         func text(_ id: Int, _ version: Int) -> String { String(repeating: "w\(version)", count: id % 89) }
@@ -119,6 +109,16 @@ final class StagedRowGroupTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A store with table `public.t` (`columns`, keyed by id) in `buckets` hash partitions, and small row groups.
+    private func makeStore(rowGroupRows: Int, rowGroupBytes: Int, buckets: Int) throws -> Store {
+        var options = StoreOptions()
+        options.rowGroupRows = rowGroupRows
+        options.rowGroupBytes = rowGroupBytes
+        let store = try Store.open(at: try makeTempDirectory(self).appendingPathComponent("store"), identity: testIdentity, options: options)
+        try store.defineTable("public.t", schema: TableSchema(columns: Self.columns, keyColumns: ["id"]), partitioning: .keyHash(buckets: buckets))
+        return store
     }
 
     func testRowRangesHonourBothLimits() {

@@ -66,11 +66,7 @@ final class ReplicaIdentityTests: XCTestCase {
             """)
         let process = try s.startCaughtUp()
         defer { process.killAndWait() }
-        let manifests = try FileManager.default.contentsOfDirectory(atPath: s.store + "/tables").compactMap {
-            FileManager.default.contents(atPath: "\(s.store)/tables/\($0)/manifest.json")
-                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        }
-        let manifest = try XCTUnwrap(manifests.first { $0["table"] as? String == table }, s.log)
+        let manifest = try XCTUnwrap(try s.storeManifests().first { $0["table"] as? String == table }, s.log)
         XCTAssertEqual(manifest["keyColumns"] as? [String], ["region", "code"])
         try s.pg.sql.execute("""
             INSERT INTO \(q).nopk SELECT 'new' || g, 'n' || g, 7, g FROM generate_series(1, 20) g;

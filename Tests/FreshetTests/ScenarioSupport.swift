@@ -49,12 +49,16 @@ extension EndToEndTests.Scenario {
 
     /// The store's table names, from their manifests.
     func storeTables() throws -> [String] {
+        try storeManifests().compactMap { $0["table"] as? String }.sorted()
+    }
+
+    /// The store's manifests, each as decoded JSON.
+    func storeManifests() throws -> [[String: Any]] {
         let dir = store + "/tables"
         return try FileManager.default.contentsOfDirectory(atPath: dir).compactMap { name in
-            guard let data = FileManager.default.contents(atPath: "\(dir)/\(name)/manifest.json"),
-                  let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-            return json["table"] as? String
-        }.sorted()
+            guard let data = FileManager.default.contents(atPath: "\(dir)/\(name)/manifest.json") else { return nil }
+            return try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        }
     }
 
     /// The rows of `freshet scan TABLE --format jsonl` (only `columns` when given), each a JSON object.

@@ -351,7 +351,7 @@ final class StreamApplier {
         }
         stats.recordApplied(applied, commitMicros: timestamp + PostgresValue.unixEpochOffsetMicros)
         applied.removeAll()
-        if overLimits() { try commit(upTo: appliedUpTo) }   // the rest of the policy is `tick`'s, once the chunk is applied
+        if overLimits(pendingSize) { try commit(upTo: appliedUpTo) }   // the rest of the policy is `tick`'s, once the chunk is applied
     }
 
     // MARK: streamed transactions
@@ -499,7 +499,7 @@ final class StreamApplier {
         if inTransaction && rowsSinceCheck >= 1024 {
             rowsSinceCheck = 0
             let size = pendingSize
-            if size.rows >= limits.maxRows || size.bytes >= limits.maxBytes
+            if overLimits(size)
                 || size.rows - pendingBeforeTransaction.rows >= limits.maxRows / 2
                 || size.bytes - pendingBeforeTransaction.bytes >= limits.maxBytes / 2 {
                 // A transaction larger than the batch limits: stage what we have so memory stays bounded, on a
@@ -520,9 +520,9 @@ final class StreamApplier {
         }
     }
 
-    private func overLimits() -> Bool {
-        let size = pendingSize
-        return size.rows >= limits.maxRows || size.bytes >= limits.maxBytes
+    /// True when `size` (the pending rows and bytes) reaches the batch limits.
+    private func overLimits(_ size: (rows: Int, bytes: Int)) -> Bool {
+        size.rows >= limits.maxRows || size.bytes >= limits.maxBytes
     }
 
     /// Rows and bytes in the tables' batches (not yet staged).
@@ -534,7 +534,7 @@ final class StreamApplier {
     /// retried as they are (a failed stage keeps its batch and removes its partial file).
     private func untilStored(_ what: String, _ write: () throws -> Void) throws {
         guard let diskFull else { return try write() }
-        try diskFull.retrying(what, needed: writers.all.reduce(0) { $0 + $1.pendingBytes }, write)
+        try diskFull.retrying(what, needed: pendingSize.bytes, write)
     }
 
     /// Waits for the chunk in flight and gives its parts to their writers. A job that failed (a full disk) is staged
