@@ -4,7 +4,7 @@
     Tools/bench [--schema all|shop,wide,pgbench] [--orders N] [--wide-orders N] [--pgbench-scale S] [--runs K]
                 [--big-tx-rows N] [--small-tx N] [--backlog-seconds S] [--rate TX_PER_S] [--freshness-seconds S]
                 [--max-age-ms N] [--freshet BIN] [--only snapshot,catchup,freshness,query,clickhouse]
-                [--keep-templates] [--out FILE]
+                [--keep-templates] [--keep-work] [--out FILE]
 
 Runs on the sandbox PostgreSQL (Tools/pg-sandbox), one bench schema after the other (--schema, default all three),
 each in a database of its own, `freshet_bench_NAME`, made fresh from a seeded template database
@@ -22,7 +22,7 @@ and (unless --keep-templates, which keeps them for the next run) the templates a
 failure or Ctrl-C. Each measure runs K times per schema (default 3; all runs of one measure before the next, so the
 snapshots read the data as seeded) and the median of the runs is reported for every number, peak RSS included.
 Work files (stores, logs) live in ${TMPDIR:-/tmp}/freshet-bench-XXXXXX/NAME, removed at the end (kept, and named
-in the log, when the run failed). On the 2-core development VM, a default-size
+in the log, when the run failed or with --keep-work, to query or profile the stores afterwards). On the 2-core development VM, a default-size
 run of all three schemas took 12 minutes with --runs 1 (seeding included); the default --runs 3 takes about 30.
 
 Measures
@@ -1589,6 +1589,7 @@ def parse_args(argv):
     p.add_argument("--wide-orders", type=positive, default=None)
     p.add_argument("--pgbench-scale", type=positive, default=None)
     p.add_argument("--keep-templates", action="store_true")
+    p.add_argument("--keep-work", action="store_true")
     p.add_argument("--runs", type=positive, default=3)
     p.add_argument("--big-tx-rows", type=positive, default=1_000_000)
     p.add_argument("--small-tx", type=positive, default=200_000)
@@ -1655,7 +1656,7 @@ def main(argv):
                 drop_databases(base_url, b.spec, a.keep_templates)
             except BenchError as e:
                 log(f"could not drop the bench's slots/databases of {b.spec.name}: {e}")
-        if done:
+        if done and not a.keep_work:
             shutil.rmtree(work_root, ignore_errors=True)
         else:
             log(f"work files (stores, logs) kept in {work_root}")
