@@ -22,8 +22,8 @@ and (unless --keep-templates, which keeps them for the next run) the templates a
 failure or Ctrl-C. Each measure runs K times per schema (default 3; all runs of one measure before the next, so the
 snapshots read the data as seeded) and the median of the runs is reported for every number, peak RSS included.
 Work files (stores, logs) live in ${TMPDIR:-/tmp}/freshet-bench-XXXXXX/NAME, removed at the end (kept, and named
-in the log, when the run failed or with --keep-work, to query or profile the stores afterwards). On the 2-core development VM, a default-size
-run of all three schemas took 12 minutes with --runs 1 (seeding included); the default --runs 3 takes about 30.
+in the log, when the run failed or with --keep-work, to query or profile the stores afterwards). On the 2-core
+development VM, a default-size run of all three schemas took 12 minutes with --runs 1 (seeding included); the default --runs 3 takes about 30.
 
 Measures
   1. snapshot: `freshet run` into a fresh store (new slot and publication) until its log says `snapshot.committed`
