@@ -77,9 +77,11 @@ struct BoundPredicate: Sendable {
             guard c == predicate.column else { return true }
             if name == "null" { return false }
             let bucket = spec.partition(of: literal, row: 0, columnIndex: 0, keyIndexes: [])
+            if predicate.op == .eq { return name == bucket }
+            // Names order like their times only as plain AD dates of 4-digit years; keep anything else.
+            guard PartitionSpec.isPlainTimeBucket(name), PartitionSpec.isPlainTimeBucket(bucket) else { return true }
             switch predicate.op {
-            case .eq: return name == bucket
-            case .ne: return true
+            case .eq, .ne: return true
             case .lt, .le: return name <= bucket
             case .gt, .ge: return name >= bucket
             }

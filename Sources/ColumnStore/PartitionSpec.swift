@@ -52,7 +52,10 @@ public enum PartitionSpec: Sendable, Hashable {
         }
     }
 
-    /// Directory name of the partition of `row` (`columnIndex` = index of the partitioning column in `batch`).
+    /// Directory name of the partition of `row` (`columnIndex` = index of the partitioning column in `batch`):
+    /// `all`, `h=NNN`, `v=` + the escaped value (cut and hashed past 240 bytes, `BoundedName`), a day / month / year
+    /// (`2024-05-01`, `2024-05`, `2024`; BC and 5-digit years as `ValueText` prints them), `infinity`, `-infinity`,
+    /// or `null`.
     func partition(of batch: RowBatch, row: Int, columnIndex: Int?, keyIndexes: [Int]) -> String {
         switch self {
         case .none: return "all"
@@ -61,14 +64,19 @@ public enum PartitionSpec: Sendable, Hashable {
         case .value:
             guard let c = columnIndex, !batch.isNull(row, c), !batch.isUnchanged(row, c),
                   let text = ValueText.render(batch, row, c) else { return "null" }
-            return "v=" + PartitionSpec.escape(text)
+            return BoundedName.bounded("v=" + PartitionSpec.escape(text), identity: text)
         case let .time(_, bucket):
             guard let c = columnIndex, !batch.isNull(row, c), !batch.isUnchanged(row, c) else { return "null" }
             let v = batch.int64(row, c)
+            let isDate = batch.columns[c].type == .date
+            // ±infinity get partitions of their own (and a day count of them would overflow).
+            if v == (isDate ? ValueText.dateInfinity : ValueText.timestampInfinity) { return "infinity" }
+            if v == (isDate ? ValueText.dateNegativeInfinity : ValueText.timestampNegativeInfinity) { return "-infinity" }
             let days: Int64
-            if batch.columns[c].type == .date { days = v } else {
+            if isDate { days = v } else {
                 let perDay: Int64 = 86_400_000_000
-                days = v >= 0 ? v / perDay : (v - perDay + 1) / perDay
+                let (q, r) = v.quotientAndRemainder(dividingBy: perDay)
+                days = r < 0 ? q - 1 : q
             }
             return PartitionSpec.bucketName(days: days, bucket)
         }
@@ -93,6 +101,18 @@ public enum PartitionSpec: Sendable, Hashable {
         var out = [String: [Int]]()
         for (i, rows) in buckets.enumerated() where !rows.isEmpty { out[PartitionSpec.keyHashName(i)] = rows }
         return out
+    }
+
+    /// True for `YYYY`, `YYYY-MM` and `YYYY-MM-DD` of years 1…9999: the time buckets whose names sort as their times.
+    static func isPlainTimeBucket(_ name: String) -> Bool {
+        let u = Array(name.utf8)
+        guard u.count == 4 || u.count == 7 || u.count == 10 else { return false }
+        for (i, b) in u.enumerated() {
+            if i == 4 || i == 7 { guard b == UInt8(ascii: "-") else { return false } } else {
+                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return false }
+            }
+        }
+        return name.prefix(4) != "0000"
     }
 
     static func bucketName(days: Int64, _ bucket: TimeBucket) -> String {

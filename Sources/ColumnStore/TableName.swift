@@ -9,7 +9,7 @@ import Foundation
 ///   (not folded to lower case, unlike SQL).
 /// - `directoryName`, the table's directory under `STORE/tables/`: each part percent-encoded (see `encode`) and the two
 ///   joined with `.`, so a plain name keeps the layout older stores have (`public.orders`). Names whose encoding
-///   exceeds `maxPlainDirectoryBytes` are cut and end in `~` and a 64-bit hash (see `directoryName`).
+///   exceeds `BoundedName.maxPlainBytes` are cut and end in `~` and a 64-bit hash (see `directoryName`).
 public struct TableName: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The schema's name as PostgreSQL has it (no quoting).
     public let schema: String
@@ -84,34 +84,13 @@ public struct TableName: Hashable, Sendable, Comparable, CustomStringConvertible
 
     // MARK: directory names
 
-    /// Longest directory name written as plain encoding; longer ones are cut and hashed (to `hashedDirectoryBytes`
-    /// bytes or a little less), so the two kinds never share a length and cannot collide. Filesystems allow 255 bytes.
-    static let maxPlainDirectoryBytes = 240
-    static let hashedPrefixBytes = 232
-
     /// The table's directory under `STORE/tables/`: `encode(schema) + "." + encode(table)`; when that is longer than
     /// 240 bytes, its first ≤ 232 bytes (cut between characters) + `~` + 16 hex digits of FNV-1a-64 over
     /// `qualifiedName` (241–249 bytes). Only the plain form reads back (`init(directoryName:)`); a hashed directory is
     /// named by its manifest's `table`.
     public var directoryName: String {
         let plain = Self.encode(schema) + "." + Self.encode(table)
-        guard plain.utf8.count > Self.maxPlainDirectoryBytes else { return plain }
-        var prefix = "", bytes = 0
-        var i = plain.startIndex
-        while i < plain.endIndex {
-            // An escape `%XX` is one unit: never cut inside it.
-            let next = plain[i] == "%" ? plain.index(i, offsetBy: 3, limitedBy: plain.endIndex) ?? plain.endIndex
-                                       : plain.unicodeScalars.index(after: i)
-            let unit = plain[i..<next]
-            if bytes + unit.utf8.count > Self.hashedPrefixBytes { break }
-            prefix += unit
-            bytes += unit.utf8.count
-            i = next
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in qualifiedName.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
-        return prefix + "~" + String(repeating: "0", count: 16 - hex.count) + hex
+        return BoundedName.bounded(plain, identity: qualifiedName)
     }
 
     /// Reads a plain directory name back; nil for a hashed one or any text `directoryName` would not produce.

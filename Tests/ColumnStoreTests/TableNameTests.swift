@@ -67,7 +67,7 @@ final class TableNameTests: XCTestCase {
             XCTAssertFalse(dir.contains("/"), dir)
             XCTAssertFalse(dir.hasPrefix("."), dir)
             XCTAssertFalse(dir.unicodeScalars.contains { $0.value < 0x20 }, dir)
-            if dir.utf8.count <= TableName.maxPlainDirectoryBytes {
+            if dir.utf8.count <= BoundedName.maxPlainBytes {
                 XCTAssertEqual(TableName(directoryName: dir), name, dir)
             } else {
                 XCTAssertTrue(dir.contains("~"), dir)
@@ -76,7 +76,7 @@ final class TableNameTests: XCTestCase {
         }
         // 63 dots and 63 slashes need 379 bytes: cut and hashed, differing only in the hash.
         let long = Self.awkward[14].directoryName, long2 = Self.awkward[15].directoryName
-        XCTAssertGreaterThan(long.utf8.count, TableName.maxPlainDirectoryBytes)
+        XCTAssertGreaterThan(long.utf8.count, BoundedName.maxPlainBytes)
         XCTAssertNotEqual(long, long2)
         XCTAssertEqual(long.dropLast(17), long2.dropLast(17))
         // Texts `directoryName` never produces do not read back (each table has exactly one directory).
